@@ -1,0 +1,206 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { formatConfusion } from '../../eval/metrics.js';
+import { validateFeatureConfig } from '../../features/config.js';
+import { labelsFor, loadRunConfig, runConfigPath, type DataSettings, type RunConfig } from '../../train/run-config.js';
+import { downloadWithProgress } from './data.js';
+import { train, type TrainEvent } from '../../train/trainer.js';
+import {
+  AUGMENTATION_OPTIONS,
+  BACKEND_OPTIONS,
+  DATA_OPTIONS,
+  FEATURE_OPTIONS,
+  MODEL_OPTIONS,
+  SEED_OPTION,
+  addOptions,
+  featureConfigFrom,
+  layeredOptions,
+  parseNumberList,
+  parsePositiveInteger,
+} from '../options.js';
+import { createProgress } from '../progress.js';
+import { resolveModelChoice, type CommonOptions } from '../resolve.js';
+
+interface TrainCliOptions extends CommonOptions {
+  dataUrl?: string;
+  howManyTrainingSteps: number[];
+  learningRate: number[];
+  batchSize: number;
+  evalStepInterval: number;
+  trainDir: string;
+  startCheckpoint?: string;
+  backend: 'auto' | 'node' | 'wasm' | 'cpu';
+}
+
+export function registerTrainCommand(program: Command): void {
+  const command = program
+    .command('train')
+    .description("train a zoo model on Speech Commands style data with ARM's recipe (Adam, piecewise-constant learning rate)");
+  addOptions(command, DATA_OPTIONS);
+  addOptions(command, [
+    { flags: '--data-url <url>', description: 'archive to download into --data-dir when that folder does not exist (empty: never download)', defaultValue: '' },
+  ]);
+  addOptions(command, MODEL_OPTIONS);
+  addOptions(command, FEATURE_OPTIONS);
+  addOptions(command, AUGMENTATION_OPTIONS);
+  addOptions(command, [
+    { flags: '--how-many-training-steps <list>', description: 'steps per learning-rate stage, comma-separated', defaultValue: [10000, 10000, 10000], parse: parseNumberList },
+    { flags: '--learning-rate <list>', description: 'learning rate of each stage, comma-separated', defaultValue: [0.0005, 0.0001, 0.00002], parse: parseNumberList },
+    { flags: '--batch-size <n>', description: 'clips per training step', defaultValue: 100, parse: parsePositiveInteger },
+    { flags: '--eval-step-interval <n>', description: 'validate (and checkpoint) every n steps', defaultValue: 400, parse: parsePositiveInteger },
+    { flags: '--train-dir <dir>', description: 'where checkpoints, logs, config and results go; re-running with the same folder resumes', defaultValue: 'runs/train' },
+    { flags: '--start-checkpoint <dir>', description: 'resume from this checkpoint folder (default: <train-dir>/checkpoints/last when it exists)' },
+  ]);
+  addOptions(command, BACKEND_OPTIONS);
+  addOptions(command, [SEED_OPTION]);
+  command.action(async () => {
+    const trainDir = path.resolve(command.opts<TrainCliOptions>().trainDir);
+    const saved = fs.existsSync(runConfigPath(trainDir)) ? loadRunConfig(trainDir) : undefined;
+    const run = await resolveRunConfig(command, saved);
+    const options = layeredOptions<TrainCliOptions>(command);
+    await runTraining(run, trainDir, options);
+  });
+}
+
+/** Defaults < preset < the run's saved config (when resuming) < flags typed now. */
+async function resolveRunConfig(command: Command, saved: RunConfig | undefined): Promise<RunConfig> {
+  const savedLayer = saved ? flattenRunConfig(saved) : undefined;
+  const choice = resolveModelChoice(command, savedLayer);
+  const options = layeredOptions<TrainCliOptions>(command, choice.presetOptions, savedLayer);
+  const feature = featureConfigFrom(options);
+  validateFeatureConfig(feature);
+  if (options.howManyTrainingSteps.length !== options.learningRate.length) {
+    throw new UsageError(
+      `--how-many-training-steps and --learning-rate need the same number of entries (got ${options.howManyTrainingSteps.length} and ${options.learningRate.length})`,
+    );
+  }
+  if (saved && (saved.architecture !== choice.architecture || saved.modelSizeInfo.join(' ') !== choice.modelSizeInfo.join(' '))) {
+    throw new UsageError(
+      `${runConfigPath(path.resolve(options.trainDir))} holds a ${saved.architecture} ${saved.modelSizeInfo.join(' ')} run; use another --train-dir for a different model`,
+    );
+  }
+  const data = await dataSettings(options);
+  return {
+    version: 1,
+    architecture: choice.architecture,
+    modelSizeInfo: choice.modelSizeInfo,
+    preset: choice.preset,
+    feature,
+    data,
+    augment: { timeShiftMs: options.timeShiftMs, backgroundFrequency: options.backgroundFrequency, backgroundVolume: options.backgroundVolume },
+    train: {
+      howManyTrainingSteps: options.howManyTrainingSteps,
+      learningRate: options.learningRate,
+      batchSize: options.batchSize,
+      evalStepInterval: options.evalStepInterval,
+    },
+    seed: options.seed,
+    labels: labelsFor(data.wantedWords),
+  };
+}
+
+/** ARM's behaviour: a missing --data-dir is downloaded from --data-url when one is given. */
+async function dataSettings(options: TrainCliOptions): Promise<DataSettings> {
+  if (!options.dataDir) throw new UsageError('--data-dir is required: a Speech Commands style folder (kws data download fetches the real one)');
+  const dataDir = path.resolve(options.dataDir);
+  if (!fs.existsSync(dataDir) && options.dataUrl) await downloadWithProgress(options.dataUrl, dataDir);
+  return {
+    dataDir,
+    wantedWords: options.wantedWords,
+    split: options.split,
+    splitSalt: options.splitSalt,
+    validationPercentage: options.validationPercentage,
+    testingPercentage: options.testingPercentage,
+    silencePercentage: options.silencePercentage,
+    unknownPercentage: options.unknownPercentage,
+  };
+}
+
+/** The saved config as option values, so it can sit in the option layers. */
+function flattenRunConfig(run: RunConfig): Partial<TrainCliOptions> {
+  return {
+    ...run.feature,
+    ...run.data,
+    ...run.augment,
+    ...run.train,
+    modelArchitecture: run.architecture,
+    modelSizeInfo: run.modelSizeInfo,
+    preset: run.preset,
+    seed: run.seed,
+  };
+}
+
+async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOptions): Promise<void> {
+  const interactive = Boolean(process.stderr.isTTY);
+  let progress: ReturnType<typeof createProgress> | undefined;
+  let stopRequested = false;
+  const onSigint = () => {
+    if (stopRequested) process.exit(130);
+    stopRequested = true;
+    process.stderr.write('\nkws: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
+  const onEvent = (event: TrainEvent) => {
+    switch (event.type) {
+      case 'start': {
+        if (event.backend.warning) process.stderr.write(`kws: ${event.backend.warning}\n`);
+        for (const warning of event.warnings) process.stderr.write(`kws: warning: ${warning}\n`);
+        process.stderr.write(
+          `kws train: ${run.architecture} ${run.modelSizeInfo.join(' ')} (${event.parameters} parameters) on backend ${event.backend.name}; ` +
+            `${event.trainingClips} training, ${event.validationClips} validation, ${event.testingClips} testing clips; ` +
+            (event.startStep > 0 ? `resuming at step ${event.startStep} of ${event.totalSteps}\n` : `${event.totalSteps} steps\n`),
+        );
+        progress = createProgress('train', event.totalSteps, process.stderr, { milestones: false });
+        break;
+      }
+      case 'step':
+        progress?.update(
+          event.step,
+          `lr ${event.learningRate} loss ${event.loss.toFixed(3)} acc ${(event.accuracy * 100).toFixed(1)}% ${event.samplesPerSecond.toFixed(0)} samples/s`,
+        );
+        break;
+      case 'eval': {
+        const line =
+          `step ${event.step}: lr ${event.learningRate} loss ${event.loss.toFixed(4)} train ${(event.trainAccuracy * 100).toFixed(1)}% ` +
+          `validation ${Number.isNaN(event.validationAccuracy) ? 'n/a' : `${(event.validationAccuracy * 100).toFixed(2)}%`}` +
+          `${event.improved ? ' (best, saved)' : ''} ${event.samplesPerSecond.toFixed(0)} samples/s`;
+        if (progress) progress.log(line);
+        else process.stderr.write(`${line}\n`);
+        break;
+      }
+      case 'stopped':
+        progress?.finish(`stopped at step ${event.step}; checkpoint saved, re-run the same command to resume`);
+        progress = undefined;
+        break;
+      case 'test':
+        progress?.finish();
+        progress = undefined;
+        process.stdout.write(
+          `test accuracy (${event.checkpoint} checkpoint, step ${event.step}): ${(event.metrics.accuracy * 100).toFixed(2)}% of ${event.metrics.n}\n` +
+            `${formatConfusion(event.metrics.confusion, run.labels)}\n`,
+        );
+        break;
+    }
+  };
+  try {
+    const result = await train({
+      run,
+      trainDir,
+      startCheckpoint: options.startCheckpoint ? path.resolve(options.startCheckpoint) : undefined,
+      backend: options.backend,
+      cacheDir: options.cacheDir,
+      onEvent,
+      shouldStop: () => stopRequested,
+    });
+    if (result.completed) {
+      progress?.finish();
+      const best = result.bestValidationAccuracy === null ? 'n/a' : `${(result.bestValidationAccuracy * 100).toFixed(2)}% at step ${result.bestStep}`;
+      process.stdout.write(`best validation accuracy: ${best}\noutputs in ${trainDir}\n`);
+    }
+    if (!interactive && !result.completed) process.stderr.write(`stopped at step ${result.finalStep}\n`);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

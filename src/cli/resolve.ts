@@ -1,0 +1,53 @@
+/** Turns the model flags (`--preset` or `--model-architecture` + `--model-size-info`) into one choice. */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import type { FeatureConfig } from '../features/config.js';
+import { loadPreset } from '../models/presets.js';
+import type { DataSettings, AugmentSettings } from '../train/run-config.js';
+
+export interface CommonOptions extends FeatureConfig, DataSettings, AugmentSettings {
+  preset?: string;
+  modelArchitecture?: string;
+  modelSizeInfo?: number[];
+  cacheDir?: string;
+  seed: number;
+}
+
+export interface ModelChoice {
+  architecture: string;
+  modelSizeInfo: number[];
+  preset?: string;
+  /** The feature settings the preset implies, as an option layer under what the user typed. */
+  presetOptions?: Partial<FeatureConfig>;
+}
+
+export function resolveModelChoice(command: Command, saved?: Partial<CommonOptions>): ModelChoice {
+  const opts = command.opts<CommonOptions>();
+  const typed = (key: string) => command.getOptionValueSource(key) === 'cli';
+  const presetName = typed('preset') ? opts.preset : (saved?.preset ?? undefined);
+  if (presetName && !(typed('modelArchitecture') || typed('modelSizeInfo'))) {
+    const preset = loadPreset(presetName);
+    return {
+      architecture: preset.architecture,
+      modelSizeInfo: preset.modelSizeInfo,
+      preset: preset.name,
+      presetOptions: {
+        windowSizeMs: preset.windowSizeMs,
+        windowStrideMs: preset.windowStrideMs,
+        dctCoefficientCount: preset.dctCoefficientCount,
+      },
+    };
+  }
+  if (presetName && typed('preset')) {
+    throw new UsageError('give either --preset or --model-architecture/--model-size-info, not both');
+  }
+  const architecture = typed('modelArchitecture') ? opts.modelArchitecture : (saved?.modelArchitecture ?? opts.modelArchitecture);
+  if (!architecture) {
+    throw new UsageError('choose a model: --preset ds_cnn_s (see kws info --all) or --model-architecture A --model-size-info N…');
+  }
+  const modelSizeInfo = typed('modelSizeInfo') ? opts.modelSizeInfo : (saved?.modelSizeInfo ?? opts.modelSizeInfo);
+  if (!modelSizeInfo || modelSizeInfo.length === 0) {
+    throw new UsageError(`--model-architecture ${architecture} needs --model-size-info (see kws info --all for the paper's sizes)`);
+  }
+  return { architecture, modelSizeInfo };
+}

@@ -1,0 +1,205 @@
+/**
+ * ARM's training recipe (train.py) as a library call: Adam on mean softmax cross-entropy with a
+ * piecewise-constant learning rate, validation every `evalStepInterval` steps in inference mode,
+ * a best checkpoint on strict improvement, a last checkpoint at every evaluation (and on stop),
+ * and a final test of the best checkpoint.
+ */
+import fs from 'node:fs';
+import type * as tf from '@tensorflow/tfjs';
+import { initBackend, type BackendInfo } from '../backend/index.js';
+import { KwsError } from '../errors.js';
+import { argmaxRows, computeMetrics, type Metrics } from '../eval/metrics.js';
+import { validateFeatureConfig } from '../features/config.js';
+import { buildModel, type Architecture } from '../models/registry.js';
+import { CheckpointStore, type TrainerState } from './checkpoint.js';
+import { TrainLog } from './log.js';
+import { saveRunConfig, type RunConfig } from './run-config.js';
+import { learningRateAt, makeSchedule, type Schedule } from './schedule.js';
+import { predictLogits } from '../models/inference.js';
+import { createOptimizer, setLearningRate, trainStep } from './step.js';
+import { openTrainingData, type TrainingData } from './data.js';
+
+export type TrainEvent =
+  | {
+      type: 'start';
+      backend: BackendInfo;
+      totalSteps: number;
+      startStep: number;
+      parameters: number;
+      trainingClips: number;
+      validationClips: number;
+      testingClips: number;
+      warnings: string[];
+    }
+  | { type: 'step'; step: number; totalSteps: number; learningRate: number; loss: number; accuracy: number; samplesPerSecond: number }
+  | { type: 'eval'; step: number; validationAccuracy: number; improved: boolean; loss: number; trainAccuracy: number; learningRate: number; samplesPerSecond: number }
+  | { type: 'stopped'; step: number }
+  | { type: 'test'; checkpoint: 'best' | 'last'; step: number; metrics: Metrics };
+
+export interface TrainOptions {
+  run: RunConfig;
+  trainDir: string;
+  /** A checkpoint directory to resume from; by default `<trainDir>/checkpoints/last` when it exists. */
+  startCheckpoint?: string;
+  backend?: 'auto' | 'node' | 'wasm' | 'cpu';
+  cacheDir?: string;
+  /** Produce training batches on a worker thread (default true). */
+  useWorker?: boolean;
+  onEvent?: (event: TrainEvent) => void;
+  /** Polled between steps; true stops after saving a checkpoint (Ctrl-C). */
+  shouldStop?: () => boolean;
+}
+
+export interface TrainResult {
+  finalStep: number;
+  completed: boolean;
+  bestValidationAccuracy: number | null;
+  bestStep: number | null;
+  test?: Metrics;
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { run, trainDir } = options;
+  const schedule = makeSchedule(run.train.howManyTrainingSteps, run.train.learningRate);
+  if (!Number.isInteger(run.train.evalStepInterval) || run.train.evalStepInterval < 1) {
+    throw new KwsError(`--eval-step-interval must be a whole number of at least 1 (got ${run.train.evalStepInterval})`);
+  }
+  const backend = await initBackend(options.backend ?? 'auto');
+  const { frames, coefficients } = validateFeatureConfig(run.feature);
+  const labelCount = run.labels.length;
+  const model = buildModel({ architecture: run.architecture as Architecture, modelSizeInfo: run.modelSizeInfo, frames, coefficients, labelCount }, run.seed);
+  const optimizer = createOptimizer(schedule.learningRates[0]!);
+  const store = new CheckpointStore(trainDir, run);
+  try {
+    let state: TrainerState = { step: 0, bestValidationAccuracy: null, bestStep: null };
+    const resumeFrom = options.startCheckpoint ?? store.latest();
+    if (resumeFrom) state = await store.restore(resumeFrom, model, optimizer);
+    const data = await openTrainingData(run, { startBatch: state.step, cacheDir: options.cacheDir, useWorker: options.useWorker ?? true });
+    try {
+      fs.mkdirSync(trainDir, { recursive: true });
+      saveRunConfig(trainDir, run);
+      return await runLoop({ options, schedule, backend, data, model, optimizer, store, state, inputSize: frames * coefficients });
+    } finally {
+      await data.close();
+    }
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+interface LoopContext {
+  options: TrainOptions;
+  schedule: Schedule;
+  backend: BackendInfo;
+  data: TrainingData;
+  model: tf.LayersModel;
+  optimizer: tf.AdamOptimizer;
+  store: CheckpointStore;
+  state: TrainerState;
+  inputSize: number;
+}
+
+async function runLoop(context: LoopContext): Promise<TrainResult> {
+  const { options, schedule, backend, data, model, optimizer, store, inputSize } = context;
+  let state = context.state;
+  const { run, trainDir } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const labelCount = run.labels.length;
+  const log = new TrainLog(trainDir);
+  log.truncateAfter(state.step);
+
+  emit({
+    type: 'start',
+    backend,
+    totalSteps: schedule.totalSteps,
+    startStep: state.step,
+    parameters: model.countParams(),
+    trainingClips: data.batches.trainingClips,
+    warnings: data.warnings,
+    validationClips: data.validation.y.length,
+    testingClips: data.testing.y.length,
+  });
+
+  const started = Date.now();
+  let intervalStart = Date.now();
+  let intervalLoss = 0;
+  let intervalAccuracy = 0;
+  let intervalSteps = 0;
+  let stopped = false;
+  for (let step = state.step + 1; step <= schedule.totalSteps; step++) {
+    const learningRate = learningRateAt(schedule, step);
+    setLearningRate(optimizer, learningRate);
+    const batch = await data.batches.next();
+    const result = trainStep(model, optimizer, batch.x, batch.y, labelCount);
+    if (!Number.isFinite(result.loss)) {
+      throw new KwsError(`training diverged at step ${step} (loss ${result.loss}); try a lower --learning-rate`);
+    }
+    intervalLoss += result.loss;
+    intervalAccuracy += result.accuracy;
+    intervalSteps += 1;
+    const samplesPerSecond = (intervalSteps * run.train.batchSize) / Math.max(1e-3, (Date.now() - intervalStart) / 1000);
+    emit({ type: 'step', step, totalSteps: schedule.totalSteps, learningRate, loss: result.loss, accuracy: result.accuracy, samplesPerSecond });
+    state = { ...state, step };
+
+    stopped = options.shouldStop?.() ?? false;
+    if (step % run.train.evalStepInterval === 0 || step === schedule.totalSteps || stopped) {
+      const validationAccuracy = accuracyOf(model, data.validation, inputSize, labelCount);
+      const improved = validationAccuracy !== null && (state.bestValidationAccuracy === null || validationAccuracy > state.bestValidationAccuracy);
+      if (improved) {
+        state = { ...state, bestValidationAccuracy: validationAccuracy, bestStep: step };
+        await store.save('best', model, optimizer, state);
+      }
+      await store.save('last', model, optimizer, state);
+      const row = {
+        step,
+        learningRate,
+        loss: intervalLoss / intervalSteps,
+        trainAccuracy: intervalAccuracy / intervalSteps,
+        validationAccuracy,
+        samplesPerSecond,
+        elapsedSeconds: (Date.now() - started) / 1000,
+      };
+      log.append(row);
+      emit({ type: 'eval', step, validationAccuracy: validationAccuracy ?? Number.NaN, improved, loss: row.loss, trainAccuracy: row.trainAccuracy, learningRate, samplesPerSecond });
+      intervalStart = Date.now();
+      intervalLoss = 0;
+      intervalAccuracy = 0;
+      intervalSteps = 0;
+    }
+    if (stopped) {
+      emit({ type: 'stopped', step });
+      break;
+    }
+  }
+
+  const result: TrainResult = {
+    finalStep: state.step,
+    completed: !stopped,
+    bestValidationAccuracy: state.bestValidationAccuracy,
+    bestStep: state.bestStep,
+  };
+  if (!stopped && data.testing.y.length > 0) {
+    const which = store.has('best') ? 'best' : 'last';
+    const tested = await store.restore(store.path(which), model);
+    const metrics = metricsOf(model, data.testing, inputSize, labelCount);
+    store.writeTestResults(which, tested.step, metrics);
+    emit({ type: 'test', checkpoint: which, step: tested.step, metrics });
+    result.test = metrics;
+  }
+  return result;
+}
+
+interface LabelledSet {
+  x: Float32Array;
+  y: Int32Array;
+}
+
+function metricsOf(model: tf.LayersModel, set: LabelledSet, inputSize: number, labelCount: number): Metrics {
+  const logits = predictLogits(model, set.x, inputSize, labelCount);
+  return computeMetrics(set.y, argmaxRows(logits, labelCount), labelCount);
+}
+
+function accuracyOf(model: tf.LayersModel, set: LabelledSet, inputSize: number, labelCount: number): number | null {
+  return set.y.length === 0 ? null : metricsOf(model, set, inputSize, labelCount).accuracy;
+}

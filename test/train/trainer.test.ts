@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticDataset } from '../../src/data/synthetic.js';
+import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
+import { loadModelDir } from '../../src/models/io.js';
+import { readLog } from '../../src/train/log.js';
+import { labelsFor, loadRunConfig, type RunConfig } from '../../src/train/run-config.js';
+import { train, type TrainEvent } from '../../src/train/trainer.js';
+
+let dataDir: string;
+
+beforeAll(() => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-train-data-'));
+  generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'up', 'cat'], speakers: 16, clipsPerSpeaker: 2, seed: 7, noiseSeconds: 3 });
+});
+
+function runConfig(steps: number[], overrides: Partial<RunConfig> = {}): RunConfig {
+  const wantedWords = ['yes', 'no', 'up'];
+  return {
+    version: 1,
+    architecture: 'dnn',
+    modelSizeInfo: [32, 32],
+    feature: { ...DEFAULT_FEATURE_CONFIG, windowStrideMs: 40 },
+    data: {
+      dataDir,
+      wantedWords,
+      split: 'hash',
+      splitSalt: '',
+      validationPercentage: 20,
+      testingPercentage: 20,
+      silencePercentage: 10,
+      unknownPercentage: 10,
+    },
+    augment: { timeShiftMs: 100, backgroundFrequency: 0.8, backgroundVolume: 0.1 },
+    train: { howManyTrainingSteps: steps, learningRate: steps.map((_, i) => 0.003 / (i + 1)), batchSize: 32, evalStepInterval: 10 },
+    seed: 11,
+    labels: labelsFor(wantedWords),
+    ...overrides,
+  };
+}
+
+function tempTrainDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'kws-train-run-'));
+}
+
+async function finalWeights(trainDir: string): Promise<Float32Array[]> {
+  const { model } = await loadModelDir(path.join(trainDir, 'checkpoints', 'last'));
+  const values = model.getWeights().map((w) => w.dataSync() as Float32Array);
+  model.dispose();
+  return values;
+}
+
+describe('kws train (library)', () => {
+  it('learns a generated dataset well above chance and writes config, log, checkpoints and test results', async () => {
+    const trainDir = tempTrainDir();
+    const events: TrainEvent[] = [];
+    const result = await train({ run: runConfig([60, 20]), trainDir, backend: 'cpu', useWorker: false, cacheDir: path.join(trainDir, 'cache'), onEvent: (e) => events.push(e) });
+    expect(result.completed).toBe(true);
+    expect(result.finalStep).toBe(80);
+    // 5 classes (silence, unknown, yes, no, up): chance is about 20%.
+    expect(result.bestValidationAccuracy!).toBeGreaterThan(0.5);
+    expect(result.test!.accuracy).toBeGreaterThan(0.5);
+    expect(loadRunConfig(trainDir).architecture).toBe('dnn');
+    const rows = readLog(trainDir);
+    expect(rows.map((r) => r.step)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+    expect(rows[6]!.learningRate).toBeCloseTo(0.0015, 10);
+    const testEvent = events.find((e) => e.type === 'test');
+    expect(testEvent && testEvent.type === 'test' && testEvent.checkpoint).toBe('best');
+    expect(fs.existsSync(path.join(trainDir, 'checkpoints', 'best', 'model.json'))).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(trainDir, 'test-results.json'), 'utf8'));
+    expect(report.step).toBe(result.bestStep);
+    expect(report.confusion).toHaveLength(5);
+  });
+
+  it('resumes from a stop to the same weights as an uninterrupted run', async () => {
+    const run = runConfig([20, 10]);
+    const straight = tempTrainDir();
+    await train({ run, trainDir: straight, backend: 'cpu', useWorker: false, cacheDir: path.join(straight, 'cache') });
+
+    const interrupted = tempTrainDir();
+    let steps = 0;
+    const first = await train({
+      run,
+      trainDir: interrupted,
+      backend: 'cpu',
+      useWorker: false,
+      cacheDir: path.join(interrupted, 'cache'),
+      onEvent: (e) => {
+        if (e.type === 'step') steps = e.step;
+      },
+      shouldStop: () => steps >= 13,
+    });
+    expect(first.completed).toBe(false);
+    expect(first.finalStep).toBe(13);
+    const second = await train({ run, trainDir: interrupted, backend: 'cpu', useWorker: false, cacheDir: path.join(interrupted, 'cache') });
+    expect(second.completed).toBe(true);
+    expect(second.finalStep).toBe(30);
+
+    const a = await finalWeights(straight);
+    const b = await finalWeights(interrupted);
+    expect(b.length).toBe(a.length);
+    a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
+    expect(readLog(interrupted).map((r) => r.step)).toEqual([10, 13, 20, 30]);
+  });
+});
