@@ -131,7 +131,8 @@ export function addOptions(command: Command, specs: readonly OptionSpec[]): Comm
     const option = new Option(spec.flags, spec.description);
     if (spec.choices) option.choices(spec.choices);
     if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
-    if (spec.defaultValue !== undefined) option.default(spec.defaultValue);
+    // Lists show as typed on the command line (yes,no,up), not as JSON.
+    if (spec.defaultValue !== undefined) option.default(spec.defaultValue, Array.isArray(spec.defaultValue) ? spec.defaultValue.join(',') : undefined);
     command.addOption(option);
   }
   return command;

@@ -1,9 +1,10 @@
 /** Turns the model flags (`--preset` or `--model-architecture` + `--model-size-info`) into one choice. */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { FeatureConfig } from '../features/config.js';
 import { loadPreset } from '../models/presets.js';
-import type { DataSettings, AugmentSettings } from '../train/run-config.js';
+import type { DataSettings, AugmentSettings, RunConfig, TrainSettings } from '../train/run-config.js';
 
 export interface CommonOptions extends FeatureConfig, DataSettings, AugmentSettings {
   preset?: string;
@@ -50,4 +51,35 @@ export function resolveModelChoice(command: Command, saved?: Partial<CommonOptio
     throw new UsageError(`--model-architecture ${architecture} needs --model-size-info (see kws info --all for the paper's sizes)`);
   }
   return { architecture, modelSizeInfo };
+}
+
+/**
+ * A saved run config as option values (the keys are the option keys), to sit in the option
+ * layers under what is typed now: `kws eval --train-dir R --split-salt x` reuses the rest of R.
+ */
+export function runConfigOptionLayer(run: RunConfig): Partial<CommonOptions & TrainSettings> {
+  return {
+    ...run.feature,
+    ...run.data,
+    ...run.augment,
+    ...run.train,
+    modelArchitecture: run.architecture,
+    modelSizeInfo: run.modelSizeInfo,
+    preset: run.preset,
+    seed: run.seed,
+  };
+}
+
+/** The data settings out of merged options, with the data folder made absolute. */
+export function dataSettingsFrom(options: DataSettings): DataSettings {
+  return {
+    dataDir: path.resolve(options.dataDir),
+    wantedWords: options.wantedWords,
+    split: options.split,
+    splitSalt: options.splitSalt,
+    validationPercentage: options.validationPercentage,
+    testingPercentage: options.testingPercentage,
+    silencePercentage: options.silencePercentage,
+    unknownPercentage: options.unknownPercentage,
+  };
 }

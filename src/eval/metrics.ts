@@ -67,9 +67,13 @@ export function argmaxRows(values: ArrayLike<number>, cols: number, out = new In
   return out;
 }
 
+/** Column labels longer than this are cut, so twelve classes still fit a wide terminal. */
+const MAX_COLUMN_LABEL = 9;
+
 /** The confusion matrix as aligned text with label headers (rows = truth). */
 export function formatConfusion(confusion: number[][], labels: readonly string[]): string {
-  const width = Math.max(5, ...confusion.flat().map((v) => String(v).length)) + 1;
+  const longestLabel = Math.min(MAX_COLUMN_LABEL, Math.max(...labels.map((l) => l.length)));
+  const width = Math.max(5, longestLabel, ...confusion.flat().map((v) => String(v).length)) + 1;
   const corner = 'truth\\pred';
   const labelWidth = Math.max(corner.length, ...labels.map((l) => l.length));
   const short = labels.map((l) => (l.length > width - 1 ? l.slice(0, width - 1) : l));

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { runBench } from '../../train/bench.js';
 import { BACKEND_OPTIONS, JSON_OPTION, addOptions, parsePositiveInteger, parseWordList } from '../options.js';
 
 interface BenchCliOptions {
@@ -23,6 +22,8 @@ export function registerBenchCommand(program: Command): void {
   ]);
   command.action(async () => {
     const options = command.opts<BenchCliOptions>();
+    // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
+    const { runBench } = await import('../../train/bench.js');
     const result = await runBench({
       presets: options.presets,
       backend: options.backend,
@@ -30,7 +31,19 @@ export function registerBenchCommand(program: Command): void {
       batchSize: options.batchSize,
       onProgress: options.json ? undefined : (line) => process.stderr.write(`${line}\n`),
     });
-    if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
-    else process.stdout.write(`backend ${result.backend}\n`);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
+    const width = Math.max(6, ...options.presets.map((p) => p.length));
+    const lines = [
+      `backend: ${result.backend}, batch ${options.batchSize}`,
+      `${'preset'.padEnd(width)}  train samples/s  inference samples/s`,
+      ...options.presets.map(
+        (p) => `${p.padEnd(width)}  ${String(result.train_samples_per_s[p]).padStart(15)}  ${String(result.infer_samples_per_s[p]).padStart(19)}`,
+      ),
+      `features: ${result.features_clips_per_s} clips/s (49x10 MFCC, one core)`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
   });
 }

@@ -6,7 +6,7 @@ import { formatConfusion } from '../../eval/metrics.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { labelsFor, loadRunConfig, runConfigPath, type DataSettings, type RunConfig } from '../../train/run-config.js';
 import { downloadWithProgress } from './data.js';
-import { train, type TrainEvent } from '../../train/trainer.js';
+import type { TrainEvent } from '../../train/trainer.js';
 import {
   AUGMENTATION_OPTIONS,
   BACKEND_OPTIONS,
@@ -21,7 +21,7 @@ import {
   parsePositiveInteger,
 } from '../options.js';
 import { createProgress } from '../progress.js';
-import { resolveModelChoice, type CommonOptions } from '../resolve.js';
+import { dataSettingsFrom, resolveModelChoice, runConfigOptionLayer, type CommonOptions } from '../resolve.js';
 
 interface TrainCliOptions extends CommonOptions {
   dataUrl?: string;
@@ -66,7 +66,7 @@ export function registerTrainCommand(program: Command): void {
 
 /** Defaults < preset < the run's saved config (when resuming) < flags typed now. */
 async function resolveRunConfig(command: Command, saved: RunConfig | undefined): Promise<RunConfig> {
-  const savedLayer = saved ? flattenRunConfig(saved) : undefined;
+  const savedLayer = saved ? runConfigOptionLayer(saved) : undefined;
   const choice = resolveModelChoice(command, savedLayer);
   const options = layeredOptions<TrainCliOptions>(command, choice.presetOptions, savedLayer);
   const feature = featureConfigFrom(options);
@@ -106,30 +106,7 @@ async function dataSettings(options: TrainCliOptions): Promise<DataSettings> {
   if (!options.dataDir) throw new UsageError('--data-dir is required: a Speech Commands style folder (kws data download fetches the real one)');
   const dataDir = path.resolve(options.dataDir);
   if (!fs.existsSync(dataDir) && options.dataUrl) await downloadWithProgress(options.dataUrl, dataDir);
-  return {
-    dataDir,
-    wantedWords: options.wantedWords,
-    split: options.split,
-    splitSalt: options.splitSalt,
-    validationPercentage: options.validationPercentage,
-    testingPercentage: options.testingPercentage,
-    silencePercentage: options.silencePercentage,
-    unknownPercentage: options.unknownPercentage,
-  };
-}
-
-/** The saved config as option values, so it can sit in the option layers. */
-function flattenRunConfig(run: RunConfig): Partial<TrainCliOptions> {
-  return {
-    ...run.feature,
-    ...run.data,
-    ...run.augment,
-    ...run.train,
-    modelArchitecture: run.architecture,
-    modelSizeInfo: run.modelSizeInfo,
-    preset: run.preset,
-    seed: run.seed,
-  };
+  return dataSettingsFrom({ ...options, dataDir });
 }
 
 async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOptions): Promise<void> {
@@ -184,6 +161,8 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
         break;
     }
   };
+  // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
+  const { train } = await import('../../train/trainer.js');
   try {
     const result = await train({
       run,

@@ -1,0 +1,146 @@
+/**
+ * `kws eval`: accuracy, confusion matrix and per-class figures of a trained run on one set, float
+ * or (--quantized) the bit-exact integer network; --report writes an HTML page with charts.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { BackendPreference } from '../../backend/index.js';
+import type { CheckpointChoice } from '../../eval/classifier.js';
+import { EVALUATION_SET_CHOICES, evaluateRun, type Evaluation, type EvaluationSetChoice, type ModelKind } from '../../eval/evaluate.js';
+import { evaluationJson, formatMetrics, percent } from '../../eval/format.js';
+import { writeReport } from '../../eval/report.js';
+import { validateFeatureConfig } from '../../features/config.js';
+import { profileModel } from '../../models/profile.js';
+import type { Architecture } from '../../models/registry.js';
+import { readLog } from '../../train/log.js';
+import { labelsFor, loadRunConfig, type RunConfig } from '../../train/run-config.js';
+import { BACKEND_OPTIONS, DATA_OPTIONS, FEATURE_OPTIONS, JSON_OPTION, addOptions, featureConfigFrom, layeredOptions, type OptionSpec } from '../options.js';
+import { createProgress, type ProgressReporter } from '../progress.js';
+import { dataSettingsFrom, runConfigOptionLayer, type CommonOptions } from '../resolve.js';
+
+/** The options of every command that reads a trained run (eval, predict). */
+export const TRAINED_RUN_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--train-dir <dir>', description: 'the training run (its config.json, checkpoints and quantised network)', defaultValue: 'runs/train' },
+  { flags: '--checkpoint <which>', description: 'best (highest validation accuracy) or last', defaultValue: 'best', choices: ['best', 'last'] },
+  { flags: '--quantized', description: "the int8 network from 'kws quantize', run by the bit-exact CMSIS-NN simulator" },
+];
+
+/** Says once on stderr that files are resampled (every file after the first goes unmentioned). */
+export function resampleNotice(sampleRate: number): (file: string, fromRate: number) => void {
+  let shown = false;
+  return (file, fromRate) => {
+    if (shown) return;
+    shown = true;
+    process.stderr.write(`kws: note: resampling ${file} from ${fromRate} Hz to ${sampleRate} Hz (and any other file not at ${sampleRate} Hz)\n`);
+  };
+}
+
+interface EvalCliOptions extends CommonOptions {
+  trainDir: string;
+  checkpoint: CheckpointChoice;
+  quantized?: boolean;
+  set: EvaluationSetChoice;
+  json?: boolean;
+  report?: string;
+  backend: BackendPreference;
+}
+
+export function registerEvalCommand(program: Command): void {
+  const command = program
+    .command('eval')
+    .description("accuracy, confusion matrix and per-class precision/recall/F1 of a trained run (ARM's test.py; --quantized: quant_test.py's integer model)");
+  addOptions(command, TRAINED_RUN_OPTIONS);
+  addOptions(command, [
+    {
+      flags: '--set <set>',
+      description: 'training (without augmentation), validation, testing, or all (every clip of --data-dir, e.g. the canonical test archive)',
+      defaultValue: 'testing',
+      choices: EVALUATION_SET_CHOICES,
+    },
+    { flags: '--report <dir>', description: 'also write an HTML report (confusion heat-map, per-class table, training curves, model cost) and SVG charts there' },
+    JSON_OPTION,
+  ]);
+  addOptions(command, DATA_OPTIONS);
+  addOptions(command, FEATURE_OPTIONS);
+  addOptions(command, BACKEND_OPTIONS);
+  command.action(async () => {
+    const trainDir = path.resolve(command.opts<EvalCliOptions>().trainDir);
+    const saved = loadRunConfig(trainDir);
+    const options = layeredOptions<EvalCliOptions>(command, runConfigOptionLayer(saved));
+    await runEval(trainDir, effectiveRun(saved, options), options, typedCommandLine(command));
+  });
+}
+
+/** The options given on the command line, as a command that repeats the run (for the report's foot). */
+function typedCommandLine(command: Command): string {
+  const words = ['kws', command.name()];
+  for (const option of command.options) {
+    const key = option.attributeName();
+    if (command.getOptionValueSource(key) !== 'cli' || !option.long) continue;
+    const value: unknown = command.getOptionValue(key);
+    words.push(value === true ? option.long : `${option.long} ${Array.isArray(value) ? value.join(',') : String(value)}`);
+  }
+  return words.join(' ');
+}
+
+/** The saved run with the data and feature options typed now. */
+function effectiveRun(saved: RunConfig, options: EvalCliOptions): RunConfig {
+  const feature = featureConfigFrom(options);
+  validateFeatureConfig(feature);
+  return { ...saved, feature, data: dataSettingsFrom(options), labels: labelsFor(options.wantedWords) };
+}
+
+async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions, command: string): Promise<void> {
+  const primary: ModelKind = options.quantized ? 'int8' : 'float';
+  // The report puts float beside int8, so a quantised report scores both on the same clips.
+  const kinds: ModelKind[] = options.quantized && options.report ? ['float', 'int8'] : [primary];
+  let progress: ProgressReporter | undefined;
+  const evaluation = await evaluateRun({
+    trainDir,
+    run,
+    set: options.set,
+    kinds,
+    checkpoint: options.checkpoint,
+    backend: options.backend,
+    cacheDir: options.cacheDir,
+    onProgress: (done, total) => {
+      progress ??= createProgress(`features (${options.set})`, total);
+      progress.update(done);
+    },
+    onResample: resampleNotice(run.feature.sampleRate),
+  });
+  progress?.finish(evaluation.computed > 0 ? `${evaluation.computed} clips featurised (cached for the next run)` : 'features from the cache');
+  for (const warning of evaluation.warnings) process.stderr.write(`kws: warning: ${warning}\n`);
+  const metrics = evaluation[primary]!;
+
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(evaluationJson(options.set, evaluation.labels, metrics, primary === 'int8'))}\n`);
+  } else {
+    process.stdout.write(`${formatMetrics(headingFor(evaluation, primary, options), metrics, evaluation.labels)}\n`);
+    if (evaluation.float && primary === 'int8') process.stdout.write(`float model on the same clips: accuracy ${percent(evaluation.float.accuracy)}\n`);
+  }
+  if (options.report) {
+    const { frames, coefficients } = validateFeatureConfig(run.feature);
+    const files = writeReport(path.resolve(options.report), {
+      trainDir,
+      evaluation,
+      checkpoint: options.checkpoint,
+      architecture: run.architecture,
+      modelSizeInfo: run.modelSizeInfo,
+      preset: run.preset,
+      feature: run.feature,
+      dataDir: run.data.dataDir,
+      profile: profileModel({ architecture: run.architecture as Architecture, modelSizeInfo: run.modelSizeInfo, frames, coefficients, labelCount: evaluation.labels.length }),
+      log: readLog(trainDir),
+      generatedAt: new Date(),
+      command,
+    });
+    // stderr, so --json output on stdout stays one parseable object.
+    process.stderr.write(`report: ${files.at(-1)} (and ${files.length - 1} SVG file${files.length === 2 ? '' : 's'})\n`);
+  }
+}
+
+function headingFor(evaluation: Evaluation, kind: ModelKind, options: EvalCliOptions): string {
+  const model = kind === 'int8' ? 'int8 network (bit-exact CMSIS-NN simulation)' : `float model (${options.checkpoint} checkpoint${evaluation.backend ? `, ${evaluation.backend.name} backend` : ''})`;
+  return `${options.set} set, ${model}`;
+}

@@ -1,0 +1,56 @@
+/** `kws predict`: ARM's label_wav.py — the top-k labels with scores for each WAV file. */
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { BackendPreference } from '../../backend/index.js';
+import { KwsError } from '../../errors.js';
+import { openClassifier, type CheckpointChoice } from '../../eval/classifier.js';
+import { createPredictor, formatPrediction, predictionJson } from '../../eval/predict.js';
+import { loadRunConfig } from '../../train/run-config.js';
+import { BACKEND_OPTIONS, JSON_OPTION, addOptions, parsePositiveInteger } from '../options.js';
+import { TRAINED_RUN_OPTIONS, resampleNotice } from './eval.js';
+
+interface PredictCliOptions {
+  trainDir: string;
+  checkpoint: CheckpointChoice;
+  quantized?: boolean;
+  topK: number;
+  json?: boolean;
+  backend: BackendPreference;
+}
+
+export function registerPredictCommand(program: Command): void {
+  const command = program
+    .command('predict')
+    .description("the top labels with scores for each WAV file (ARM's label_wav.py); --quantized shows the int8 input and logits too")
+    .argument('<wav...>', 'WAV files (any PCM or float format, any rate: resampled to the model\'s rate)');
+  addOptions(command, TRAINED_RUN_OPTIONS);
+  addOptions(command, [
+    { flags: '--top-k <k>', description: "labels shown per file (ARM's --how_many_labels)", defaultValue: 3, parse: parsePositiveInteger },
+    JSON_OPTION,
+  ]);
+  addOptions(command, BACKEND_OPTIONS);
+  command.action(async (files: string[]) => {
+    const options = command.opts<PredictCliOptions>();
+    const trainDir = path.resolve(options.trainDir);
+    // Fails early, with its own message, when the folder is not a training run.
+    loadRunConfig(trainDir);
+    const classifier = await openClassifier(trainDir, { checkpoint: options.checkpoint, quantized: options.quantized, backend: options.backend });
+    let failed = 0;
+    try {
+      const predict = createPredictor(classifier, { topK: options.topK, onResample: resampleNotice(classifier.feature.sampleRate) });
+      for (const file of files) {
+        const result = predict(file);
+        if (!result.ok) {
+          failed++;
+          process.stderr.write(`kws: ${result.message}\n`);
+          continue;
+        }
+        process.stdout.write(`${options.json ? JSON.stringify(predictionJson(result.prediction)) : formatPrediction(result.prediction)}\n`);
+      }
+    } finally {
+      classifier.dispose();
+    }
+    // Thrown only after every readable file is labelled: the CLI prints it and exits 1.
+    if (failed > 0) throw new KwsError(`${failed} of ${files.length} file${files.length === 1 ? '' : 's'} could not be read`);
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * `kws eval` as a library call (ARM's test.py / quant_test.py): one labelled set of a run's data,
+ * features from the on-disk cache, scored by the float model, the integer network, or both on
+ * the very same rows so the two accuracies compare like for like.
+ */
+import type { BackendInfo, BackendPreference } from '../backend/index.js';
+import { loadEvaluationSet } from '../data/evaluation-set.js';
+import type { SetName } from '../data/split.js';
+import { KwsError, UsageError } from '../errors.js';
+import { validateFeatureConfig } from '../features/config.js';
+import { indexForRun } from '../train/data.js';
+import type { RunConfig } from '../train/run-config.js';
+import { openClassifier, type CheckpointChoice, type Classifier } from './classifier.js';
+import { computeMetrics, type Metrics } from './metrics.js';
+
+/** `all`: every clip of the folder (split rule `all`), as for the canonical test archive. */
+export type EvaluationSetChoice = SetName | 'all';
+export const EVALUATION_SET_CHOICES: readonly EvaluationSetChoice[] = ['training', 'validation', 'testing', 'all'];
+
+/** float: the checkpoint run by tfjs; int8: the quantised network run by the CMSIS-NN simulator. */
+export type ModelKind = 'float' | 'int8';
+
+export interface EvaluateOptions {
+  trainDir: string;
+  /** The run's saved settings with any overrides (data folder, split, features) applied. */
+  run: RunConfig;
+  set: EvaluationSetChoice;
+  kinds: readonly ModelKind[];
+  checkpoint?: CheckpointChoice;
+  backend?: BackendPreference;
+  /** undefined: the default cache folder; null: no cache. */
+  cacheDir?: string | null;
+  onProgress?: (done: number, total: number) => void;
+  onResample?: (file: string, fromRate: number) => void;
+}
+
+export interface Evaluation {
+  set: EvaluationSetChoice;
+  labels: string[];
+  n: number;
+  float?: Metrics;
+  int8?: Metrics;
+  /** The backend the float model ran on. */
+  backend?: BackendInfo;
+  /** Clips featurised in this call (0 when every feature came from the cache). */
+  computed: number;
+  warnings: string[];
+}
+
+/** The data settings and index set a choice reads: `all` is split rule `all`, which fills `testing`. */
+export function evaluationSplit(run: RunConfig, choice: EvaluationSetChoice): { run: RunConfig; set: SetName } {
+  if (choice === 'all') return { run: { ...run, data: { ...run.data, split: 'all' } }, set: 'testing' };
+  if (run.data.split === 'all' && choice !== 'testing') {
+    throw new UsageError(`--split all puts every clip in the testing set; use --set all (or --set testing) rather than --set ${choice}`);
+  }
+  return { run, set: choice };
+}
+
+function checkCompatible(classifier: Classifier, labels: readonly string[], inputSize: number): void {
+  const kind = classifier.quantized ? 'quantised network' : 'model';
+  if (classifier.labels.join(',') !== labels.join(',')) {
+    throw new UsageError(
+      `the ${kind} was trained for labels ${classifier.labels.join(',')} but --wanted-words gives ${labels.join(',')}; leave --wanted-words out to use the run's words`,
+    );
+  }
+  if (classifier.inputSize !== inputSize) {
+    throw new UsageError(
+      `the feature options give ${inputSize} values per clip but the ${kind} takes ${classifier.inputSize}; leave the feature options out to use the run's settings`,
+    );
+  }
+}
+
+export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation> {
+  if (options.kinds.length === 0) throw new KwsError('evaluateRun: no model kind to evaluate');
+  const { run, set } = evaluationSplit(options.run, options.set);
+  const index = indexForRun(run);
+  // Models first: a missing checkpoint or quantised network fails before any feature work.
+  const classifiers: Array<{ kind: ModelKind; classifier: Classifier }> = [];
+  try {
+    const { frames, coefficients } = validateFeatureConfig(run.feature);
+    for (const kind of options.kinds) {
+      const classifier = await openClassifier(options.trainDir, { checkpoint: options.checkpoint, quantized: kind === 'int8', backend: options.backend });
+      classifiers.push({ kind, classifier });
+      checkCompatible(classifier, index.labels, frames * coefficients);
+    }
+    const data = await loadEvaluationSet({
+      index,
+      set,
+      feature: run.feature,
+      cacheDir: options.cacheDir,
+      onProgress: options.onProgress,
+      onResample: options.onResample,
+    });
+    if (data.y.length === 0) {
+      throw new KwsError(`the ${set} set of ${index.dataDir} is empty${set === 'testing' ? '' : ' (try --set testing, or --set all for a ready-labelled folder)'}`);
+    }
+    const evaluation: Evaluation = { set: options.set, labels: index.labels, n: data.y.length, computed: data.computed, warnings: data.warnings };
+    for (const { kind, classifier } of classifiers) {
+      evaluation[kind] = computeMetrics(data.y, classifier.predict(data.x), index.labels.length);
+      if (classifier.backend) evaluation.backend = classifier.backend;
+    }
+    return evaluation;
+  } finally {
+    for (const { classifier } of classifiers) classifier.dispose();
+  }
+}

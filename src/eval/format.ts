@@ -1,0 +1,52 @@
+/** What `kws eval` prints: the agreed JSON object, or accuracy, confusion matrix and per-class table as text. */
+import { formatConfusion, type Metrics } from './metrics.js';
+
+export interface EvaluationJson {
+  set: string;
+  n: number;
+  accuracy: number;
+  labels: string[];
+  confusion: number[][];
+  per_class: Record<string, { precision: number; recall: number; f1: number; support: number }>;
+  quantized: boolean;
+}
+
+export function evaluationJson(set: string, labels: readonly string[], metrics: Metrics, quantized: boolean): EvaluationJson {
+  const perClass: EvaluationJson['per_class'] = {};
+  labels.forEach((label, i) => {
+    const { precision, recall, f1, support } = metrics.perClass[i]!;
+    perClass[label] = { precision, recall, f1, support };
+  });
+  return { set, n: metrics.n, accuracy: metrics.accuracy, labels: [...labels], confusion: metrics.confusion, per_class: perClass, quantized };
+}
+
+export function percent(value: number, decimals = 2): string {
+  return `${(value * 100).toFixed(decimals)}%`;
+}
+
+/** Precision, recall, F1 (as percentages) and support per class, aligned, with a macro-average row. */
+export function formatClassTable(metrics: Metrics, labels: readonly string[]): string {
+  const macro = (key: 'precision' | 'recall' | 'f1') => metrics.perClass.reduce((sum, c) => sum + c[key], 0) / metrics.perClass.length;
+  const rows = [
+    ['label', 'precision', 'recall', 'f1', 'support'],
+    ...labels.map((label, i) => {
+      const c = metrics.perClass[i]!;
+      return [label, percent(c.precision, 1), percent(c.recall, 1), percent(c.f1, 1), String(c.support)];
+    }),
+    ['macro avg', percent(macro('precision'), 1), percent(macro('recall'), 1), percent(macro('f1'), 1), String(metrics.n)],
+  ];
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+  return rows.map((row) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ')).join('\n');
+}
+
+/** The headline, the labelled confusion matrix and the per-class table. */
+export function formatMetrics(heading: string, metrics: Metrics, labels: readonly string[]): string {
+  const correct = metrics.confusion.reduce((sum, row, i) => sum + row[i]!, 0);
+  return [
+    `${heading}: accuracy ${percent(metrics.accuracy)} (${correct} of ${metrics.n})`,
+    '',
+    formatConfusion(metrics.confusion, labels),
+    '',
+    formatClassTable(metrics, labels),
+  ].join('\n');
+}
