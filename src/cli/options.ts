@@ -122,6 +122,17 @@ export const BACKEND_OPTIONS: readonly OptionSpec[] = [
   { flags: '--backend <name>', description: 'TensorFlow.js backend: auto (node if installed, else wasm), node, wasm or cpu', defaultValue: 'auto', choices: ['auto', 'node', 'wasm', 'cpu'] },
 ];
 
+/** What names a finished training run: eval, quantize, predict and detect read everything else from it. */
+export const TRAINED_RUN_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--train-dir <dir>', description: 'the training run (its config.json, checkpoints and quantised network)', defaultValue: 'runs/train' },
+  { flags: '--checkpoint <which>', description: 'best (highest validation accuracy) or last', defaultValue: 'best', choices: ['best', 'last'] },
+];
+
+export const QUANTIZED_OPTION: OptionSpec = {
+  flags: '--quantized',
+  description: "use the int8 network from 'kws quantize', run by the bit-exact CMSIS-NN simulator",
+};
+
 export const SEED_OPTION: OptionSpec = { flags: '--seed <n>', description: 'random seed (splits, augmentation, initialisation)', defaultValue: 59185, parse: parseInteger };
 
 export const JSON_OPTION: OptionSpec = { flags: '--json', description: 'machine-readable output' };

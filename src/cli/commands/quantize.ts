@@ -1,0 +1,123 @@
+/**
+ * `kws quantize`: a trained run → 8-bit CMSIS-NN C (weights.h, <arch>.h, <arch>.c, quant.json)
+ * plus the integer network for `kws eval --quantized`. ARM's quant_test.py + hand-written
+ * Deployment code in one step; `--act-max` takes ARM's list as it was.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { SetName } from '../../data/split.js';
+import type { CheckpointChoice } from '../../eval/classifier.js';
+import type { RangeMethod } from '../../quant/calibrate.js';
+import { qFormatName } from '../../quant/emit-c.js';
+import type { QuantReport } from '../../quant/report.js';
+import type { WeightsOnlyModel } from '../../quant/weights-only.js';
+import { loadRunConfig, type DataSettings } from '../../train/run-config.js';
+import { DATA_OPTIONS, JSON_OPTION, SEED_OPTION, TRAINED_RUN_OPTIONS, addOptions, collectNumbers, layeredOptions, parseNonNegative, parsePercentage } from '../options.js';
+import { createProgress } from '../progress.js';
+import { dataSettingsFrom, runConfigOptionLayer } from '../resolve.js';
+
+interface QuantizeCliOptions extends DataSettings {
+  trainDir: string;
+  checkpoint: CheckpointChoice;
+  calibration: RangeMethod;
+  calibrationSet: SetName;
+  calibrationSize: number;
+  percentile: number;
+  actMax?: number[];
+  outDir?: string;
+  cacheDir?: string;
+  seed: number;
+  json?: boolean;
+}
+
+export function registerQuantizeCommand(program: Command): void {
+  const command = program
+    .command('quantize')
+    .description("quantise a trained model to 8 bits: CMSIS-NN C for dnn, cnn and ds_cnn; int8 weights.h for the recurrent models (ARM's quant_test.py and Deployment code)");
+  addOptions(command, TRAINED_RUN_OPTIONS);
+  addOptions(command, [
+    { flags: '--calibration <method>', description: 'activation ranges: max, percentile, or search (the accuracy-best power of two per point, greedy from the input, as ARM users tuned --act_max by hand)', defaultValue: 'max', choices: ['max', 'percentile', 'search'] },
+    { flags: '--calibration-set <set>', description: 'split whose clips (without augmentation) set the ranges', defaultValue: 'training', choices: ['training', 'validation', 'testing'] },
+    { flags: '--calibration-size <n>', description: 'clips drawn (seeded) from the calibration set; 0 = all of it', defaultValue: 1000, parse: parseNonNegative },
+    { flags: '--percentile <p>', description: 'for --calibration percentile: share of activations each range must hold', defaultValue: 99.99, parse: parsePercentage },
+    { flags: '--act-max <a...>', description: "ARM's ranges, one per point: input, every layer output before ReLU, (pool), logits; 0 = float in the fake-quant check", parse: collectNumbers },
+    { flags: '--out-dir <dir>', description: 'where the C files and quant.json go (default: <train-dir>/cmsis)' },
+  ]);
+  addOptions(command, DATA_OPTIONS);
+  addOptions(command, [SEED_OPTION, JSON_OPTION]);
+  command.action(async () => {
+    const trainDir = path.resolve(command.opts<QuantizeCliOptions>().trainDir);
+    const run = loadRunConfig(trainDir);
+    const options = layeredOptions<QuantizeCliOptions>(command, runConfigOptionLayer(run));
+    // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
+    const { quantizeTrainedRun } = await import('../../quant/run.js');
+    const progress = createProgress(`features (${options.calibrationSet})`, 0);
+    const result = await quantizeTrainedRun({
+      trainDir,
+      run,
+      data: dataSettingsFrom(options),
+      checkpoint: options.checkpoint,
+      calibrationSet: options.calibrationSet,
+      calibrationSize: options.calibrationSize,
+      method: options.calibration,
+      percentile: options.percentile,
+      actMax: options.actMax,
+      outDir: options.outDir,
+      cacheDir: options.cacheDir,
+      seed: options.seed,
+      onProgress: (done, total) => progress.update(done, `of ${total}`),
+      onWarning: (warning) => process.stderr.write(`kws: warning: ${warning}\n`),
+    });
+    progress.finish();
+    if (result.kind === 'weights-only') {
+      const written = [result.files.weightsHeader, result.files.quantJson];
+      process.stdout.write(
+        options.json
+          ? `${JSON.stringify({ architecture: result.result.architecture, weightsOnly: true, files: written, accuracy: result.result.accuracy }, null, 2)}\n`
+          : formatWeightsOnlySummary(result.result, options, result.calibrationClips, written),
+      );
+      return;
+    }
+    const { quantized, files } = result;
+    const written = [files.weightsHeader, files.modelHeader, files.modelSource, files.quantJson, result.networkFile];
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ architecture: quantized.network.architecture, files: written, report: quantized.report }, null, 2)}\n`
+        : formatSummary(quantized.network.architecture, options, quantized.report!, written),
+    );
+  });
+}
+
+function formatWeightsOnlySummary(result: WeightsOnlyModel, options: QuantizeCliOptions, clips: number, written: string[]): string {
+  return [
+    `${result.architecture} has no CMSIS-NN integer pipeline here: weights only (${result.tensors.length} tensors, each in its own int8 Q format; activations stay float).`,
+    `Accuracy on ${clips} ${options.calibrationSet} clips: float ${percent(result.accuracy.float)}, float with int8 weights ${percent(result.accuracy.weightsQuantized)}`,
+    'Wrote:',
+    ...written.map((file) => `  ${file}`),
+    '',
+  ].join('\n');
+}
+
+const percent = (value: number | undefined) => (value === undefined ? 'n/a' : `${(value * 100).toFixed(2)}%`);
+
+function formatSummary(architecture: string, options: QuantizeCliOptions, report: QuantReport, written: string[]): string {
+  const method = report.method === 'act-max' ? '--act-max' : report.method === 'percentile' ? `percentile ${options.percentile}` : report.method;
+  const rows = [
+    ['point', 'observed max', 'range (act_max)', 'format', 'clamped'],
+    ...report.points.map((p) => [p.point, p.observedMaxAbs.toPrecision(4), String(p.actMax), qFormatName(p.frac), `${p.saturated} / ${p.total}`]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const accuracy = report.accuracy;
+  const lines = [
+    `Quantised ${architecture} (${options.checkpoint} checkpoint) on ${report.calibrationSamples} ${options.calibrationSet} clips; ranges by ${method}.`,
+    ...table,
+    `Accuracy on those clips: float ${percent(accuracy?.float)}, fake-quant ${percent(accuracy?.fakeQuant)}, integer (bit-exact CMSIS-NN) ${percent(accuracy?.integer)}`,
+    `ARM equivalent: --act_max ${report.points.map((p) => p.actMax).join(' ')}`,
+    ...report.adjustments.map((a) => `note: ${a}`),
+    'Wrote:',
+    ...written.map((file) => `  ${file}`),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,319 @@
+/**
+ * Bit-exact TypeScript model of the legacy (2018) CMSIS-NN q7 kernels the emitted C calls, so
+ * `kws eval` can report the accuracy the microcontroller will have without one.
+ *
+ * Arithmetic, per output value (arm_convolve_HWC_q7_*, arm_depthwise_separable_conv_HWC_q7_*,
+ * arm_fully_connected_q7):
+ *   acc = (bias << bias_shift) + NN_ROUND(out_shift) + Σ in·w      (q31, wraps like the C)
+ *   out = saturate_int8(acc >> out_shift)                           (arithmetic shift)
+ * with NN_ROUND(s) = 2^(s−1) for s > 0 and 0 for s = 0 (later CMSIS's `(1 << s) >> 1`; the
+ * 2018 macro was undefined for s = 0). Sums wrap at 32 bits after every product (`| 0`), as the
+ * device's q31 accumulator does; this also keeps V8 on int32 arithmetic.
+ */
+import {
+  type AvgPoolLayer,
+  type ConvLayer,
+  type DenseLayer,
+  type DepthwiseLayer,
+  type PointwiseLayer,
+  type QuantLayer,
+  type QuantizedNetwork,
+  activationBufferSize,
+  validateNetwork,
+} from './ir.js';
+
+/** Out-of-range outputs are clamped and counted here (one slot per layer of the network). */
+type SaturationCounts = Float64Array;
+
+function roundConstant(outShift: number): number {
+  return outShift > 0 ? 1 << (outShift - 1) : 0;
+}
+
+/**
+ * Shifts the accumulator down and clamps, counting a clamp in `counts[slot]`. `acc` (bias term
+ * + rounding + sum, each int32) may leave the int32 range; it wraps here as the C's q31 would.
+ */
+function requantize(acc: number, outShift: number, counts: SaturationCounts, slot: number): number {
+  const v = (acc | 0) >> outShift;
+  if (v > 127) {
+    counts[slot]!++;
+    return 127;
+  }
+  if (v < -128) {
+    counts[slot]!++;
+    return -128;
+  }
+  return v;
+}
+
+/**
+ * arm_convolve_HWC_q7_basic_nonsquare. Per output position the input patch is gathered once
+ * (zeros where the window hangs over the padding, which add nothing, as the C skips them),
+ * then dotted with every filter.
+ */
+export function convolve(
+  layer: ConvLayer,
+  input: Int8Array,
+  output: Int8Array,
+  counts: SaturationCounts = new Float64Array(1),
+  slot = 0,
+  patch: Int8Array = new Int8Array(layer.kernel.y * layer.kernel.x * layer.input.channels),
+): void {
+  const { input: inShape, output: outShape, kernel, stride, padding, weights, bias, biasShift, outShift } = layer;
+  const inCh = inShape.channels;
+  const outCh = outShape.channels;
+  const filterSize = kernel.y * kernel.x * inCh;
+  const rowSize = kernel.x * inCh;
+  for (let oy = 0; oy < outShape.height; oy++) {
+    const y0 = oy * stride.y - padding.y;
+    for (let ox = 0; ox < outShape.width; ox++) {
+      const x0 = ox * stride.x - padding.x;
+      for (let ky = 0; ky < kernel.y; ky++) {
+        const y = y0 + ky;
+        for (let kx = 0; kx < kernel.x; kx++) {
+          const x = x0 + kx;
+          const at = ky * rowSize + kx * inCh;
+          const inside = y >= 0 && y < inShape.height && x >= 0 && x < inShape.width;
+          const inBase = (y * inShape.width + x) * inCh;
+          for (let c = 0; c < inCh; c++) patch[at + c] = inside ? input[inBase + c]! : 0;
+        }
+      }
+      matrixVector(patch, 0, filterSize, weights, bias, biasShift, outShift, output, (oy * outShape.width + ox) * outCh, outCh, counts, slot);
+    }
+  }
+}
+
+/**
+ * `rows` outputs of `[rows][length]` weights times `vector[vBase … vBase+length)`, requantised:
+ * the inner loop of conv, 1×1 conv and fully connected layers. Four rows at a time, so each
+ * input value is loaded once per four products.
+ */
+function matrixVector(
+  vector: Int8Array,
+  vBase: number,
+  length: number,
+  weights: Int8Array,
+  bias: Int8Array,
+  biasShift: number,
+  outShift: number,
+  output: Int8Array,
+  outBase: number,
+  rows: number,
+  counts: SaturationCounts,
+  slot: number,
+): void {
+  const round = roundConstant(outShift);
+  const blocked = rows - (rows % 4);
+  let o = 0;
+  for (; o < blocked; o += 4) {
+    const w0 = o * length;
+    const w1 = w0 + length;
+    const w2 = w1 + length;
+    const w3 = w2 + length;
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0; i < length; i++) {
+      const v = vector[vBase + i]!;
+      s0 = (s0 + v * weights[w0 + i]!) | 0;
+      s1 = (s1 + v * weights[w1 + i]!) | 0;
+      s2 = (s2 + v * weights[w2 + i]!) | 0;
+      s3 = (s3 + v * weights[w3 + i]!) | 0;
+    }
+    output[outBase + o] = requantize((bias[o]! << biasShift) + round + s0, outShift, counts, slot);
+    output[outBase + o + 1] = requantize((bias[o + 1]! << biasShift) + round + s1, outShift, counts, slot);
+    output[outBase + o + 2] = requantize((bias[o + 2]! << biasShift) + round + s2, outShift, counts, slot);
+    output[outBase + o + 3] = requantize((bias[o + 3]! << biasShift) + round + s3, outShift, counts, slot);
+  }
+  for (; o < rows; o++) {
+    const w = o * length;
+    let sum = 0;
+    for (let i = 0; i < length; i++) sum = (sum + vector[vBase + i]! * weights[w + i]!) | 0;
+    output[outBase + o] = requantize((bias[o]! << biasShift) + round + sum, outShift, counts, slot);
+  }
+}
+
+/** arm_convolve_1x1_HWC_q7_fast_nonsquare (and its basic-kernel fallback: same arithmetic). */
+export function pointwise(layer: PointwiseLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts = new Float64Array(1), slot = 0): void {
+  const inCh = layer.input.channels;
+  const outCh = layer.output.channels;
+  const positions = layer.input.height * layer.input.width;
+  for (let p = 0; p < positions; p++) {
+    matrixVector(input, p * inCh, inCh, layer.weights, layer.bias, layer.biasShift, layer.outShift, output, p * outCh, outCh, counts, slot);
+  }
+}
+
+/**
+ * arm_depthwise_separable_conv_HWC_q7_nonsquare (depth multiplier 1). Per output position the
+ * taps inside the map are listed once (input and weight offsets), then each channel sums them.
+ */
+export function depthwise(
+  layer: DepthwiseLayer,
+  input: Int8Array,
+  output: Int8Array,
+  counts: SaturationCounts = new Float64Array(1),
+  slot = 0,
+  taps: Int32Array = new Int32Array(2 * layer.kernel.y * layer.kernel.x),
+): void {
+  const { input: inShape, output: outShape, kernel, stride, padding, weights, bias, biasShift, outShift } = layer;
+  const ch = inShape.channels;
+  const round = roundConstant(outShift);
+  for (let oy = 0; oy < outShape.height; oy++) {
+    const y0 = oy * stride.y - padding.y;
+    for (let ox = 0; ox < outShape.width; ox++) {
+      const x0 = ox * stride.x - padding.x;
+      // taps[2t] = input offset, taps[2t + 1] = weight offset of the t-th tap inside the map.
+      let count = 0;
+      for (let ky = 0; ky < kernel.y; ky++) {
+        const y = y0 + ky;
+        if (y < 0 || y >= inShape.height) continue;
+        for (let kx = 0; kx < kernel.x; kx++) {
+          const x = x0 + kx;
+          if (x < 0 || x >= inShape.width) continue;
+          taps[2 * count] = (y * inShape.width + x) * ch;
+          taps[2 * count + 1] = (ky * kernel.x + kx) * ch;
+          count++;
+        }
+      }
+      const outBase = (oy * outShape.width + ox) * ch;
+      for (let c = 0; c < ch; c++) {
+        let sum = 0;
+        for (let t = 0; t < count; t++) sum = (sum + input[taps[2 * t]! + c]! * weights[taps[2 * t + 1]! + c]!) | 0;
+        output[outBase + c] = requantize((bias[c]! << biasShift) + round + sum, outShift, counts, slot);
+      }
+    }
+  }
+}
+
+/** arm_fully_connected_q7: weights row-major `[out][in]`. */
+export function fullyConnected(layer: DenseLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts = new Float64Array(1), slot = 0): void {
+  matrixVector(input, 0, layer.inputSize, layer.weights, layer.bias, layer.biasShift, layer.outShift, output, 0, layer.outputSize, counts, slot);
+}
+
+/** arm_relu_q7, in place. */
+export function relu(data: Int8Array, size: number): void {
+  for (let i = 0; i < size; i++) if (data[i]! < 0) data[i] = 0;
+}
+
+/**
+ * ARM's local arm_avepool_q7_HWC_nonsquare with the kernel covering the whole map:
+ * `sum · 2^k / count`, C division (truncates toward zero). ARM's version cast the result to
+ * q7 (wrapping); here and in the emitted C it saturates instead.
+ */
+export function averagePool(
+  layer: AvgPoolLayer,
+  input: Int8Array,
+  output: Int8Array,
+  counts: SaturationCounts = new Float64Array(1),
+  slot = 0,
+): void {
+  const { height, width, channels } = layer.input;
+  const count = height * width;
+  const scale = 2 ** layer.outLshift;
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    for (let p = 0; p < count; p++) sum += input[p * channels + c]!;
+    const v = Math.trunc((sum * scale) / count);
+    output[c] = v > 127 ? 127 : v < -128 ? -128 : v;
+    if (v > 127 || v < -128) counts[slot]!++;
+  }
+}
+
+/**
+ * arm_softmax_q7 (2018, base 2 on the raw int8 values; 128 ≈ 100 %):
+ *   lo = max(min, max − 8); sum = Σ_{x ≥ lo} 2^(x − lo)
+ *   out = sat8((2^(x − lo + 20) / sum) >> 13), and 0 for x < lo
+ * (the 2018 code shifted by a negative amount there — undefined; later CMSIS gives 0).
+ */
+export function softmaxQ7(logits: Int8Array, output: Int8Array = new Int8Array(logits.length)): Int8Array {
+  let max = -129;
+  let min = 128;
+  for (const v of logits) {
+    if (v > max) max = v;
+    if (v < min) min = v;
+  }
+  const lo = Math.max(min, max - 8);
+  let sum = 0;
+  for (const v of logits) if (v >= lo) sum += 1 << (v - lo);
+  for (let i = 0; i < logits.length; i++) {
+    const v = logits[i]!;
+    if (v < lo) {
+      output[i] = 0;
+      continue;
+    }
+    const q = Math.trunc((1 << (v - lo + 20)) / sum) >> 13;
+    output[i] = q > 127 ? 127 : q;
+  }
+  return output;
+}
+
+export interface Simulator {
+  readonly network: QuantizedNetwork;
+  /** Int8 logits for one int8 frame-major input; `out` is reused if given. */
+  run(input: Int8Array, out?: Int8Array): Int8Array;
+  /** Outputs clamped per layer (index = layer index) since creation or the last reset. */
+  readonly saturations: Float64Array;
+  resetSaturations(): void;
+}
+
+/**
+ * A reusable integer inference engine: two ping-pong buffers allocated once, like the emitted
+ * C's static buffers. Not safe to share between concurrent users.
+ */
+export function createSimulator(network: QuantizedNetwork): Simulator {
+  validateNetwork(network);
+  const size = activationBufferSize(network);
+  const buffers = [new Int8Array(size), new Int8Array(size)] as const;
+  const saturations = new Float64Array(network.layers.length);
+  // Kernel scratch, allocated once: conv input patches and depthwise tap offsets.
+  const patch = new Int8Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))));
+  const taps = new Int32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))));
+  const inputSize = network.frames * network.coefficients;
+  const outputSize = network.labels.length;
+
+  function runLayer(layer: QuantLayer, index: number, source: Int8Array, target: Int8Array): void {
+    switch (layer.kind) {
+      case 'conv':
+        return convolve(layer, source, target, saturations, index, patch);
+      case 'pointwise':
+        return pointwise(layer, source, target, saturations, index);
+      case 'depthwise':
+        return depthwise(layer, source, target, saturations, index, taps);
+      case 'dense':
+        return fullyConnected(layer, source, target, saturations, index);
+      case 'avgpool':
+        return averagePool(layer, source, target, saturations, index);
+      case 'relu':
+        return relu(source, layer.size);
+    }
+  }
+
+  return {
+    network,
+    saturations,
+    resetSaturations: () => saturations.fill(0),
+    run(input: Int8Array, out = new Int8Array(outputSize)): Int8Array {
+      if (input.length !== inputSize) throw new Error(`simulator: input has ${input.length} values, expected ${inputSize}`);
+      let current = input;
+      let next = 0;
+      network.layers.forEach((layer, index) => {
+        if (layer.kind === 'relu') {
+          runLayer(layer, index, current, current);
+          return;
+        }
+        const target = buffers[next]!;
+        runLayer(layer, index, current, target);
+        current = target;
+        next = 1 - next;
+      });
+      out.set(current.subarray(0, outputSize));
+      return out;
+    },
+  };
+}
+
+/** One-off convenience: int8 logits of one input. */
+export function simulate(network: QuantizedNetwork, input: Int8Array): Int8Array {
+  return createSimulator(network).run(input);
+}

@@ -1,0 +1,110 @@
+/** `kws quantize` on a generated dataset and a saved (random) ds_cnn run. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { Command } from 'commander';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
+import { generateSyntheticDataset } from '../../src/data/synthetic.js';
+import { UsageError } from '../../src/errors.js';
+import { checkpointDir } from '../../src/eval/classifier.js';
+import { saveModelDir } from '../../src/models/io.js';
+import { loadQuantizedNetwork } from '../../src/quant/store.js';
+import { saveRunConfig } from '../../src/train/run-config.js';
+import { LABELS, SMALL_FEATURES, SMALL_SIZE_INFO, randomizedModel } from './models.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-quantize-cli-'));
+const dataDir = path.join(root, 'data');
+const trainDir = path.join(root, 'run');
+const gruDir = path.join(root, 'gru-run');
+const GRU_SIZE = [1, 8];
+
+beforeAll(async () => {
+  // Importing the command registers the wasm backend; the fixture model is built on cpu.
+  await tf.setBackend('cpu');
+  generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'cat'], speakers: 4, clipsPerSpeaker: 2, noiseSeconds: 1 });
+  const data = {
+    dataDir,
+    wantedWords: ['yes', 'no'],
+    split: 'all' as const,
+    splitSalt: '',
+    validationPercentage: 10,
+    testingPercentage: 10,
+    silencePercentage: 10,
+    unknownPercentage: 50,
+  };
+  for (const [dir, architecture, modelSizeInfo] of [[trainDir, 'ds_cnn', SMALL_SIZE_INFO.ds_cnn], [gruDir, 'gru', GRU_SIZE]] as const) {
+    saveRunConfig(dir, {
+      version: 1,
+      architecture,
+      modelSizeInfo: [...modelSizeInfo],
+      feature: SMALL_FEATURES,
+      data,
+      augment: { timeShiftMs: 0, backgroundFrequency: 0, backgroundVolume: 0 },
+      train: { howManyTrainingSteps: [1], learningRate: [0.001], batchSize: 4, evalStepInterval: 1 },
+      seed: 1,
+      labels: LABELS,
+    });
+    const model = randomizedModel(architecture, [...modelSizeInfo], 3);
+    await saveModelDir(checkpointDir(dir, 'best'), model, { architecture, modelSizeInfo: [...modelSizeInfo], feature: SMALL_FEATURES, labels: LABELS });
+    model.dispose();
+  }
+});
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+afterEach(() => vi.restoreAllMocks());
+
+async function run(...args: string[]): Promise<string> {
+  return runIn(trainDir, ...args);
+}
+
+async function runIn(dir: string, ...args: string[]): Promise<string> {
+  let out = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const program = new Command('kws').exitOverride();
+  registerQuantizeCommand(program);
+  await program.parseAsync(['node', 'kws', 'quantize', '--train-dir', dir, '--calibration-set', 'testing', '--cache-dir', path.join(root, 'cache'), ...args]);
+  return out;
+}
+
+describe('kws quantize', () => {
+  it('writes the C files and the integer network, and prints ranges, accuracies and the ARM act_max list', async () => {
+    const out = await run();
+    expect(out).toMatch(/Quantised ds_cnn \(best checkpoint\) on \d+ testing clips; ranges by max\./);
+    expect(out).toMatch(/Accuracy on those clips: float [\d.]+%, fake-quant [\d.]+%, integer \(bit-exact CMSIS-NN\) [\d.]+%/);
+    // ds_cnn with 3 layers: input, CONV1, CONV2_DS/PW, CONV3_DS/PW, POOL, FINAL_FC.
+    expect(out).toMatch(/ARM equivalent: --act_max( \d+(\.\d+)?){8}\n/);
+    for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c', 'quant.json']) expect(fs.existsSync(path.join(trainDir, 'cmsis', file))).toBe(true);
+    const network = loadQuantizedNetwork(trainDir);
+    expect(network.labels).toEqual(LABELS);
+    const quantJson = JSON.parse(fs.readFileSync(path.join(trainDir, 'cmsis', 'quant.json'), 'utf8')) as { inputFrac: number; calibration: { method: string } };
+    expect(quantJson.inputFrac).toBe(network.inputFrac);
+    expect(quantJson.calibration.method).toBe('max');
+  });
+
+  it("takes ARM's --act_max list (underscore spelling is the CLI's job; here the kebab form)", async () => {
+    const out = await run('--act-max', '32', '32', '32', '32', '32', '32', '16', '16', '--out-dir', path.join(root, 'c'), '--json');
+    const json = JSON.parse(out) as { report: { method: string; points: Array<{ frac: number }> } };
+    expect(json.report.method).toBe('act-max');
+    expect(json.report.points[0]!.frac).toBe(2);
+    expect(fs.existsSync(path.join(root, 'c', 'ds_cnn.c'))).toBe(true);
+  });
+
+  it('quantises the weights only for a recurrent model, and says so', async () => {
+    const out = await runIn(gruDir);
+    expect(out).toMatch(/gru has no CMSIS-NN integer pipeline here: weights only \(\d+ tensors/);
+    expect(out).toMatch(/float with int8 weights [\d.]+%/);
+    expect(fs.readFileSync(path.join(gruDir, 'cmsis', 'weights.h'), 'utf8')).toContain('#define GRU_1_WT {');
+    expect(fs.existsSync(path.join(gruDir, 'quantized-network.json'))).toBe(false);
+    await expect(runIn(gruDir, '--act-max', '32', '0')).rejects.toThrow(/--act-max applies to dnn, cnn, ds_cnn; gru is quantised weights-only/);
+  });
+
+  it('rejects an --act-max list of the wrong length, naming the points', async () => {
+    await expect(run('--act-max', '32', '0')).rejects.toThrow(UsageError);
+    await expect(run('--act-max', '32', '0')).rejects.toThrow(/--act-max needs 8 values for this model \(input, CONV1, CONV2_DS/);
+  });
+});
