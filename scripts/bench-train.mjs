@@ -1,0 +1,163 @@
+#!/usr/bin/env node
+/**
+ * Training and inference throughput per model and backend, on random 49×10 fingerprints.
+ *
+ *   npx tsc -p tsconfig.json && node scripts/bench-train.mjs [--models ds_cnn,dnn]
+ *       [--backends wasm,cpu] [--steps 20] [--warmup 3] [--batch 100] [--profile] [--json]
+ *
+ * Models (ds_cnn, ds_cnn_m, dnn, cnn, crnn, basic_lstm, gru) come from the project's model zoo
+ * (src/models). Training is the project's loop shape: Adam, `optimizer.minimize` of the mean
+ * softmax cross-entropy, batch norm in training mode. Throughput is given per wall-clock second
+ * and per CPU-second of this process (steadier when other jobs share the machine). `--profile`
+ * prints the kernels that take the most time in one training step (tf.profile; a custom op
+ * shows both as its own entry and as the kernels it runs).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../dist/backend/index.js';
+import { buildModel } from '../dist/models/registry.js';
+
+const FRAMES = 49;
+const COEFFICIENTS = 10;
+const LABELS = 12;
+
+function parseArgs(argv) {
+  const options = { models: ['ds_cnn', 'dnn'], backends: ['wasm'], steps: 20, warmup: 3, batch: 100, profile: false, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${flag} needs a value`);
+      return next;
+    };
+    if (flag === '--models') options.models = value().split(',');
+    else if (flag === '--backends') options.backends = value().split(',');
+    else if (flag === '--steps') options.steps = Number(value());
+    else if (flag === '--warmup') options.warmup = Number(value());
+    else if (flag === '--batch') options.batch = Number(value());
+    else if (flag === '--profile') options.profile = true;
+    else if (flag === '--json') options.json = true;
+    else throw new Error(`unknown option ${flag}`);
+  }
+  return options;
+}
+
+/** The paper's S sizes, plus DS-CNN M for its strided depthwise layer (reference §2.3). */
+const SIZES = {
+  ds_cnn: [5, 64, 10, 4, 2, 2, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1],
+  ds_cnn_m: [5, 172, 10, 4, 2, 1, 172, 3, 3, 2, 2, 172, 3, 3, 1, 1, 172, 3, 3, 1, 1, 172, 3, 3, 1, 1],
+  dnn: [144, 144, 144],
+  cnn: [28, 10, 4, 1, 1, 30, 10, 4, 2, 1, 16, 128],
+  crnn: [48, 10, 4, 2, 2, 2, 60, 84],
+  basic_lstm: [118],
+  gru: [1, 154],
+};
+
+function build(modelName) {
+  const modelSizeInfo = SIZES[modelName];
+  if (!modelSizeInfo) throw new Error(`unknown model ${modelName} (known: ${Object.keys(SIZES).join(', ')})`);
+  const architecture = modelName.replace(/_m$/, '');
+  return buildModel({ architecture, modelSizeInfo, frames: FRAMES, coefficients: COEFFICIENTS, labelCount: LABELS }, 1);
+}
+
+/** Deterministic pseudo-random batch (mulberry32) so every backend sees the same data. */
+function randomBatch(batch, seed) {
+  let state = seed >>> 0;
+  const next = () => {
+    let t = (state = (state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const x = new Float32Array(batch * FRAMES * COEFFICIENTS).map(() => next() * 2 - 1);
+  const y = new Int32Array(batch).map(() => Math.floor(next() * LABELS));
+  return { x, y };
+}
+
+function trainStep(model, optimizer, { x, y }, batch) {
+  const loss = tf.tidy(() => {
+    const xs = tf.tensor2d(x, [batch, FRAMES * COEFFICIENTS]);
+    const ys = tf.oneHot(tf.tensor1d(y, 'int32'), LABELS);
+    return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true);
+  });
+  const value = loss.dataSync()[0];
+  loss.dispose();
+  return value;
+}
+
+function inferStep(model, { x }, batch) {
+  const logits = tf.tidy(() => model.predict(tf.tensor2d(x, [batch, FRAMES * COEFFICIENTS])));
+  logits.dataSync();
+  logits.dispose();
+}
+
+/** Wall-clock and process CPU seconds; on a shared machine the CPU figure is the steadier one. */
+function timeSteps(steps, run) {
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  for (let i = 0; i < steps; i++) run(i);
+  const cpu = process.cpuUsage(cpuStart);
+  return { wall: (performance.now() - start) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
+}
+
+async function profileStep(model, optimizer, data, batch) {
+  const profile = await tf.profile(() => {
+    trainStep(model, optimizer, data, batch);
+  });
+  const byKernel = new Map();
+  for (const kernel of profile.kernels) {
+    const entry = byKernel.get(kernel.name) ?? { ms: 0, calls: 0 };
+    entry.ms += kernel.kernelTimeMs;
+    entry.calls += 1;
+    byKernel.set(kernel.name, entry);
+  }
+  return [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, { ms, calls }]) => ({ name, ms: Number(ms.toFixed(2)), calls }));
+}
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const results = [];
+  for (const backendName of options.backends) {
+    const backend = await initBackend(backendName);
+    for (const modelName of options.models) {
+      const model = build(modelName);
+      const optimizer = tf.train.adam(5e-4, 0.9, 0.999, 1e-8);
+      const batches = [0, 1, 2, 3].map((seed) => randomBatch(options.batch, seed + 1));
+      timeSteps(options.warmup, (i) => trainStep(model, optimizer, batches[i % batches.length], options.batch));
+      const train = timeSteps(options.steps, (i) => trainStep(model, optimizer, batches[i % batches.length], options.batch));
+      timeSteps(options.warmup, (i) => inferStep(model, batches[i % batches.length], options.batch));
+      const infer = timeSteps(options.steps, (i) => inferStep(model, batches[i % batches.length], options.batch));
+      const result = {
+        model: modelName,
+        backend: backend.name,
+        batch: options.batch,
+        steps: options.steps,
+        trainSamplesPerSecond: Math.round((options.steps * options.batch) / train.wall),
+        trainSamplesPerCpuSecond: Math.round((options.steps * options.batch) / train.cpu),
+        inferSamplesPerSecond: Math.round((options.steps * options.batch) / infer.wall),
+        inferSamplesPerCpuSecond: Math.round((options.steps * options.batch) / infer.cpu),
+      };
+      if (options.profile) result.profile = await profileStep(model, optimizer, batches[0], options.batch);
+      results.push(result);
+      if (!options.json) {
+        console.log(
+          `${modelName} on ${backend.name}: train ${result.trainSamplesPerSecond} samples/s (${result.trainSamplesPerCpuSecond} per CPU-second), ` +
+            `inference ${result.inferSamplesPerSecond} samples/s (${result.inferSamplesPerCpuSecond} per CPU-second)`,
+        );
+        if (backend.warning) console.log(`  (${backend.warning})`);
+        if (result.profile) {
+          const total = result.profile.reduce((sum, k) => sum + k.ms, 0);
+          console.log(`  one training step, kernel time ${total.toFixed(1)} ms:`);
+          for (const k of result.profile.slice(0, 15)) console.log(`    ${k.name.padEnd(36)} ${k.ms.toFixed(2).padStart(8)} ms  ${String(k.calls).padStart(4)} calls`);
+        }
+      }
+      model.dispose();
+      optimizer.dispose();
+    }
+  }
+  if (options.json) console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2));
+}
+
+main().catch((error) => {
+  console.error(`bench-train: ${error instanceof Error ? error.stack : String(error)}`);
+  process.exitCode = 1;
+});
