@@ -2,11 +2,9 @@
  * The emitted C, compiled with gcc against the portable kernels in test/cmsis, must give the
  * same int8 logits and softmax as the TypeScript simulator for every input, bit for bit.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { emitC } from '../../src/quant/emit-c.js';
 import { quantizeFeatures } from '../../src/features/quantize.js';
@@ -17,25 +15,12 @@ import { createSimulator, softmaxQ7 } from '../../src/quant/simulate.js';
 import { Random } from '../../src/random.js';
 import { SMALL_SIZE_INFO, description, randomFeatures, randomizedModel } from './models.js';
 import { NetworkBuilder, randomInt8, randomNetwork } from './random-networks.js';
+import { compileHarness, gccAvailable, runHarness } from '../cmsis/host.js';
 
-const CMSIS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../cmsis');
-const gccAvailable = spawnSync('gcc', ['--version']).status === 0;
 const INPUTS = 300;
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-c-parity-'));
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
-
-function compile(outDir: string, architecture: IntegerArchitecture): string {
-  const binary = path.join(outDir, 'harness');
-  execFileSync('gcc', [
-    '-std=c99', '-Wall', '-Wextra', '-Werror', '-O1',
-    `-DKWS_MODEL_HEADER="${architecture}.h"`,
-    '-I', outDir, '-I', CMSIS_DIR,
-    path.join(outDir, `${architecture}.c`), path.join(CMSIS_DIR, 'arm_nnfunctions.c'), path.join(CMSIS_DIR, 'harness.c'),
-    '-o', binary,
-  ]);
-  return binary;
-}
 
 describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -Wall -Wextra -Werror)', () => {
   const cases: Array<[IntegerArchitecture, number]> = [
@@ -49,13 +34,11 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
   /** Runs `inputs` through the compiled C and the simulator; returns how many distinct logit vectors came out. */
   function expectParity(network: QuantizedNetwork, outDir: string, inputs: Int8Array, simulator = createSimulator(network)): number {
     emitC({ network }, outDir);
-    const binary = compile(outDir, network.architecture);
+    const binary = compileHarness(outDir, network.architecture);
     const inputSize = network.frames * network.coefficients;
     const classes = network.labels.length;
     const count = inputs.length / inputSize;
-    const result = spawnSync(binary, { input: inputs, maxBuffer: 1 << 24 });
-    expect(result.status).toBe(0);
-    const output = new Int8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.length);
+    const output = runHarness(binary, inputs);
     expect(output.length).toBe(count * 2 * classes);
     const distinct = new Set<string>();
     for (let n = 0; n < count; n++) {

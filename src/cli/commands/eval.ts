@@ -8,11 +8,8 @@ import type { BackendPreference } from '../../backend/index.js';
 import type { CheckpointChoice } from '../../eval/classifier.js';
 import { EVALUATION_SET_CHOICES, evaluateRun, type Evaluation, type EvaluationSetChoice, type ModelKind } from '../../eval/evaluate.js';
 import { evaluationJson, formatMetrics, percent } from '../../eval/format.js';
-import { writeReport } from '../../eval/report.js';
+import { writeRunReport } from '../../eval/report.js';
 import { validateFeatureConfig } from '../../features/config.js';
-import { profileModel } from '../../models/profile.js';
-import type { Architecture } from '../../models/registry.js';
-import { readLog } from '../../train/log.js';
 import { labelsFor, loadRunConfig, type RunConfig } from '../../train/run-config.js';
 import { BACKEND_OPTIONS, DATA_OPTIONS, FEATURE_OPTIONS, JSON_OPTION, addOptions, featureConfigFrom, layeredOptions, type OptionSpec } from '../options.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
@@ -120,21 +117,7 @@ async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions
     if (evaluation.float && primary === 'int8') process.stdout.write(`float model on the same clips: accuracy ${percent(evaluation.float.accuracy)}\n`);
   }
   if (options.report) {
-    const { frames, coefficients } = validateFeatureConfig(run.feature);
-    const files = writeReport(path.resolve(options.report), {
-      trainDir,
-      evaluation,
-      checkpoint: options.checkpoint,
-      architecture: run.architecture,
-      modelSizeInfo: run.modelSizeInfo,
-      preset: run.preset,
-      feature: run.feature,
-      dataDir: run.data.dataDir,
-      profile: profileModel({ architecture: run.architecture as Architecture, modelSizeInfo: run.modelSizeInfo, frames, coefficients, labelCount: evaluation.labels.length }),
-      log: readLog(trainDir),
-      generatedAt: new Date(),
-      command,
-    });
+    const files = writeRunReport(path.resolve(options.report), trainDir, run, evaluation, options.checkpoint, command);
     // stderr, so --json output on stdout stays one parseable object.
     process.stderr.write(`report: ${files.at(-1)} (and ${files.length - 1} SVG file${files.length === 2 ? '' : 's'})\n`);
   }
