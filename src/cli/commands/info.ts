@@ -6,11 +6,13 @@ import { PAPER_RESULTS } from '../../models/paper.js';
 import { listPresets, presetSpec } from '../../models/presets.js';
 import { MCU_CLASSES, kilobytes, profileModel, type ModelProfile } from '../../models/profile.js';
 import type { Architecture } from '../../models/registry.js';
-import { DATA_OPTIONS, FEATURE_OPTIONS, JSON_OPTION, MODEL_OPTIONS, addOptions, featureConfigFrom, layeredOptions } from '../options.js';
+import type { BackendPreference } from '../../backend/index.js';
+import { BACKEND_OPTIONS, DATA_OPTIONS, FEATURE_OPTIONS, JSON_OPTION, MODEL_OPTIONS, addOptions, featureConfigFrom, layeredOptions } from '../options.js';
 import { resolveModelChoice, type CommonOptions } from '../resolve.js';
 
 interface InfoCliOptions extends CommonOptions {
   json?: boolean;
+  backend: BackendPreference;
   all?: boolean;
 }
 
@@ -108,8 +110,8 @@ export function registerInfoCommand(program: Command): void {
   addOptions(command, [{ flags: '--all', description: 'the whole zoo (every preset) as one table, beside the paper\'s figures' }]);
   addOptions(command, FEATURE_OPTIONS);
   addOptions(command, DATA_OPTIONS.filter((option) => option.flags.startsWith('--wanted-words')));
-  addOptions(command, [JSON_OPTION]);
-  command.action(() => {
+  addOptions(command, [...BACKEND_OPTIONS, JSON_OPTION]);
+  command.action(async () => {
     const typed = command.opts<InfoCliOptions>();
     const labelCount = 2 + typed.wantedWords.length;
     if (typed.all) {
@@ -129,6 +131,13 @@ export function registerInfoCommand(program: Command): void {
     // profileModel checks the architecture name and the size numbers.
     const spec = { architecture: choice.architecture as Architecture, modelSizeInfo: choice.modelSizeInfo, frames, coefficients, labelCount };
     const profile = profileModel(spec);
-    process.stdout.write(`${typed.json ? JSON.stringify(profileJson(profile)) : formatProfile(profile, choice.preset)}\n`);
+    if (typed.json) {
+      process.stdout.write(`${JSON.stringify(profileJson(profile))}\n`);
+      return;
+    }
+    const { initBackend } = await import('../../backend/index.js');
+    const backend = await initBackend(typed.backend);
+    process.stdout.write(`${formatProfile(profile, choice.preset)}\nbackend               ${backend.name} (training and float inference run here)\n`);
+    if (backend.warning) process.stderr.write(`kws: ${backend.warning}\n`);
   });
 }
