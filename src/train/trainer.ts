@@ -114,7 +114,7 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     backend,
     totalSteps: schedule.totalSteps,
     startStep: state.step,
-    parameters: model.countParams(),
+    parameters: model.trainableWeights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1), 0),
     trainingClips: data.batches.trainingClips,
     warnings: data.warnings,
     validationClips: data.validation.y.length,
