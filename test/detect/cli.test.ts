@@ -1,0 +1,122 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { registerDetectCommand } from '../../src/cli/commands/detect.js';
+import { normalizeArgv } from '../../src/cli/options.js';
+import { generateSyntheticDataset } from '../../src/data/synthetic.js';
+import { SWEEP_THRESHOLDS } from '../../src/detect/evaluation.js';
+import { UsageError } from '../../src/errors.js';
+import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
+import { labelsFor } from '../../src/train/run-config.js';
+import { train } from '../../src/train/trainer.js';
+
+async function run(args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
+  const program = new Command('kws').exitOverride();
+  registerDetectCommand(program);
+  program.commands.forEach((command) => command.exitOverride());
+  let stdout = '';
+  let stderr = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  try {
+    await program.parseAsync(normalizeArgv(['node', 'kws', 'detect', ...args]));
+    return { stdout, stderr };
+  } catch (error) {
+    return { stdout, stderr, error };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+let dataDir: string;
+let trainDir: string;
+let work: string;
+
+beforeAll(async () => {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-data-'));
+  trainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-run-'));
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-cli-'));
+  generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'up', 'cat'], speakers: 16, clipsPerSpeaker: 2, seed: 7, noiseSeconds: 3 });
+  const wantedWords = ['yes', 'no', 'up'];
+  // A small DNN on generated words, as test/train/trainer.test.ts trains it.
+  await train({
+    run: {
+      version: 1,
+      architecture: 'dnn',
+      modelSizeInfo: [64, 64],
+      feature: DEFAULT_FEATURE_CONFIG,
+      data: { dataDir, wantedWords, split: 'hash', splitSalt: '', validationPercentage: 20, testingPercentage: 20, silencePercentage: 10, unknownPercentage: 10 },
+      augment: { timeShiftMs: 100, backgroundFrequency: 0.8, backgroundVolume: 0.1 },
+      train: { howManyTrainingSteps: [80, 40], learningRate: [0.003, 0.001], batchSize: 32, evalStepInterval: 40 },
+      seed: 11,
+      labels: labelsFor(wantedWords),
+    },
+    trainDir,
+    backend: 'cpu',
+    useWorker: false,
+    cacheDir: path.join(trainDir, 'cache'),
+  });
+});
+
+describe('kws detect (CLI, with a model trained in the test)', () => {
+  it('builds a stream, detects keywords in it and scores them: JSON lines contract, sweep and report', async () => {
+    const stream = path.join(work, 'stream.wav');
+    const made = await run(['--make-stream', stream, '--data-dir', dataDir, '--duration-s', '80', '--split', 'all', '--gap-s', '2', '--seed', '3']);
+    expect(made.error).toBeUndefined();
+    expect(made.stdout).toMatch(/^wrote .*stream\.wav \(80\.0 s, \d+ clips: cat \d+, no \d+, up \d+, yes \d+; background: .*_background_noise_ × 0\.1\)/);
+    expect(fs.existsSync(path.join(work, 'stream.csv'))).toBe(true);
+
+    const report = path.join(work, 'report');
+    const args = ['--train-dir', trainDir, stream, '--json', '--labels', path.join(work, 'stream.csv'), '--threshold', '0.6', '--average-window-ms', '300', '--report', report];
+    const { stdout, stderr, error } = await run(args);
+    expect(error).toBeUndefined();
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const detections = lines.slice(0, -1);
+    expect(detections.length).toBeGreaterThan(3);
+    for (const d of detections) {
+      expect(Object.keys(d)).toEqual(['time_s', 'label', 'score']);
+      expect(['yes', 'no', 'up']).toContain(d.label);
+      expect(d.score as number).toBeGreaterThanOrEqual(0.6);
+      expect(d.time_s as number).toBeLessThanOrEqual(80);
+    }
+    const times = detections.map((d) => d.time_s as number);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const summary = lines.at(-1)!.summary as { audioSeconds: number; detections: number; realTimeFactor: number; evaluation: { atThreshold: { recall: number; hits: number }; sweep: Array<{ threshold: number }> } };
+    expect(summary.audioSeconds).toBe(80);
+    expect(summary.detections).toBe(detections.length);
+    expect(summary.realTimeFactor).toBeGreaterThan(1);
+    expect(summary.evaluation.sweep.map((p) => p.threshold)).toEqual(SWEEP_THRESHOLDS);
+    // A tiny model on generated words: well above nothing.
+    expect(summary.evaluation.atThreshold.recall).toBeGreaterThan(0.4);
+    for (const name of ['evaluation.json', 'sweep.svg', 'index.html']) expect(fs.existsSync(path.join(report, name))).toBe(true);
+    expect(stderr).toContain('sweep.svg');
+
+    const text = await run(['--train-dir', trainDir, stream, '--labels', path.join(work, 'stream.csv'), '--threshold', '0.6', '--average-window-ms', '300']);
+    expect(text.error).toBeUndefined();
+    expect(text.stdout).toMatch(/stream\.wav: 80\.0 s of 16-bit PCM audio, 3951 windows, \d+ detections?; .* \(real-time factor [\d.]+×\)/);
+    expect(text.stdout).toMatch(/at threshold 0\.6: recall [\d.]+% \(\d+ of \d+\)/);
+    expect(text.stdout).toContain('0.90  recall');
+  });
+
+  it('stops with a usage error naming the flag', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--train-dir', trainDir], /give WAV files to scan/],
+      [['--train-dir', trainDir, 'x.wav', '--report', work], /--report needs --labels/],
+      [['--train-dir', trainDir, 'a.wav', 'b.wav', '--labels', 'x.csv'], /--labels scores one stream/],
+      [['--make-stream', path.join(work, 'x.wav')], /--make-stream needs --data-dir/],
+    ];
+    for (const [args, message] of cases) {
+      const { error } = await run(args);
+      expect(error).toBeInstanceOf(UsageError);
+      expect((error as Error).message).toMatch(message);
+    }
+    const stream = path.join(work, 'short.wav');
+    await run(['--make-stream', stream, '--data-dir', dataDir, '--duration-s', '3', '--split', 'all']);
+    const { error } = await run(['--train-dir', trainDir, stream, '--hop-ms', '30']);
+    expect((error as Error).message).toMatch(/^--hop-ms 30 is not a multiple of the model's feature stride \(20 ms/);
+  });
+});
