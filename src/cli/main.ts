@@ -2,6 +2,16 @@ import { Command, CommanderError } from 'commander';
 import { KwsError, errorMessage } from '../errors.js';
 import { normalizeArgv } from './options.js';
 // commands: imports (one line per command)
+import { registerDemoCommand } from './commands/demo.js';
+import { registerTrainCommand } from './commands/train.js';
+import { registerBenchCommand } from './commands/bench.js';
+import { registerFeaturesCommand } from './commands/features.js';
+import { registerInfoCommand } from './commands/info.js';
+import { registerDataCommand } from './commands/data.js';
+import { registerQuantizeCommand } from './commands/quantize.js';
+import { registerEvalCommand } from './commands/eval.js';
+import { registerPredictCommand } from './commands/predict.js';
+import { registerDetectCommand } from './commands/detect.js';
 
 const VERSION = '0.1.0';
 
@@ -13,6 +23,16 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   // commands: registrations (one line per command)
+  registerDemoCommand(program);
+  registerTrainCommand(program);
+  registerBenchCommand(program);
+  registerFeaturesCommand(program);
+  registerInfoCommand(program);
+  registerDataCommand(program);
+  registerQuantizeCommand(program);
+  registerEvalCommand(program);
+  registerPredictCommand(program);
+  registerDetectCommand(program);
   return program;
 }
 

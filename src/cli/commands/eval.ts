@@ -11,26 +11,10 @@ import { evaluationJson, formatMetrics, percent } from '../../eval/format.js';
 import { writeRunReport } from '../../eval/report.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { labelsFor, loadRunConfig, type RunConfig } from '../../train/run-config.js';
-import { BACKEND_OPTIONS, DATA_OPTIONS, FEATURE_OPTIONS, JSON_OPTION, addOptions, featureConfigFrom, layeredOptions, type OptionSpec } from '../options.js';
+import { BACKEND_OPTIONS, DATA_OPTIONS, FEATURE_OPTIONS, JSON_OPTION, QUANTIZED_OPTION, TRAINED_RUN_OPTIONS, addOptions, featureConfigFrom, layeredOptions } from '../options.js';
+import { resampleNotice } from '../notices.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { dataSettingsFrom, runConfigOptionLayer, type CommonOptions } from '../resolve.js';
-
-/** The options of every command that reads a trained run (eval, predict). */
-export const TRAINED_RUN_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--train-dir <dir>', description: 'the training run (its config.json, checkpoints and quantised network)', defaultValue: 'runs/train' },
-  { flags: '--checkpoint <which>', description: 'best (highest validation accuracy) or last', defaultValue: 'best', choices: ['best', 'last'] },
-  { flags: '--quantized', description: "the int8 network from 'kws quantize', run by the bit-exact CMSIS-NN simulator" },
-];
-
-/** Says once on stderr that files are resampled (every file after the first goes unmentioned). */
-export function resampleNotice(sampleRate: number): (file: string, fromRate: number) => void {
-  let shown = false;
-  return (file, fromRate) => {
-    if (shown) return;
-    shown = true;
-    process.stderr.write(`kws: note: resampling ${file} from ${fromRate} Hz to ${sampleRate} Hz (and any other file not at ${sampleRate} Hz)\n`);
-  };
-}
 
 interface EvalCliOptions extends CommonOptions {
   trainDir: string;
@@ -46,7 +30,7 @@ export function registerEvalCommand(program: Command): void {
   const command = program
     .command('eval')
     .description("accuracy, confusion matrix and per-class precision/recall/F1 of a trained run (ARM's test.py; --quantized: quant_test.py's integer model)");
-  addOptions(command, TRAINED_RUN_OPTIONS);
+  addOptions(command, [...TRAINED_RUN_OPTIONS, QUANTIZED_OPTION]);
   addOptions(command, [
     {
       flags: '--set <set>',

@@ -6,8 +6,8 @@ import { KwsError } from '../../errors.js';
 import { openClassifier, type CheckpointChoice } from '../../eval/classifier.js';
 import { createPredictor, formatPrediction, predictionJson } from '../../eval/predict.js';
 import { loadRunConfig } from '../../train/run-config.js';
-import { BACKEND_OPTIONS, JSON_OPTION, addOptions, parsePositiveInteger } from '../options.js';
-import { TRAINED_RUN_OPTIONS, resampleNotice } from './eval.js';
+import { BACKEND_OPTIONS, JSON_OPTION, QUANTIZED_OPTION, TRAINED_RUN_OPTIONS, addOptions, parsePositiveInteger } from '../options.js';
+import { resampleNotice } from '../notices.js';
 
 interface PredictCliOptions {
   trainDir: string;
@@ -23,7 +23,7 @@ export function registerPredictCommand(program: Command): void {
     .command('predict')
     .description("the top labels with scores for each WAV file (ARM's label_wav.py); --quantized shows the int8 input and logits too")
     .argument('<wav...>', 'WAV files (any PCM or float format, any rate: resampled to the model\'s rate)');
-  addOptions(command, TRAINED_RUN_OPTIONS);
+  addOptions(command, [...TRAINED_RUN_OPTIONS, QUANTIZED_OPTION]);
   addOptions(command, [
     { flags: '--top-k <k>', description: "labels shown per file (ARM's --how_many_labels)", defaultValue: 3, parse: parsePositiveInteger },
     JSON_OPTION,
