@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { UsageError } from '../../src/errors.js';
@@ -12,6 +11,7 @@ import { checkpointDir } from '../../src/eval/classifier.js';
 import { saveModelDir } from '../../src/models/io.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { saveRunConfig } from '../../src/train/run-config.js';
+import { kwsStdout } from '../helpers/run-command.js';
 import { LABELS, SMALL_FEATURES, SMALL_SIZE_INFO, randomizedModel } from './models.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-quantize-cli-'));
@@ -52,29 +52,19 @@ beforeAll(async () => {
   }
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-afterEach(() => vi.restoreAllMocks());
 
 async function run(...args: string[]): Promise<string> {
   return runIn(trainDir, ...args);
 }
 
-async function runIn(dir: string, ...args: string[]): Promise<string> {
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const program = new Command('kws').exitOverride();
-  registerQuantizeCommand(program);
-  await program.parseAsync(['node', 'kws', 'quantize', '--train-dir', dir, '--calibration-set', 'testing', '--cache-dir', path.join(root, 'cache'), ...args]);
-  return out;
+function runIn(dir: string, ...args: string[]) {
+  return kwsStdout(registerQuantizeCommand, ['quantize', '--train-dir', dir, '--calibration-set', 'testing', '--cache-dir', path.join(root, 'cache'), ...args]);
 }
 
 describe('kws quantize', () => {
   it('writes the C files and the integer network, and prints ranges, accuracies and the ARM act_max list', async () => {
     const out = await run();
-    expect(out).toMatch(/Quantised ds_cnn \(best checkpoint\) on \d+ testing clips; ranges by max\./);
+    expect(out).toMatch(/Quantised ds_cnn \(best checkpoint\) on \d+ testing clips; ranges by search\./);
     expect(out).toMatch(/Accuracy on those clips: float [\d.]+%, fake-quant [\d.]+%, integer \(bit-exact CMSIS-NN\) [\d.]+%/);
     // ds_cnn with 3 layers: input, CONV1, CONV2_DS/PW, CONV3_DS/PW, POOL, FINAL_FC.
     expect(out).toMatch(/ARM equivalent: --act_max( \d+(\.\d+)?){8}\n/);
@@ -83,7 +73,7 @@ describe('kws quantize', () => {
     expect(network.labels).toEqual(LABELS);
     const quantJson = JSON.parse(fs.readFileSync(path.join(trainDir, 'cmsis', 'quant.json'), 'utf8')) as { inputFrac: number; calibration: { method: string } };
     expect(quantJson.inputFrac).toBe(network.inputFrac);
-    expect(quantJson.calibration.method).toBe('max');
+    expect(quantJson.calibration.method).toBe('search');
   });
 
   it("takes ARM's --act_max list (underscore spelling is the CLI's job; here the kebab form)", async () => {

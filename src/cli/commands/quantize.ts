@@ -36,7 +36,7 @@ export function registerQuantizeCommand(program: Command): void {
     .description("quantise a trained model to 8 bits: CMSIS-NN C for dnn, cnn and ds_cnn; int8 weights.h for the recurrent models (ARM's quant_test.py and Deployment code)");
   addOptions(command, TRAINED_RUN_OPTIONS);
   addOptions(command, [
-    { flags: '--calibration <method>', description: 'activation ranges: max, percentile, or search (the accuracy-best power of two per point, greedy from the input, as ARM users tuned --act_max by hand)', defaultValue: 'max', choices: ['max', 'percentile', 'search'] },
+    { flags: '--calibration <method>', description: 'activation ranges: search (the accuracy-best power of two per point, greedy from the input, as ARM users tuned --act_max by hand; slowest, best), max, or percentile', defaultValue: 'search', choices: ['max', 'percentile', 'search'] },
     { flags: '--calibration-set <set>', description: 'split whose clips (without augmentation) set the ranges', defaultValue: 'training', choices: ['training', 'validation', 'testing'] },
     { flags: '--calibration-size <n>', description: 'clips drawn (seeded) from the calibration set; 0 = all of it', defaultValue: 1000, parse: parseNonNegative },
     { flags: '--percentile <p>', description: 'for --calibration percentile: share of activations each range must hold', defaultValue: 99.99, parse: parsePercentage },
