@@ -12,7 +12,7 @@ import { predictLogits, softmaxRows } from '../models/inference.js';
 import { loadModelDir } from '../models/io.js';
 import { createSimulator, softmaxQ7 } from '../quant/simulate.js';
 import { loadQuantizedNetwork } from '../quant/store.js';
-import { argmaxRows } from './metrics.js';
+import { argmax, argmaxRows } from './metrics.js';
 
 export type CheckpointChoice = 'best' | 'last';
 
@@ -111,7 +111,7 @@ function openIntegerClassifier(trainDir: string): Classifier {
     predict(x) {
       const rows = rowsOf(x);
       const out = new Int32Array(rows);
-      for (let r = 0; r < rows; r++) out[r] = argmaxRows(runRow(x, r), labelCount)[0]!;
+      for (let r = 0; r < rows; r++) out[r] = argmax(runRow(x, r));
       return out;
     },
     trace(row) {

@@ -50,20 +50,23 @@ export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<nu
   return metricsFromConfusion(confusionMatrix(truth, predicted, classCount));
 }
 
-/** Index of the largest value per row of a row-major [rows][cols] matrix; the first maximum wins. */
-export function argmaxRows(values: ArrayLike<number>, cols: number, out = new Int32Array(values.length / cols)): Int32Array {
-  for (let r = 0; r < out.length; r++) {
-    let best = 0;
-    let bestValue = values[r * cols]!;
-    for (let c = 1; c < cols; c++) {
-      const v = values[r * cols + c]!;
-      if (v > bestValue) {
-        bestValue = v;
-        best = c;
-      }
+/** Index of the largest of `length` values from `offset`; the first maximum wins, as on the device. */
+export function argmax(values: ArrayLike<number>, offset = 0, length = values.length - offset): number {
+  let best = 0;
+  let bestValue = values[offset]!;
+  for (let i = 1; i < length; i++) {
+    const v = values[offset + i]!;
+    if (v > bestValue) {
+      bestValue = v;
+      best = i;
     }
-    out[r] = best;
   }
+  return best;
+}
+
+/** `argmax` of every row of a row-major [rows][cols] matrix. */
+export function argmaxRows(values: ArrayLike<number>, cols: number, out = new Int32Array(values.length / cols)): Int32Array {
+  for (let r = 0; r < out.length; r++) out[r] = argmax(values, r * cols, cols);
   return out;
 }
 

@@ -9,6 +9,7 @@
  * or ARM's own `--act_max` list (0 = leave that point in float in the fake-quant evaluation).
  */
 import { UsageError } from '../errors.js';
+import { argmax } from '../eval/metrics.js';
 import { type FloatForward, pointNames } from './float-network.js';
 import { fracBitsFor } from './qformat.js';
 
@@ -79,12 +80,6 @@ export function accuracyOf(forward: FloatForward, set: CalibrationSet, fracs: Re
     if (argmax(logits) === set.y[n]) correct++;
   }
   return set.y.length === 0 ? 0 : correct / set.y.length;
-}
-
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
 }
 
 /** Ranges tried per point in `search`, relative to its max range: 4× wider … 8× narrower. */

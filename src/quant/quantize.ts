@@ -13,7 +13,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { KwsError } from '../errors.js';
 import { quantizeFeatures } from '../features/quantize.js';
-import { type CalibrationSet, type RangeMethod, accuracyOf, argmax, chooseRanges, collectPointStats } from './calibrate.js';
+import { argmax } from '../eval/metrics.js';
+import { type CalibrationSet, type RangeMethod, accuracyOf, chooseRanges, collectPointStats } from './calibrate.js';
 import { type FloatLayer, type FloatNetwork, type FloatWeightedLayer, createFloatForward, pointNames } from './float-network.js';
 import { type ModelDescription, foldModel } from './fold.js';
 import { type AvgPoolLayer, type QuantLayer, type QuantizedNetwork, type WeightedLayer, fixedPoint, validateNetwork } from './ir.js';
