@@ -1,13 +1,14 @@
 /**
  * WAV input: decode any PCM/float WAV to mono float samples as TensorFlow's `decode_wav` scales
  * them, bring it to the model's rate and clip length. `wavefile` parses the RIFF container; the
- * sample conversion is done here with a DataView (wavefile's generic unpacker is slow and reads
- * WAVE_FORMAT_EXTENSIBLE float data as integers).
+ * samples are converted by samples.ts with a DataView (wavefile's generic unpacker is slow and
+ * reads WAVE_FORMAT_EXTENSIBLE float data as integers).
  */
 import fs from 'node:fs';
 import wavefile from 'wavefile';
 import { KwsError, errorMessage } from '../errors.js';
 import { resample } from './resample.js';
+import { WAVE_FORMAT_EXTENSIBLE, describeEncoding, encodingOf, sampleReader, type Encoding } from './samples.js';
 
 export { resample } from './resample.js';
 
@@ -43,58 +44,11 @@ interface DataChunk {
   samples: Uint8Array;
 }
 
-const WAVE_FORMAT_PCM = 1;
-const WAVE_FORMAT_IEEE_FLOAT = 3;
-const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
-
-type Encoding = { kind: 'pcm'; bits: 8 | 16 | 24 | 32 } | { kind: 'float'; bits: 32 | 64 };
-
-function encodingOf(fmt: FmtChunk, name: string): Encoding {
-  // An extensible header carries the real format code in the first field of its sub-format GUID.
-  const code = fmt.audioFormat === WAVE_FORMAT_EXTENSIBLE && fmt.subformat ? fmt.subformat[0] : fmt.audioFormat;
-  const bits = fmt.bitsPerSample;
-  if (code === WAVE_FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32)) return { kind: 'pcm', bits };
-  if (code === WAVE_FORMAT_IEEE_FLOAT && (bits === 32 || bits === 64)) return { kind: 'float', bits };
-  throw new KwsError(
-    `${name}: unsupported WAV encoding (format code ${code}, ${bits} bits); use 8/16/24/32-bit PCM or 32-bit float`,
-  );
-}
-
-function describe(encoding: Encoding): string {
-  return `${encoding.bits}-bit ${encoding.kind === 'pcm' ? 'PCM' : 'float'}`;
-}
-
-/** Raw sample value at a byte offset; 8-bit WAV is unsigned (centred on 128). */
-function rawSample(view: DataView, offset: number, encoding: Encoding, littleEndian: boolean): number {
-  switch (encoding.kind === 'pcm' ? encoding.bits : -encoding.bits) {
-    case 8:
-      return view.getUint8(offset) - 128;
-    case 16:
-      return view.getInt16(offset, littleEndian);
-    case 24:
-      return littleEndian
-        ? (view.getInt8(offset + 2) << 16) | (view.getUint8(offset + 1) << 8) | view.getUint8(offset)
-        : (view.getInt8(offset) << 16) | (view.getUint8(offset + 1) << 8) | view.getUint8(offset + 2);
-    case 32:
-      return view.getInt32(offset, littleEndian);
-    case -32:
-      return view.getFloat32(offset, littleEndian);
-    default:
-      return view.getFloat64(offset, littleEndian);
-  }
-}
-
-/** Divisor that maps raw values to decode_wav's floats: 2^(bits−1) for PCM (int16/32768), 1 for float. */
-function fullScale(encoding: Encoding): number {
-  return encoding.kind === 'pcm' ? 2 ** (encoding.bits - 1) : 1;
-}
-
 const isLittleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Channel-averaged float samples. Mono 16-bit little-endian, nearly every dataset clip, reads through an Int16Array. */
 function toMonoFloat(bytes: Uint8Array, frames: number, channels: number, encoding: Encoding, littleEndian: boolean): Float32Array {
   const samples = new Float32Array(frames);
-  const divisor = channels * fullScale(encoding);
   if (channels === 1 && encoding.kind === 'pcm' && encoding.bits === 16 && littleEndian && bytes.byteOffset % 2 === 0 && isLittleEndianHost) {
     const pcm = new Int16Array(bytes.buffer, bytes.byteOffset, frames);
     // Multiplying by 2^-15 is exact and much faster than dividing.
@@ -103,11 +57,12 @@ function toMonoFloat(bytes: Uint8Array, frames: number, channels: number, encodi
     return samples;
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const read = sampleReader(encoding, littleEndian);
   const bytesPerSample = encoding.bits / 8;
   for (let frame = 0, offset = 0; frame < frames; frame++) {
     let sum = 0;
-    for (let channel = 0; channel < channels; channel++, offset += bytesPerSample) sum += rawSample(view, offset, encoding, littleEndian);
-    samples[frame] = sum / divisor;
+    for (let channel = 0; channel < channels; channel++, offset += bytesPerSample) sum += read(view, offset);
+    samples[frame] = sum / channels;
   }
   return samples;
 }
@@ -128,7 +83,9 @@ export function decodeWav(bytes: Uint8Array, name: string): DecodedWav {
   }
   const fmt = wav.fmt as FmtChunk;
   const data = wav.data as DataChunk;
-  const encoding = encodingOf(fmt, name);
+  // An extensible header carries the real format code in its sub-format GUID.
+  const code = fmt.audioFormat === WAVE_FORMAT_EXTENSIBLE && fmt.subformat ? fmt.subformat[0] : fmt.audioFormat;
+  const encoding = encodingOf(code, fmt.bitsPerSample, name);
   const channels = fmt.numChannels;
   if (!Number.isInteger(channels) || channels < 1) throw new KwsError(`${name}: corrupt WAV header (${channels} channels)`);
   if (!Number.isFinite(fmt.sampleRate) || fmt.sampleRate < 1) throw new KwsError(`${name}: corrupt WAV header (sample rate ${fmt.sampleRate})`);
@@ -141,7 +98,7 @@ export function decodeWav(bytes: Uint8Array, name: string): DecodedWav {
   if (frames === 0) throw new KwsError(`${name}: WAV file has no audio samples`);
 
   const samples = toMonoFloat(data.samples, frames, channels, encoding, container !== 'RIFX');
-  return { samples, sampleRate: fmt.sampleRate, channels, format: describe(encoding) };
+  return { samples, sampleRate: fmt.sampleRate, channels, format: describeEncoding(encoding) };
 }
 
 export function readWav(path: string): DecodedWav {

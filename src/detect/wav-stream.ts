@@ -1,13 +1,14 @@
 /**
  * Incremental WAV decoding for audio of any length (files, `-` for stdin): the header is parsed
  * once, then the data chunk is converted piece by piece as bytes arrive, so memory stays at one
- * input chunk whatever the duration. Samples are scaled like TF decode_wav (as src/audio/wav.ts)
+ * input chunk whatever the duration. Samples are scaled like TF decode_wav (src/audio/samples.ts)
  * and down-mixed to mono by averaging the channels.
  *
  * A data chunk that declares 0 or 0xFFFFFFFF bytes (what sox and ffmpeg write when their output
  * is a pipe) is read to the end of the input.
  */
 import fs from 'node:fs';
+import { WAVE_FORMAT_EXTENSIBLE, describeEncoding, encodingOf, sampleReader, type SampleReader } from '../audio/samples.js';
 import { KwsError } from '../errors.js';
 
 export interface WavStreamFormat {
@@ -17,32 +18,9 @@ export interface WavStreamFormat {
   format: string;
 }
 
-const WAVE_FORMAT_PCM = 1;
-const WAVE_FORMAT_IEEE_FLOAT = 3;
-const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
 const STREAMING_SIZES = new Set([0, 0xffffffff]);
 /** Chunks before `data` (fmt, LIST, …) larger than this mean the input is not a WAV worth waiting for. */
 const MAX_HEADER_BYTES = 1 << 20;
-
-type SampleReader = (view: DataView, byteOffset: number) => number;
-
-function readerFor(code: number, bits: number, littleEndian: boolean): SampleReader | null {
-  if (code === WAVE_FORMAT_PCM) {
-    if (bits === 8) return (v, o) => (v.getUint8(o) - 128) / 128;
-    if (bits === 16) return (v, o) => v.getInt16(o, littleEndian) / 32768;
-    if (bits === 24) {
-      return littleEndian
-        ? (v, o) => ((v.getInt8(o + 2) << 16) | (v.getUint8(o + 1) << 8) | v.getUint8(o)) / 8388608
-        : (v, o) => ((v.getInt8(o) << 16) | (v.getUint8(o + 1) << 8) | v.getUint8(o + 2)) / 8388608;
-    }
-    if (bits === 32) return (v, o) => v.getInt32(o, littleEndian) / 2147483648;
-  }
-  if (code === WAVE_FORMAT_IEEE_FLOAT) {
-    if (bits === 32) return (v, o) => v.getFloat32(o, littleEndian);
-    if (bits === 64) return (v, o) => v.getFloat64(o, littleEndian);
-  }
-  return null;
-}
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length === 0) return b;
@@ -160,16 +138,13 @@ export class WavStreamDecoder {
     const bits = view.getUint16(start + 14, le);
     // An extensible header carries the real format code in the first field of its sub-format GUID.
     const code = formatTag === WAVE_FORMAT_EXTENSIBLE && size >= 26 ? view.getUint16(start + 24, le) : formatTag;
-    const read = readerFor(code, bits, le);
-    if (!read) {
-      throw new KwsError(`${this.name}: unsupported WAV encoding (format code ${code}, ${bits} bits); use 8/16/24/32-bit PCM or 32-bit float`);
-    }
+    const encoding = encodingOf(code, bits, this.name);
     if (channels < 1) throw new KwsError(`${this.name}: corrupt WAV header (${channels} channels)`);
     if (sampleRate < 1) throw new KwsError(`${this.name}: corrupt WAV header (sample rate ${sampleRate})`);
-    this.read = read;
+    this.read = sampleReader(encoding, le);
     this.bytesPerSample = bits / 8;
     this.blockBytes = this.bytesPerSample * channels;
-    this.parsedFormat = { sampleRate, channels, format: `${bits}-bit ${code === WAVE_FORMAT_PCM ? 'PCM' : 'float'}` };
+    this.parsedFormat = { sampleRate, channels, format: describeEncoding(encoding) };
   }
 }
 

@@ -8,7 +8,7 @@
  * every layer except ReLU (conv, depthwise, pointwise, dense, average pool), before its ReLU.
  */
 import type { FeatureConfig } from '../features/config.js';
-import type { FixedPoint, IntegerArchitecture, MapShape, ReluLayer, WeightedLayer } from './ir.js';
+import { layerOutputSize, type FixedPoint, type IntegerArchitecture, type MapShape, type ReluLayer, type WeightedLayer } from './ir.js';
 import { roundHalfAway } from './qformat.js';
 
 type FloatOf<L> = L extends WeightedLayer ? Omit<L, 'weights' | 'bias' | keyof FixedPoint> & { weights: Float32Array; bias: Float32Array } : never;
@@ -35,21 +35,6 @@ export interface FloatNetwork {
 /** Names of the quantisation points, `input` first, then the layers' C names. */
 export function pointNames(network: FloatNetwork): string[] {
   return ['input', ...network.layers.filter((l): l is FloatWeightedLayer | FloatPoolLayer => l.kind !== 'relu').map((l) => l.name)];
-}
-
-export function floatOutputSize(layer: FloatLayer): number {
-  switch (layer.kind) {
-    case 'conv':
-    case 'depthwise':
-    case 'pointwise':
-      return layer.output.height * layer.output.width * layer.output.channels;
-    case 'dense':
-      return layer.outputSize;
-    case 'relu':
-      return layer.size;
-    case 'avgpool':
-      return layer.input.channels;
-  }
 }
 
 /** `rows` outputs of `[rows][length]` weights times `vector[vBase …)` plus bias; four rows at a time. */
@@ -187,7 +172,7 @@ export interface FloatForward {
 
 /** A reusable forward pass with preallocated buffers; one per concurrent user. */
 export function createFloatForward(network: FloatNetwork): FloatForward {
-  const size = Math.max(network.frames * network.coefficients, ...network.layers.map(floatOutputSize));
+  const size = Math.max(network.frames * network.coefficients, ...network.layers.map(layerOutputSize));
   const buffers = [new Float32Array(size), new Float32Array(size)] as const;
   const logits = new Float32Array(network.labels.length);
   const patch = new Float32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))));
@@ -234,7 +219,7 @@ export function createFloatForward(network: FloatNetwork): FloatForward {
             break;
         }
         current = target;
-        length = floatOutputSize(layer);
+        length = layerOutputSize(layer);
         visit(point);
         if (point >= endPoint) return logits;
       }

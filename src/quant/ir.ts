@@ -136,8 +136,15 @@ export function mapSize(shape: MapShape): number {
   return shape.height * shape.width * shape.channels;
 }
 
-/** Number of int8 values a layer writes. */
-export function layerOutputSize(layer: QuantLayer): number {
+/** What sizes a layer's output, in the integer layers and in their float forms alike. */
+export type LayerOutputShape =
+  | { kind: 'conv' | 'depthwise' | 'pointwise'; output: MapShape }
+  | { kind: 'dense'; outputSize: number }
+  | { kind: 'relu'; size: number }
+  | { kind: 'avgpool'; input: MapShape };
+
+/** Number of values a layer writes (int8, or float in the float network). */
+export function layerOutputSize(layer: LayerOutputShape): number {
   switch (layer.kind) {
     case 'conv':
     case 'depthwise':

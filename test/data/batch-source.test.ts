@@ -4,31 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip } from '../../src/audio/wav.js';
 import { NO_AUGMENTATION } from '../../src/data/augment.js';
 import { createBatchSource, type BatchSource } from '../../src/data/batch-source.js';
-import { buildIndex, type DataConfig, type DatasetIndex } from '../../src/data/dataset-index.js';
+import { buildIndex, type DatasetIndex } from '../../src/data/dataset-index.js';
 import { whichSet } from '../../src/data/split.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { createFeatureExtractor } from '../../src/features/extractor.js';
-import { makeDataset, makeTempDir, speakerNames } from './helpers.js';
+import { dataConfig, makeDataset, makeTempDir, speakerNames } from './helpers.js';
 
 const root = makeTempDir('batches');
 const withNoise = path.join(root, 'with-noise');
 const withoutNoise = path.join(root, 'without-noise');
 const feature = { ...DEFAULT_FEATURE_CONFIG };
 const augment = { timeShiftMs: 100, backgroundFrequency: 0.8, backgroundVolume: 0.1 };
-
-function dataConfig(dataDir: string): DataConfig {
-  return {
-    dataDir,
-    wantedWords: ['yes', 'no'],
-    split: 'hash',
-    splitSalt: '',
-    validationPercentage: 10,
-    testingPercentage: 10,
-    silencePercentage: 10,
-    unknownPercentage: 10,
-    seed: 1,
-  };
-}
 
 /** A speaker name that ARM's rule puts in training, so the unreadable file is one the source loads. */
 function trainingName(): string {
@@ -117,7 +103,7 @@ describe('createBatchSource', () => {
         /none of the training clips of the wanted words could be read \(skipped \d+ unreadable/,
       );
     }
-    const allTesting = buildIndex({ ...dataConfig(withNoise), split: 'all' });
+    const allTesting = buildIndex(dataConfig(withNoise, { split: 'all' }));
     await expect(createBatchSource({ index: allTesting, feature, augment, batchSize: 4, seed: 1 })).rejects.toThrow(/--split all/);
   });
 });

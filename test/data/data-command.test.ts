@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDataCommand } from '../../src/cli/commands/data.js';
 import { whichSet } from '../../src/data/split.js';
 import { UsageError } from '../../src/errors.js';
+import { kwsStdout } from '../helpers/run-command.js';
 import { makeDataset, makeTempDir, speakerNames } from './helpers.js';
 
 const root = makeTempDir('data-cli');
@@ -14,19 +14,9 @@ beforeAll(() => {
   makeDataset(dataDir, { words: { yes: speakerNames('a', 12, 1), no: speakerNames('b', 12, 1), cat: speakerNames('c', 12, 1) }, noiseSeconds: [1.2], sampleRate: 4000 });
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-afterEach(() => vi.restoreAllMocks());
 
-async function run(...args: string[]): Promise<string> {
-  let out = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  const program = new Command('kws').exitOverride();
-  registerDataCommand(program);
-  await program.parseAsync(['node', 'kws', 'data', ...args]);
-  return out;
+function run(...args: string[]) {
+  return kwsStdout(registerDataCommand, ['data', ...args]);
 }
 
 describe('kws data', () => {

@@ -4,25 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertTrainable, buildIndex, type DataConfig, type DatasetIndex } from '../../src/data/dataset-index.js';
 import { whichSet } from '../../src/data/split.js';
 import { KwsError, UsageError } from '../../src/errors.js';
-import { makeDataset, makeTempDir, speakerNames } from './helpers.js';
+import { dataConfig, makeDataset, makeTempDir, speakerNames } from './helpers.js';
 
 const root = makeTempDir('index');
 const trainingArchive = path.join(root, 'archive');
 const readyLabelled = path.join(root, 'ready');
 
 function config(dataDir: string, overrides: Partial<DataConfig> = {}): DataConfig {
-  return {
-    dataDir,
-    wantedWords: ['yes', 'no'],
-    split: 'hash',
-    splitSalt: '',
-    validationPercentage: 10,
-    testingPercentage: 10,
-    silencePercentage: 10,
-    unknownPercentage: 10,
-    seed: 59185,
-    ...overrides,
-  };
+  return dataConfig(dataDir, { seed: 59185, ...overrides });
 }
 
 function countBy(index: DatasetIndex, set: 'training' | 'validation' | 'testing'): Record<string, number> {

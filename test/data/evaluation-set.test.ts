@@ -2,33 +2,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip } from '../../src/audio/wav.js';
-import { buildIndex, type DataConfig, type DatasetIndex } from '../../src/data/dataset-index.js';
+import { buildIndex, type DatasetIndex } from '../../src/data/dataset-index.js';
 import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
 import { defaultCacheDir } from '../../src/data/feature-cache.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { createFeatureExtractor } from '../../src/features/extractor.js';
-import { makeDataset, makeTempDir, speakerNames } from './helpers.js';
+import { dataConfig, makeDataset, makeTempDir, speakerNames } from './helpers.js';
 
 const root = makeTempDir('eval');
 const dataDir = path.join(root, 'data');
 const feature = { ...DEFAULT_FEATURE_CONFIG };
 let index: DatasetIndex;
 
-const dataConfig: DataConfig = {
-  dataDir,
-  wantedWords: ['yes', 'no'],
-  split: 'all',
-  splitSalt: '',
-  validationPercentage: 10,
-  testingPercentage: 10,
-  silencePercentage: 10,
-  unknownPercentage: 10,
-  seed: 1,
-};
+const config = dataConfig(dataDir, { split: 'all' });
 
 beforeAll(() => {
   makeDataset(dataDir, { words: { yes: speakerNames('a', 6, 1), no: speakerNames('b', 6, 1), up: speakerNames('c', 3, 1) } });
-  index = buildIndex(dataConfig);
+  index = buildIndex(config);
 });
 
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -70,7 +60,7 @@ describe('loadEvaluationSet', () => {
     const cacheDir = path.join(root, 'cache-stale');
     const localDir = path.join(root, 'stale-data');
     fs.cpSync(dataDir, localDir, { recursive: true });
-    const localIndex = buildIndex({ ...dataConfig, dataDir: localDir });
+    const localIndex = buildIndex({ ...config, dataDir: localDir });
     await loadEvaluationSet({ index: localIndex, set: 'testing', feature, cacheDir });
     const [first, second] = localIndex.files.filter((file) => file.word === 'yes');
     fs.utimesSync(first!.path, new Date(), new Date(Date.now() - 86_400_000));
@@ -111,7 +101,7 @@ describe('loadEvaluationSet', () => {
     const localDir = path.join(root, 'bad-data');
     fs.cpSync(dataDir, localDir, { recursive: true });
     fs.writeFileSync(path.join(localDir, 'yes', 'broken_nohash_0.wav'), 'RIFF');
-    const set = await loadEvaluationSet({ index: buildIndex({ ...dataConfig, dataDir: localDir }), set: 'testing', feature, cacheDir: null });
+    const set = await loadEvaluationSet({ index: buildIndex({ ...config, dataDir: localDir }), set: 'testing', feature, cacheDir: null });
     expect(set.y).toHaveLength(17);
     expect(set.files).not.toContain('yes/broken_nohash_0.wav');
     expect(set.warnings.join()).toMatch(/skipped 1 unreadable testing WAV\(s\): .*broken_nohash_0\.wav/);

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeWav16 } from '../../src/audio/encode.js';
+import type { DataConfig } from '../../src/data/dataset-index.js';
 import { Random } from '../../src/random.js';
 
 export function makeTempDir(prefix: string): string {
@@ -55,4 +56,20 @@ export function speakerNames(prefix: string, speakers: number, perSpeaker: numbe
   const names: string[] = [];
   for (let s = 0; s < speakers; s++) for (let n = 0; n < perSpeaker; n++) names.push(`${prefix}${s.toString(16).padStart(6, '0')}_nohash_${n}.wav`);
   return names;
+}
+
+/** Indexing settings for the `yes`/`no` tests: ARM's 10% validation, testing, silence and unknown shares. */
+export function dataConfig(dataDir: string, overrides: Partial<DataConfig> = {}): DataConfig {
+  return {
+    dataDir,
+    wantedWords: ['yes', 'no'],
+    split: 'hash',
+    splitSalt: '',
+    validationPercentage: 10,
+    testingPercentage: 10,
+    silencePercentage: 10,
+    unknownPercentage: 10,
+    seed: 1,
+    ...overrides,
+  };
 }

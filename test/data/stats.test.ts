@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildIndex } from '../../src/data/dataset-index.js';
 import { computeStats, measureClip, speakerOf } from '../../src/data/stats.js';
-import { makeTempDir, writeWav } from './helpers.js';
+import { dataConfig, makeTempDir, writeWav } from './helpers.js';
 
 const root = makeTempDir('stats');
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -37,17 +37,7 @@ describe('stats', () => {
     writeWav(path.join(dir, 'dog', 'cccc_nohash_0.wav'), sine(0.1, 1));
     writeWav(path.join(dir, '_background_noise_', 'hum.wav'), sine(0.1, 3));
     fs.writeFileSync(path.join(dir, 'dog', 'broken_nohash_0.wav'), 'nope');
-    const index = buildIndex({
-      dataDir: dir,
-      wantedWords: ['yes'],
-      split: 'all',
-      splitSalt: '',
-      validationPercentage: 10,
-      testingPercentage: 10,
-      silencePercentage: 10,
-      unknownPercentage: 10,
-      seed: 1,
-    });
+    const index = buildIndex(dataConfig(dir, { wantedWords: ['yes'], split: 'all' }));
     const stats = computeStats(index);
     const yes = stats.rows.find((row) => row.label === 'yes' && row.set === 'testing')!;
     expect(yes).toMatchObject({ clips: 3, speakers: 2, clipped: 1, nearSilent: 1 });

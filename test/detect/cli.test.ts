@@ -1,36 +1,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerDetectCommand } from '../../src/cli/commands/detect.js';
-import { normalizeArgv } from '../../src/cli/options.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { SWEEP_THRESHOLDS } from '../../src/detect/evaluation.js';
 import { UsageError } from '../../src/errors.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
-import { labelsFor } from '../../src/train/run-config.js';
 import { train } from '../../src/train/trainer.js';
+import { generatedRunConfig } from '../helpers/generated-run.js';
+import { runKws } from '../helpers/run-command.js';
 
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
-  const program = new Command('kws').exitOverride();
-  registerDetectCommand(program);
-  program.commands.forEach((command) => command.exitOverride());
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    await program.parseAsync(normalizeArgv(['node', 'kws', 'detect', ...args]));
-    return { stdout, stderr };
-  } catch (error) {
-    return { stdout, stderr, error };
-  } finally {
-    vi.restoreAllMocks();
-  }
+function run(args: string[]) {
+  return runKws(registerDetectCommand, ['detect', ...args]);
 }
-
-afterEach(() => vi.restoreAllMocks());
 
 let dataDir: string;
 let trainDir: string;
@@ -41,19 +24,12 @@ beforeAll(async () => {
   trainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-run-'));
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-cli-'));
   generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'up', 'cat'], speakers: 16, clipsPerSpeaker: 2, seed: 7, noiseSeconds: 3 });
-  const wantedWords = ['yes', 'no', 'up'];
-  // A small DNN on generated words, as test/train/trainer.test.ts trains it.
+  // The trainer tests' small DNN, wider and on the default 20 ms frames.
   await train({
     run: {
-      version: 1,
-      architecture: 'dnn',
+      ...generatedRunConfig(dataDir, { howManyTrainingSteps: [80, 40], learningRate: [0.003, 0.001], batchSize: 32, evalStepInterval: 40 }),
       modelSizeInfo: [64, 64],
       feature: DEFAULT_FEATURE_CONFIG,
-      data: { dataDir, wantedWords, split: 'hash', splitSalt: '', validationPercentage: 20, testingPercentage: 20, silencePercentage: 10, unknownPercentage: 10 },
-      augment: { timeShiftMs: 100, backgroundFrequency: 0.8, backgroundVolume: 0.1 },
-      train: { howManyTrainingSteps: [80, 40], learningRate: [0.003, 0.001], batchSize: 32, evalStepInterval: 40 },
-      seed: 11,
-      labels: labelsFor(wantedWords),
     },
     trainDir,
     backend: 'cpu',

@@ -4,11 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerEvalCommand } from '../../src/cli/commands/eval.js';
 import { registerPredictCommand } from '../../src/cli/commands/predict.js';
-import { normalizeArgv } from '../../src/cli/options.js';
 import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { openClassifier } from '../../src/eval/classifier.js';
@@ -16,6 +14,7 @@ import { confusionMatrix } from '../../src/eval/metrics.js';
 import { predictInteger } from '../../src/quant/quantize.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { indexForRun } from '../../src/train/data.js';
+import { runKws } from '../helpers/run-command.js';
 import { makeTrainedRun, type TrainedRun } from './trained-run.js';
 
 let fixture: TrainedRun;
@@ -25,31 +24,12 @@ beforeAll(async () => {
 });
 
 afterAll(() => fs.rmSync(fixture.root, { recursive: true, force: true }));
-afterEach(() => vi.restoreAllMocks());
 
-interface RunResult {
-  stdout: string;
-  stderr: string;
-  error?: unknown;
-}
-
-async function kws(...args: string[]): Promise<RunResult> {
-  const program = new Command('kws').exitOverride();
-  registerEvalCommand(program);
-  registerPredictCommand(program);
-  program.commands.forEach((command) => command.exitOverride());
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    await program.parseAsync(normalizeArgv(['node', 'kws', ...args]));
-    return { stdout, stderr };
-  } catch (error) {
-    return { stdout, stderr, error };
-  } finally {
-    vi.restoreAllMocks();
-  }
+function kws(...args: string[]) {
+  return runKws((program) => {
+    registerEvalCommand(program);
+    registerPredictCommand(program);
+  }, args);
 }
 
 function runArgs(...more: string[]): string[] {

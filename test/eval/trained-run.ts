@@ -8,13 +8,13 @@ import path from 'node:path';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
 import { checkpointDir } from '../../src/eval/classifier.js';
-import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { loadModelDir } from '../../src/models/io.js';
 import { quantizeModel } from '../../src/quant/quantize.js';
 import { saveQuantizedNetwork } from '../../src/quant/store.js';
 import { indexForRun } from '../../src/train/data.js';
-import { labelsFor, type RunConfig } from '../../src/train/run-config.js';
+import type { RunConfig } from '../../src/train/run-config.js';
 import { train } from '../../src/train/trainer.js';
+import { generatedRunConfig } from '../helpers/generated-run.js';
 
 export interface TrainedRun {
   root: string;
@@ -30,26 +30,9 @@ export async function makeTrainedRun(): Promise<TrainedRun> {
   const trainDir = path.join(root, 'run');
   const cacheDir = path.join(root, 'cache');
   generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'up', 'cat'], speakers: 12, clipsPerSpeaker: 2, seed: 3, noiseSeconds: 2 });
-  const wantedWords = ['yes', 'no', 'up'];
   const run: RunConfig = {
-    version: 1,
-    architecture: 'dnn',
-    modelSizeInfo: [32, 32],
-    feature: { ...DEFAULT_FEATURE_CONFIG, windowStrideMs: 40 },
-    data: {
-      dataDir,
-      wantedWords,
-      split: 'hash',
-      splitSalt: '',
-      validationPercentage: 25,
-      testingPercentage: 25,
-      silencePercentage: 10,
-      unknownPercentage: 10,
-    },
-    augment: { timeShiftMs: 100, backgroundFrequency: 0.8, backgroundVolume: 0.1 },
-    train: { howManyTrainingSteps: [30], learningRate: [0.003], batchSize: 32, evalStepInterval: 10 },
+    ...generatedRunConfig(dataDir, { howManyTrainingSteps: [30], learningRate: [0.003], batchSize: 32, evalStepInterval: 10 }, 25),
     seed: 5,
-    labels: labelsFor(wantedWords),
   };
   await train({ run, trainDir, backend: 'cpu', useWorker: false, cacheDir });
 

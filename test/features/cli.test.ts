@@ -1,13 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
 import wavefile from 'wavefile';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerFeaturesCommand } from '../../src/cli/commands/features.js';
-import { normalizeArgv } from '../../src/cli/options.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { Random } from '../../src/random.js';
+import { runKws } from '../helpers/run-command.js';
 
 function writeWav(dir: string, name: string, rate: number, seconds: number, seed: number): string {
   const random = new Random(seed);
@@ -19,26 +18,9 @@ function writeWav(dir: string, name: string, rate: number, seconds: number, seed
   return file;
 }
 
-async function run(args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
-  const program = new Command('kws').exitOverride();
-  registerFeaturesCommand(program);
-  program.commands.forEach((command) => command.exitOverride());
-  let stdout = '';
-  let stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  try {
-    // As main() does: ARM's underscore spellings become kebab-case.
-    await program.parseAsync(normalizeArgv(['node', 'kws', 'features', ...args]));
-    return { stdout, stderr };
-  } catch (error) {
-    return { stdout, stderr, error };
-  } finally {
-    vi.restoreAllMocks();
-  }
+function run(args: string[]) {
+  return runKws(registerFeaturesCommand, ['features', ...args]);
 }
-
-afterEach(() => vi.restoreAllMocks());
 
 describe('kws features', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-features-cli-'));

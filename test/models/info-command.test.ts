@@ -1,30 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerInfoCommand } from '../../src/cli/commands/info.js';
-import { normalizeArgv } from '../../src/cli/options.js';
 import { KwsError, UsageError } from '../../src/errors.js';
+import { runKws } from '../helpers/run-command.js';
 
-async function run(args: string[]): Promise<{ stdout: string; error?: unknown }> {
-  const program = new Command('kws').exitOverride();
-  registerInfoCommand(program);
-  program.commands.forEach((command) => command.exitOverride());
-  let stdout = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    await program.parseAsync(normalizeArgv(['node', 'kws', 'info', ...args]));
-    return { stdout };
-  } catch (error) {
-    return { stdout, error };
-  } finally {
-    vi.restoreAllMocks();
-  }
+function run(args: string[]) {
+  return runKws(registerInfoCommand, ['info', ...args]);
 }
-
-afterEach(() => vi.restoreAllMocks());
 
 describe('kws info', () => {
   it('prints exactly the agreed JSON for a preset', async () => {

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
-import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { loadModelDir } from '../../src/models/io.js';
 import { readLog } from '../../src/train/log.js';
-import { labelsFor, loadRunConfig, type RunConfig } from '../../src/train/run-config.js';
+import { loadRunConfig, type RunConfig } from '../../src/train/run-config.js';
 import { train, type TrainEvent } from '../../src/train/trainer.js';
+import { generatedRunConfig } from '../helpers/generated-run.js';
 
 let dataDir: string;
 
@@ -17,28 +17,8 @@ beforeAll(() => {
 });
 
 function runConfig(steps: number[], overrides: Partial<RunConfig> = {}): RunConfig {
-  const wantedWords = ['yes', 'no', 'up'];
-  return {
-    version: 1,
-    architecture: 'dnn',
-    modelSizeInfo: [32, 32],
-    feature: { ...DEFAULT_FEATURE_CONFIG, windowStrideMs: 40 },
-    data: {
-      dataDir,
-      wantedWords,
-      split: 'hash',
-      splitSalt: '',
-      validationPercentage: 20,
-      testingPercentage: 20,
-      silencePercentage: 10,
-      unknownPercentage: 10,
-    },
-    augment: { timeShiftMs: 100, backgroundFrequency: 0.8, backgroundVolume: 0.1 },
-    train: { howManyTrainingSteps: steps, learningRate: steps.map((_, i) => 0.003 / (i + 1)), batchSize: 32, evalStepInterval: 10 },
-    seed: 11,
-    labels: labelsFor(wantedWords),
-    ...overrides,
-  };
+  const train = { howManyTrainingSteps: steps, learningRate: steps.map((_, i) => 0.003 / (i + 1)), batchSize: 32, evalStepInterval: 10 };
+  return { ...generatedRunConfig(dataDir, train), ...overrides };
 }
 
 function tempTrainDir(): string {

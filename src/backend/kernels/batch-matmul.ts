@@ -5,9 +5,7 @@
  * multiplied on the fast path; batched products go to the stock kernel unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmContext } from './wasm-context.js';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+import { WasmContext, type KernelArgs } from './wasm-context.js';
 
 const isSingleMatrix = (shape: number[]) => shape.slice(0, -2).every((size) => size === 1);
 

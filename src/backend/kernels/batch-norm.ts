@@ -8,7 +8,7 @@
  * multiple of 4, else the plain loops below) and cpu (the plain loops).
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmContext } from './wasm-context.js';
+import { WasmContext, type KernelArgs } from './wasm-context.js';
 
 export const BATCH_NORM_FORWARD = 'KwsBatchNormTraining';
 export const BATCH_NORM_BACKWARD = 'KwsBatchNormTrainingGrad';
@@ -116,8 +116,6 @@ export function normalizeGradient(
     for (let c = 0; c < channels; c++) dx[k + c] = a[c]! * dy[k + c]! + b[c]! * x[k + c]! + d[c]!;
   }
 }
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
 /** SIMD needs whole f32x4 vectors per pixel. */
 const simdFits = (channels: number) => channels % 4 === 0;

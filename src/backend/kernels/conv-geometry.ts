@@ -16,6 +16,14 @@ export interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
+export interface BackpropFilterAttrs extends ConvAttrs {
+  filterShape: Rank4;
+}
+
+export interface BackpropInputAttrs extends ConvAttrs {
+  inputShape: Rank4;
+}
+
 export type ConvGeometry = tf.backend_util.Conv2DInfo;
 
 /** Geometry of a convolution of `inShape` by `filterShape`; rejects what the kernels do not implement. */
@@ -52,4 +60,31 @@ export function isPointwise(g: ConvGeometry): boolean {
     g.outHeight === g.inHeight &&
     g.outWidth === g.inWidth
   );
+}
+
+/**
+ * Calls `visit` for every (output pixel, filter tap) pair whose tap lands inside the input, with
+ * the flat indices of the output pixel (n, oh, ow), of the input pixel under the tap (n, ih, iw)
+ * and of the tap (i, j).
+ */
+export function forEachTap(g: ConvGeometry, visit: (outPixel: number, inPixel: number, tap: number) => void): void {
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = g;
+  const padTop = g.padInfo.top;
+  const padLeft = g.padInfo.left;
+  for (let n = 0; n < batchSize; n++) {
+    for (let oh = 0; oh < outHeight; oh++) {
+      for (let ow = 0; ow < outWidth; ow++) {
+        const outPixel = (n * outHeight + oh) * outWidth + ow;
+        for (let i = 0; i < filterHeight; i++) {
+          const ih = oh * strideHeight - padTop + i;
+          if (ih < 0 || ih >= inHeight) continue;
+          for (let j = 0; j < filterWidth; j++) {
+            const iw = ow * strideWidth - padLeft + j;
+            if (iw < 0 || iw >= inWidth) continue;
+            visit(outPixel, (n * inHeight + ih) * inWidth + iw, i * filterWidth + j);
+          }
+        }
+      }
+    }
+  }
 }

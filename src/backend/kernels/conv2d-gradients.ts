@@ -7,8 +7,13 @@
  * naive loop (~40 ms for one DS-CNN pointwise layer at batch 100).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convGeometry, isPointwise, type ConvAttrs, type ConvGeometry } from './conv-geometry.js';
-import { WasmContext } from './wasm-context.js';
+import { convGeometry, forEachTap, isPointwise, type BackpropFilterAttrs, type BackpropInputAttrs, type ConvGeometry } from './conv-geometry.js';
+import { WasmContext, wasmKernel, type KernelArgs } from './wasm-context.js';
+
+/** The im2col matrix is M pixels × K taps. */
+function im2colSize(g: ConvGeometry): { pixels: number; taps: number } {
+  return { pixels: g.batchSize * g.outHeight * g.outWidth, taps: g.filterHeight * g.filterWidth * g.inChannels };
+}
 
 /**
  * Writes the im2col matrix transposed, `cols[k][m]` with k = (i, j, ci) in filter order, so the
@@ -78,45 +83,21 @@ function col2imAddSimd(ctx: WasmContext, cols: tf.TensorInfo, g: ConvGeometry, d
 
 /** Adds `cols[m][k]` (k = (i, j, ci)) back onto the image positions they were taken from. */
 export function col2imAdd(cols: Float32Array, g: ConvGeometry, dx: Float32Array): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = g;
-  const padTop = g.padInfo.top;
-  const padLeft = g.padInfo.left;
-  const taps = filterHeight * filterWidth * inChannels;
+  const { inChannels } = g;
+  const { taps } = im2colSize(g);
   dx.fill(0);
-  let src = 0;
-  for (let n = 0; n < batchSize; n++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++, src += taps) {
-        for (let i = 0; i < filterHeight; i++) {
-          const ih = oh * strideHeight - padTop + i;
-          if (ih < 0 || ih >= inHeight) continue;
-          for (let j = 0; j < filterWidth; j++) {
-            const iw = ow * strideWidth - padLeft + j;
-            if (iw < 0 || iw >= inWidth) continue;
-            const dst = ((n * inHeight + ih) * inWidth + iw) * inChannels;
-            const from = src + (i * filterWidth + j) * inChannels;
-            for (let ci = 0; ci < inChannels; ci++) dx[dst + ci] += cols[from + ci]!;
-          }
-        }
-      }
-    }
-  }
+  forEachTap(g, (outPixel, inPixel, tap) => {
+    const dst = inPixel * inChannels;
+    const from = outPixel * taps + tap * inChannels;
+    for (let ci = 0; ci < inChannels; ci++) dx[dst + ci] += cols[from + ci]!;
+  });
 }
 
-interface BackpropFilterAttrs extends ConvAttrs {
-  filterShape: [number, number, number, number];
-}
-
-interface BackpropInputAttrs extends ConvAttrs {
-  inputShape: [number, number, number, number];
-}
-
-function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const a = attrs as unknown as BackpropFilterAttrs;
   const g = convGeometry(tf.Conv2DBackpropFilter, x.shape, a.filterShape, a, false);
-  const pixels = g.batchSize * g.outHeight * g.outWidth;
-  const taps = g.filterHeight * g.filterWidth * g.inChannels;
+  const { pixels, taps } = im2colSize(g);
   const ctx = new WasmContext(backend);
   try {
     let colsT: tf.TensorInfo;
@@ -133,12 +114,11 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   }
 }
 
-function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const a = attrs as unknown as BackpropInputAttrs;
   const g = convGeometry(tf.Conv2DBackpropInput, a.inputShape, filter.shape, a, false);
-  const pixels = g.batchSize * g.outHeight * g.outWidth;
-  const taps = g.filterHeight * g.filterWidth * g.inChannels;
+  const { pixels, taps } = im2colSize(g);
   const ctx = new WasmContext(backend);
   try {
     const filterT = ctx.transpose2d(filter, taps, g.outChannels);
@@ -156,14 +136,5 @@ function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: tf.NamedTenso
   }
 }
 
-export const conv2DBackpropFilterConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc,
-};
-
-export const conv2DBackpropInputConfig: tf.KernelConfig = {
-  kernelName: tf.Conv2DBackpropInput,
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
-};
+export const conv2DBackpropFilterConfig = wasmKernel(tf.Conv2DBackpropFilter, conv2DBackpropFilter);
+export const conv2DBackpropInputConfig = wasmKernel(tf.Conv2DBackpropInput, conv2DBackpropInput);

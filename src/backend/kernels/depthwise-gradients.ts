@@ -9,82 +9,44 @@
  * the multiplier is 1 and channels come in fours, else a direct loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convGeometry, type ConvAttrs, type ConvGeometry } from './conv-geometry.js';
-import { WasmContext, type ExplicitPadding } from './wasm-context.js';
-
-interface BackpropFilterAttrs extends ConvAttrs {
-  filterShape: [number, number, number, number];
-}
-
-interface BackpropInputAttrs extends ConvAttrs {
-  inputShape: [number, number, number, number];
-}
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+import { convGeometry, forEachTap, type BackpropFilterAttrs, type BackpropInputAttrs, type ConvGeometry } from './conv-geometry.js';
+import { WasmContext, wasmKernel, type ExplicitPadding, type KernelArgs } from './wasm-context.js';
 
 /** dW[i, j, c, q] = Σ x[n, ih, iw, c] · dY[n, oh, ow, c·mult + q] over all pixels. */
 export function depthwiseFilterGradient(x: Float32Array, dy: Float32Array, g: ConvGeometry, dw: Float32Array): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = g;
+  const { inChannels, outChannels } = g;
   const multiplier = outChannels / inChannels;
-  const padTop = g.padInfo.top;
-  const padLeft = g.padInfo.left;
   dw.fill(0);
-  for (let n = 0; n < batchSize; n++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        const dyBase = ((n * outHeight + oh) * outWidth + ow) * outChannels;
-        for (let i = 0; i < filterHeight; i++) {
-          const ih = oh * strideHeight - padTop + i;
-          if (ih < 0 || ih >= inHeight) continue;
-          for (let j = 0; j < filterWidth; j++) {
-            const iw = ow * strideWidth - padLeft + j;
-            if (iw < 0 || iw >= inWidth) continue;
-            const xBase = ((n * inHeight + ih) * inWidth + iw) * inChannels;
-            const wBase = (i * filterWidth + j) * outChannels;
-            if (multiplier === 1) {
-              for (let c = 0; c < inChannels; c++) dw[wBase + c] += x[xBase + c]! * dy[dyBase + c]!;
-            } else {
-              for (let c = 0; c < inChannels; c++) {
-                const xv = x[xBase + c]!;
-                for (let q = 0; q < multiplier; q++) dw[wBase + c * multiplier + q] += xv * dy[dyBase + c * multiplier + q]!;
-              }
-            }
-          }
-        }
+  forEachTap(g, (outPixel, inPixel, tap) => {
+    const dyBase = outPixel * outChannels;
+    const xBase = inPixel * inChannels;
+    const wBase = tap * outChannels;
+    if (multiplier === 1) {
+      for (let c = 0; c < inChannels; c++) dw[wBase + c] += x[xBase + c]! * dy[dyBase + c]!;
+    } else {
+      for (let c = 0; c < inChannels; c++) {
+        const xv = x[xBase + c]!;
+        for (let q = 0; q < multiplier; q++) dw[wBase + c * multiplier + q] += xv * dy[dyBase + c * multiplier + q]!;
       }
     }
-  }
+  });
 }
 
 /** dX[n, ih, iw, c] = Σ dY[n, oh, ow, c·mult + q] · W[i, j, c, q] (general strides and multipliers). */
 export function depthwiseInputGradient(dy: Float32Array, w: Float32Array, g: ConvGeometry, dx: Float32Array): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = g;
+  const { inChannels, outChannels } = g;
   const multiplier = outChannels / inChannels;
-  const padTop = g.padInfo.top;
-  const padLeft = g.padInfo.left;
   dx.fill(0);
-  for (let n = 0; n < batchSize; n++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        const dyBase = ((n * outHeight + oh) * outWidth + ow) * outChannels;
-        for (let i = 0; i < filterHeight; i++) {
-          const ih = oh * strideHeight - padTop + i;
-          if (ih < 0 || ih >= inHeight) continue;
-          for (let j = 0; j < filterWidth; j++) {
-            const iw = ow * strideWidth - padLeft + j;
-            if (iw < 0 || iw >= inWidth) continue;
-            const xBase = ((n * inHeight + ih) * inWidth + iw) * inChannels;
-            const wBase = (i * filterWidth + j) * outChannels;
-            for (let c = 0; c < inChannels; c++) {
-              let sum = 0;
-              for (let q = 0; q < multiplier; q++) sum += dy[dyBase + c * multiplier + q]! * w[wBase + c * multiplier + q]!;
-              dx[xBase + c] += sum;
-            }
-          }
-        }
-      }
+  forEachTap(g, (outPixel, inPixel, tap) => {
+    const dyBase = outPixel * outChannels;
+    const xBase = inPixel * inChannels;
+    const wBase = tap * outChannels;
+    for (let c = 0; c < inChannels; c++) {
+      let sum = 0;
+      for (let q = 0; q < multiplier; q++) sum += dy[dyBase + c * multiplier + q]! * w[wBase + c * multiplier + q]!;
+      dx[xBase + c] += sum;
     }
-  }
+  });
 }
 
 /** `filter` [fh, fw, C, 1] rotated by 180° in the spatial plane. */
@@ -213,14 +175,5 @@ function depthwiseBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Ten
   return dw;
 }
 
-export const depthwiseBackpropInputConfig: tf.KernelConfig = {
-  kernelName: tf.DepthwiseConv2dNativeBackpropInput,
-  backendName: 'wasm',
-  kernelFunc: depthwiseBackpropInput as unknown as tf.KernelFunc,
-};
-
-export const depthwiseBackpropFilterConfig: tf.KernelConfig = {
-  kernelName: tf.DepthwiseConv2dNativeBackpropFilter,
-  backendName: 'wasm',
-  kernelFunc: depthwiseBackpropFilter as unknown as tf.KernelFunc,
-};
+export const depthwiseBackpropInputConfig = wasmKernel(tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput);
+export const depthwiseBackpropFilterConfig = wasmKernel(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilter);

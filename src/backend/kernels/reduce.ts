@@ -6,9 +6,7 @@
  * Other reductions go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmContext } from './wasm-context.js';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+import { WasmContext, type KernelArgs } from './wasm-context.js';
 
 /** Float64 accumulators, reused across calls (one per kept element of the inner block). */
 let accumulators = new Float64Array(256);

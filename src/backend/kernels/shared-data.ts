@@ -4,9 +4,7 @@
  * each clone copied a whole activation (~20 ms per DS-CNN-S step at batch 100).
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmContext } from './wasm-context.js';
-
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+import { WasmContext, type KernelArgs } from './wasm-context.js';
 
 /** Wraps the stock kernel: numeric tensors are shared, anything else goes to `stock`. */
 export function sharingIdentity(stock: tf.KernelConfig): tf.KernelConfig {

@@ -3,7 +3,7 @@
  * vector to a DS-CNN activation at batch 100 (batch-norm gradients do exactly that).
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmContext } from './wasm-context.js';
+import { WasmContext, wasmKernel, type KernelArgs } from './wasm-context.js';
 
 type Typed = Float32Array | Int32Array | Uint8Array;
 
@@ -40,7 +40,7 @@ export function tileInPlace(out: Typed, shape: readonly number[], reps: readonly
   }
 }
 
-function tile({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function tile({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x } = inputs as { x: tf.TensorInfo };
   const { reps } = attrs as unknown as tf.TileAttrs;
   if (x.dtype === 'string' || x.dtype === 'complex64') {
@@ -56,8 +56,4 @@ function tile({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backe
   return out;
 }
 
-export const tileConfig: tf.KernelConfig = {
-  kernelName: tf.Tile,
-  backendName: 'wasm',
-  kernelFunc: tile as unknown as tf.KernelFunc,
-};
+export const tileConfig = wasmKernel(tf.Tile, tile);

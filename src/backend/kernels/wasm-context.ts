@@ -10,6 +10,14 @@ import { simdLoops, type SimdLoops, type WasmMemory } from './simd.js';
 
 export type ExplicitPadding = [[number, number], [number, number], [number, number], [number, number]];
 
+/** What tfjs hands a kernel function (its own `KernelFunc` type wants the concrete backend class). */
+export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
+
+/** The registration of `kernelFunc` as the wasm kernel `kernelName`. */
+export function wasmKernel(kernelName: string, kernelFunc: (args: KernelArgs) => tf.TensorInfo): tf.KernelConfig {
+  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
+
 /** The parts of `BackendWasm` used here (its published types pull in Emscripten's). */
 interface WasmBackendInternals {
   wasm: { asm: { memory: WasmMemory } };

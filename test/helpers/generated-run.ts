@@ -1,0 +1,31 @@
+/** The run configuration the training, eval and detect tests train on a generated dataset. */
+import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
+import { labelsFor, type RunConfig } from '../../src/train/run-config.js';
+
+/**
+ * A small dnn that tells `yes`, `no` and `up` apart (other generated words are unknown), on the
+ * generated dataset in `dataDir`, holding out `heldOutPercentage` each for validation and testing.
+ */
+export function generatedRunConfig(dataDir: string, train: RunConfig['train'], heldOutPercentage = 20): RunConfig {
+  const wantedWords = ['yes', 'no', 'up'];
+  return {
+    version: 1,
+    architecture: 'dnn',
+    modelSizeInfo: [32, 32],
+    feature: { ...DEFAULT_FEATURE_CONFIG, windowStrideMs: 40 },
+    data: {
+      dataDir,
+      wantedWords,
+      split: 'hash',
+      splitSalt: '',
+      validationPercentage: heldOutPercentage,
+      testingPercentage: heldOutPercentage,
+      silencePercentage: 10,
+      unknownPercentage: 10,
+    },
+    augment: { timeShiftMs: 100, backgroundFrequency: 0.8, backgroundVolume: 0.1 },
+    train,
+    seed: 11,
+    labels: labelsFor(wantedWords),
+  };
+}
