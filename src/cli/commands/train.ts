@@ -110,7 +110,6 @@ async function dataSettings(options: TrainCliOptions): Promise<DataSettings> {
 }
 
 async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOptions): Promise<void> {
-  const interactive = Boolean(process.stderr.isTTY);
   let progress: ReturnType<typeof createProgress> | undefined;
   let stopRequested = false;
   const onSigint = () => {
@@ -178,7 +177,6 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
       const best = result.bestValidationAccuracy === null ? 'n/a' : `${(result.bestValidationAccuracy * 100).toFixed(2)}% at step ${result.bestStep}`;
       process.stdout.write(`best validation accuracy: ${best}\noutputs in ${trainDir}\n`);
     }
-    if (!interactive && !result.completed) process.stderr.write(`stopped at step ${result.finalStep}\n`);
   } finally {
     process.off('SIGINT', onSigint);
   }
