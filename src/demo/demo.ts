@@ -35,7 +35,8 @@ export interface DemoOptions {
   seed: number;
   backend?: BackendPreference;
   onStage?: (message: string) => void;
-  onTrainEvent?: (event: TrainEvent) => void;
+  /** Training progress, with the run it belongs to. */
+  onTrainEvent?: (event: TrainEvent, run: RunConfig) => void;
 }
 
 export interface DemoSummary {
@@ -111,7 +112,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const cacheDir = path.join(outDir, 'cache');
 
   say(`training ${preset.name} for ${options.steps.reduce((a, b) => a + b, 0)} steps into ${trainDir}`);
-  const training = await train({ run, trainDir, backend: options.backend, cacheDir, onEvent: options.onTrainEvent });
+  const onTrainEvent = options.onTrainEvent;
+  const training = await train({ run, trainDir, backend: options.backend, cacheDir, onEvent: onTrainEvent && ((event) => onTrainEvent(event, run)) });
 
   say('quantising to 8-bit CMSIS-NN C');
   const quantization = await quantizeTrainedRun({

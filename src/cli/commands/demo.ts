@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DEMO_DEFAULTS } from '../../demo/demo.js';
 import { percent } from '../../eval/format.js';
 import { BACKEND_OPTIONS, addOptions, parseNumberList, parsePositiveInteger } from '../options.js';
-import { createProgress, type ProgressReporter } from '../progress.js';
+import { trainingReporter, type TrainingReporter } from '../train-progress.js';
 
 interface DemoCliOptions {
   outDir: string;
@@ -40,7 +40,7 @@ export function registerDemoCommand(program: Command): void {
     const options = command.opts<DemoCliOptions>();
     // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
     const { runDemo } = await import('../../demo/demo.js');
-    let progress: ProgressReporter | undefined;
+    let reporter: TrainingReporter | undefined;
     const started = Date.now();
     const summary = await runDemo({
       outDir: options.outDir,
@@ -56,20 +56,10 @@ export function registerDemoCommand(program: Command): void {
       seed: options.seed,
       backend: options.backend,
       onStage: (message) => process.stderr.write(`kws demo: ${message}\n`),
-      onTrainEvent: (event) => {
-        if (event.type === 'start') {
-          process.stderr.write(`kws demo: backend ${event.backend.name}; ${event.trainingClips} training clips, ${event.validationClips} validation, ${event.testingClips} testing\n`);
-          progress = createProgress('train', event.totalSteps, process.stderr, { milestones: false });
-        } else if (event.type === 'step') {
-          progress?.update(event.step, `loss ${event.loss.toFixed(3)} acc ${(event.accuracy * 100).toFixed(0)}% ${event.samplesPerSecond.toFixed(0)} samples/s`);
-        } else if (event.type === 'eval') {
-          const line = `step ${event.step}: validation ${percent(event.validationAccuracy)}${event.improved ? ' (best)' : ''}`;
-          if (progress) progress.log(line);
-          else process.stderr.write(`${line}\n`);
-        } else if (event.type === 'test') {
-          progress?.finish();
-          progress = undefined;
-        }
+      onTrainEvent: (event, run) => {
+        // The demo prints its own summary of the test split, after quantisation.
+        reporter ??= trainingReporter(run, { printTest: false });
+        reporter.onEvent(event);
       },
     });
     const { evaluation, quantization } = summary;

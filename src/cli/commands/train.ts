@@ -2,11 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { formatConfusion } from '../../eval/metrics.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { labelsFor, loadRunConfig, runConfigPath, type DataSettings, type RunConfig } from '../../train/run-config.js';
 import { downloadWithProgress } from './data.js';
-import type { TrainEvent } from '../../train/trainer.js';
 import {
   AUGMENTATION_OPTIONS,
   BACKEND_OPTIONS,
@@ -20,7 +18,7 @@ import {
   parseNumberList,
   parsePositiveInteger,
 } from '../options.js';
-import { createProgress } from '../progress.js';
+import { trainingReporter } from '../train-progress.js';
 import { dataSettingsFrom, resolveModelChoice, runConfigOptionLayer, type CommonOptions } from '../resolve.js';
 
 interface TrainCliOptions extends CommonOptions {
@@ -110,7 +108,6 @@ async function dataSettings(options: TrainCliOptions): Promise<DataSettings> {
 }
 
 async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOptions): Promise<void> {
-  let progress: ReturnType<typeof createProgress> | undefined;
   let stopRequested = false;
   const onSigint = () => {
     if (stopRequested) process.exit(130);
@@ -118,48 +115,8 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
     process.stderr.write('\nkws: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)\n');
   };
   process.on('SIGINT', onSigint);
-  const onEvent = (event: TrainEvent) => {
-    switch (event.type) {
-      case 'start': {
-        if (event.backend.warning) process.stderr.write(`kws: ${event.backend.warning}\n`);
-        for (const warning of event.warnings) process.stderr.write(`kws: warning: ${warning}\n`);
-        process.stderr.write(
-          `kws train: ${run.architecture} ${run.modelSizeInfo.join(' ')} (${event.parameters} trainable parameters) on backend ${event.backend.name}; ` +
-            `${event.trainingClips} training, ${event.validationClips} validation, ${event.testingClips} testing clips; ` +
-            (event.startStep > 0 ? `resuming at step ${event.startStep} of ${event.totalSteps}\n` : `${event.totalSteps} steps\n`),
-        );
-        progress = createProgress('train', event.totalSteps, process.stderr, { milestones: false });
-        break;
-      }
-      case 'step':
-        progress?.update(
-          event.step,
-          `lr ${event.learningRate} loss ${event.loss.toFixed(3)} acc ${(event.accuracy * 100).toFixed(1)}% ${event.samplesPerSecond.toFixed(0)} samples/s`,
-        );
-        break;
-      case 'eval': {
-        const line =
-          `step ${event.step}: lr ${event.learningRate} loss ${event.loss.toFixed(4)} train ${(event.trainAccuracy * 100).toFixed(1)}% ` +
-          `validation ${Number.isNaN(event.validationAccuracy) ? 'n/a' : `${(event.validationAccuracy * 100).toFixed(2)}%`}` +
-          `${event.improved ? ' (best, saved)' : ''} ${event.samplesPerSecond.toFixed(0)} samples/s`;
-        if (progress) progress.log(line);
-        else process.stderr.write(`${line}\n`);
-        break;
-      }
-      case 'stopped':
-        progress?.finish(`stopped at step ${event.step}; checkpoint saved, re-run the same command to resume`);
-        progress = undefined;
-        break;
-      case 'test':
-        progress?.finish();
-        progress = undefined;
-        process.stdout.write(
-          `test accuracy (${event.checkpoint} checkpoint, step ${event.step}): ${(event.metrics.accuracy * 100).toFixed(2)}% of ${event.metrics.n}\n` +
-            `${formatConfusion(event.metrics.confusion, run.labels)}\n`,
-        );
-        break;
-    }
-  };
+  const reporter = trainingReporter(run, { printTest: true });
+  const onEvent = reporter.onEvent;
   // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
   const { train } = await import('../../train/trainer.js');
   try {
@@ -173,7 +130,7 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
       shouldStop: () => stopRequested,
     });
     if (result.completed) {
-      progress?.finish();
+      reporter.finish();
       const best = result.bestValidationAccuracy === null ? 'n/a' : `${(result.bestValidationAccuracy * 100).toFixed(2)}% at step ${result.bestStep}`;
       process.stdout.write(`best validation accuracy: ${best}\noutputs in ${trainDir}\n`);
     }
