@@ -4,6 +4,7 @@
 // Usage: node scripts/bench-features.mjs [--clips N] [--rounds R] [--feature mfcc|lfbe] [--json]
 import { DEFAULT_FEATURE_CONFIG } from '../dist/features/config.js';
 import { createFeatureExtractor } from '../dist/features/extractor.js';
+import { Random } from '../dist/random.js';
 
 function argument(name, fallback) {
   const index = process.argv.indexOf(name);
@@ -15,21 +16,15 @@ const rounds = Number(argument('--rounds', '5'));
 const feature = argument('--feature', 'mfcc');
 const json = process.argv.includes('--json');
 
-// mulberry32, seeded: the same clips on every run.
-let state = 12345;
-function random() {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = Math.imul(state ^ (state >>> 15), state | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Seeded: the same clips on every run.
+const random = new Random(12345);
 
 const config = { ...DEFAULT_FEATURE_CONFIG, feature };
 const extractor = createFeatureExtractor(config);
 const clipSamples = Math.trunc((config.sampleRate * config.clipDurationMs) / 1000);
 const clips = Array.from({ length: clipCount }, () => {
   const clip = new Float32Array(clipSamples);
-  for (let i = 0; i < clip.length; i++) clip[i] = (random() * 2 - 1) * 0.5;
+  for (let i = 0; i < clip.length; i++) clip[i] = random.uniform(-0.5, 0.5);
   return clip;
 });
 const out = new Float32Array(extractor.size);

@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../dist/backend/index.js';
+import { Random } from '../dist/random.js';
 import { buildModel } from '../dist/models/registry.js';
 
 const FRAMES = 49;
@@ -59,17 +60,11 @@ function build(modelName) {
   return buildModel({ architecture, modelSizeInfo, frames: FRAMES, coefficients: COEFFICIENTS, labelCount: LABELS }, 1);
 }
 
-/** Deterministic pseudo-random batch (mulberry32) so every backend sees the same data. */
+/** Deterministic pseudo-random batch so every backend sees the same data. */
 function randomBatch(batch, seed) {
-  let state = seed >>> 0;
-  const next = () => {
-    let t = (state = (state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const x = new Float32Array(batch * FRAMES * COEFFICIENTS).map(() => next() * 2 - 1);
-  const y = new Int32Array(batch).map(() => Math.floor(next() * LABELS));
+  const random = new Random(seed);
+  const x = new Float32Array(batch * FRAMES * COEFFICIENTS).map(() => random.uniform(-1, 1));
+  const y = new Int32Array(batch).map(() => random.int(0, LABELS));
   return { x, y };
 }
 
