@@ -9,8 +9,7 @@ import type { BackendPreference } from '../backend/index.js';
 import { generateSyntheticDataset } from '../data/synthetic.js';
 import { evaluateRun, type Evaluation } from '../eval/evaluate.js';
 import { writeRunReport } from '../eval/report.js';
-import { DEFAULT_FEATURE_CONFIG } from '../features/config.js';
-import { loadPreset } from '../models/presets.js';
+import { loadPreset, presetFeatureConfig } from '../models/presets.js';
 import { quantizeTrainedRun, type QuantizeRunResult } from '../quant/run.js';
 import { labelsFor, type RunConfig } from '../train/run-config.js';
 import { train, type TrainEvent, type TrainResult } from '../train/trainer.js';
@@ -92,7 +91,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     architecture: preset.architecture,
     modelSizeInfo: preset.modelSizeInfo,
     preset: preset.name,
-    feature: { ...DEFAULT_FEATURE_CONFIG, windowSizeMs: preset.windowSizeMs, windowStrideMs: preset.windowStrideMs, dctCoefficientCount: preset.dctCoefficientCount },
+    feature: presetFeatureConfig(preset),
     data: {
       dataDir,
       wantedWords,

@@ -6,7 +6,7 @@ import { initBackend } from '../backend/index.js';
 import { DEFAULT_FEATURE_CONFIG, featureGeometry, type FeatureConfig } from '../features/config.js';
 import { createFeatureExtractor } from '../features/extractor.js';
 import { buildModel } from '../models/registry.js';
-import { loadPreset } from '../models/presets.js';
+import { loadPreset, presetSpec } from '../models/presets.js';
 import { Random } from '../random.js';
 import { predictLogits } from '../models/inference.js';
 import { createOptimizer, trainStep } from './step.js';
@@ -59,16 +59,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const random = new Random(options.seed ?? 1);
   const result: BenchResult = { backend: backend.name, train_samples_per_s: {}, infer_samples_per_s: {}, features_clips_per_s: 0 };
   for (const name of options.presets) {
-    const preset = loadPreset(name);
-    const feature: FeatureConfig = {
-      ...DEFAULT_FEATURE_CONFIG,
-      windowSizeMs: preset.windowSizeMs,
-      windowStrideMs: preset.windowStrideMs,
-      dctCoefficientCount: preset.dctCoefficientCount,
-    };
-    const { frames, coefficients } = featureGeometry(feature);
-    const inputSize = frames * coefficients;
-    const model = buildModel({ architecture: preset.architecture, modelSizeInfo: preset.modelSizeInfo, frames, coefficients, labelCount: LABELS }, options.seed ?? 1);
+    const spec = presetSpec(loadPreset(name), LABELS);
+    const inputSize = spec.frames * spec.coefficients;
+    const model = buildModel(spec, options.seed ?? 1);
     const optimizer = createOptimizer(1e-4);
     const x = randomArray(batchSize * inputSize, random, 10);
     const y = Int32Array.from({ length: batchSize }, () => random.int(0, LABELS));
