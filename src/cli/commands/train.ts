@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { validateFeatureConfig } from '../../features/config.js';
+import { makeSchedule } from '../../train/schedule.js';
 import { labelsFor, loadRunConfig, runConfigPath, type DataSettings, type RunConfig } from '../../train/run-config.js';
 import { downloadWithProgress } from './data.js';
 import {
@@ -69,11 +70,8 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
   const options = layeredOptions<TrainCliOptions>(command, choice.presetOptions, savedLayer);
   const feature = featureConfigFrom(options);
   validateFeatureConfig(feature);
-  if (options.howManyTrainingSteps.length !== options.learningRate.length) {
-    throw new UsageError(
-      `--how-many-training-steps and --learning-rate need the same number of entries (got ${options.howManyTrainingSteps.length} and ${options.learningRate.length})`,
-    );
-  }
+  // Checked before any download or data work; the trainer builds the same schedule.
+  makeSchedule(options.howManyTrainingSteps, options.learningRate);
   if (saved && (saved.architecture !== choice.architecture || saved.modelSizeInfo.join(' ') !== choice.modelSizeInfo.join(' '))) {
     throw new UsageError(
       `${runConfigPath(path.resolve(options.trainDir))} holds a ${saved.architecture} ${saved.modelSizeInfo.join(' ')} run; use another --train-dir for a different model`,
