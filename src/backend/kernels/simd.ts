@@ -6,6 +6,9 @@
  *
  * All pointers and strides are in bytes; `channelBytes` (4 × channels) must be a multiple of 16.
  */
+import { add, f32x4Add, f32x4Mul, f32x4Sub, forLoop, get, i32, kernelModule, load, mul, set, store, type Code, type FunctionDef, type WasmMemory } from '../../wasm/assembler.js';
+
+export type { WasmMemory } from '../../wasm/assembler.js';
 
 /** The exported loops, operating on the memory they were instantiated with. */
 export interface SimdLoops {
@@ -24,92 +27,13 @@ export interface SimdLoops {
   combine(p: number, q: number, pScale: number, qScale: number, shift: number, out: number, rows: number, channelBytes: number): void;
 }
 
-// ---- binary encoding ----------------------------------------------------------------------
-
-function unsignedLeb(value: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return bytes;
-}
-
-function signedLeb(value: number): number[] {
-  const bytes: number[] = [];
-  for (;;) {
-    const byte = value & 0x7f;
-    value >>= 7;
-    const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
-    bytes.push(done ? byte : byte | 0x80);
-    if (done) return bytes;
-  }
-}
-
-function name(text: string): number[] {
-  const bytes = [...Buffer.from(text, 'utf8')];
-  return [...unsignedLeb(bytes.length), ...bytes];
-}
-
-function vector(items: number[][]): number[] {
-  return [...unsignedLeb(items.length), ...items.flat()];
-}
-
-function section(id: number, content: number[]): number[] {
-  return [id, ...unsignedLeb(content.length), ...content];
-}
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-// ---- instructions -------------------------------------------------------------------------
-
-type Code = number[];
-
-const get = (local: number): Code => [0x20, ...unsignedLeb(local)];
-const set = (local: number): Code => [0x21, ...unsignedLeb(local)];
-const i32 = (value: number): Code => [0x41, ...signedLeb(value)];
-const add = (a: Code, b: Code): Code => [...a, ...b, 0x6a];
-const mul = (a: Code, b: Code): Code => [...a, ...b, 0x6c];
-/** v128.load / v128.store with 4-byte alignment hint (tensor data is float-aligned). */
-const load = (address: Code): Code => [...address, 0xfd, 0x00, 0x02, 0x00];
-const store = (address: Code, value: Code): Code => [...address, ...value, 0xfd, 0x0b, 0x02, 0x00];
-const f32x4Add = (a: Code, b: Code): Code => [...a, ...b, 0xfd, ...unsignedLeb(0xe4)];
-const f32x4Sub = (a: Code, b: Code): Code => [...a, ...b, 0xfd, ...unsignedLeb(0xe5)];
-const f32x4Mul = (a: Code, b: Code): Code => [...a, ...b, 0xfd, ...unsignedLeb(0xe6)];
-
-/** for (local = from; local < end; local += step) body — unsigned compare, `end` an expression. */
-function forLoop(local: number, from: Code, end: Code, step: Code, body: Code): Code {
-  return [
-    ...from, ...set(local),
-    0x02, 0x40, // block
-    0x03, 0x40, // loop
-    ...get(local), ...end, 0x4f, 0x0d, 0x01, // i32.ge_u; br_if 1 (leave the block)
-    ...body,
-    ...add(get(local), step), ...set(local),
-    0x0c, 0x00, // br 0 (next iteration)
-    0x0b, 0x0b, // end loop, end block
-  ];
-}
-
 /** byte offset `o` within the current pixel: the channel loop, 16 bytes (4 floats) at a time. */
 function channelLoop(o: number, channelBytes: number, body: Code): Code {
   return forLoop(o, i32(0), get(channelBytes), i32(16), body);
 }
 
-interface FunctionDef {
-  exportName: keyof SimdLoops;
-  params: number;
-  /** extra locals: i32 count and v128 count */
-  i32Locals: number;
-  v128Locals: number;
-  body: Code;
-}
-
 // multiplyAccumulate(acc0, a1, b2, rows3, cols4, aRow5, aCol6, bRow7, bCol8, cb9); r10 k11 o12 pa13 pb14
-const multiplyAccumulate: FunctionDef = {
+const multiplyAccumulate: FunctionDef<keyof SimdLoops> = {
   exportName: 'multiplyAccumulate',
   params: 10,
   i32Locals: 5,
@@ -126,7 +50,7 @@ const multiplyAccumulate: FunctionDef = {
 };
 
 // sumRows(acc0, a1, rows2, cb3); r4 o5 pa6
-const sumRows: FunctionDef = {
+const sumRows: FunctionDef<keyof SimdLoops> = {
   exportName: 'sumRows',
   params: 4,
   i32Locals: 3,
@@ -141,7 +65,7 @@ const sumRows: FunctionDef = {
 };
 
 // sumSquaredDeviations(acc0, a1, mean2, rows3, cb4); r5 o6 pa7; d8 (v128)
-const sumSquaredDeviations: FunctionDef = {
+const sumSquaredDeviations: FunctionDef<keyof SimdLoops> = {
   exportName: 'sumSquaredDeviations',
   params: 5,
   i32Locals: 3,
@@ -159,7 +83,7 @@ const sumSquaredDeviations: FunctionDef = {
 };
 
 // scaleShift(x0, scale1, shift2, y3, rows4, cb5); r6 o7 px8 py9
-const scaleShift: FunctionDef = {
+const scaleShift: FunctionDef<keyof SimdLoops> = {
   exportName: 'scaleShift',
   params: 6,
   i32Locals: 4,
@@ -176,7 +100,7 @@ const scaleShift: FunctionDef = {
 };
 
 // combine(p0, q1, pScale2, qScale3, shift4, out5, rows6, cb7); r8 o9 pp10 pq11 po12
-const combine: FunctionDef = {
+const combine: FunctionDef<keyof SimdLoops> = {
   exportName: 'combine',
   params: 8,
   i32Locals: 5,
@@ -200,49 +124,11 @@ const combine: FunctionDef = {
   ],
 };
 
-const FUNCTIONS: readonly FunctionDef[] = [multiplyAccumulate, sumRows, sumSquaredDeviations, scaleShift, combine];
-
-function assemble(): Uint8Array {
-  const types = FUNCTIONS.map((f) => [0x60, ...vector(Array.from({ length: f.params }, () => [I32])), 0x00]);
-  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 0x01]; // memory, min 1 page, no max
-  const functionTypes = FUNCTIONS.map((_, i) => unsignedLeb(i));
-  const exports = FUNCTIONS.map((f, i) => [...name(f.exportName), 0x00, ...unsignedLeb(i)]);
-  const bodies = FUNCTIONS.map((f) => {
-    const locals: number[][] = [];
-    if (f.i32Locals > 0) locals.push([...unsignedLeb(f.i32Locals), I32]);
-    if (f.v128Locals > 0) locals.push([...unsignedLeb(f.v128Locals), V128]);
-    const body = [...vector(locals), ...f.body, 0x0b];
-    return [...unsignedLeb(body.length), ...body];
-  });
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, vector(types)),
-    ...section(2, vector([memoryImport])),
-    ...section(3, vector(functionTypes)),
-    ...section(7, vector(exports)),
-    ...section(10, vector(bodies)),
-  ]);
-}
-
-/** The WebAssembly API (global in Node; this project's TypeScript libs do not declare it). */
-interface WebAssemblyApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: unknown };
-}
-/** A WebAssembly.Memory. */
-export type WasmMemory = object;
-
-const webAssembly = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
-let compiled: object | undefined;
-const instances = new WeakMap<WasmMemory, SimdLoops>();
-
 /** The loops bound to `memory` (compiled once, instantiated once per memory). */
-export function simdLoops(memory: WasmMemory): SimdLoops {
-  let loops = instances.get(memory);
-  if (!loops) {
-    compiled ??= new webAssembly.Module(assemble());
-    loops = new webAssembly.Instance(compiled, { env: { memory } }).exports as SimdLoops;
-    instances.set(memory, loops);
-  }
-  return loops;
-}
+export const simdLoops: (memory: WasmMemory) => SimdLoops = kernelModule<SimdLoops>([
+  multiplyAccumulate,
+  sumRows,
+  sumSquaredDeviations,
+  scaleShift,
+  combine,
+]);
