@@ -1,14 +1,18 @@
 /**
- * Clip → feature matrix, TF-exact (audio_spectrogram + mfcc ops, see spectrogram.ts, mel.ts,
- * mfcc.ts). Output is frame-major [frames][coefficients], the flat fingerprint models take.
+ * Clip → feature matrix, TF-exact (audio_spectrogram + mfcc ops, see frame-features.ts and the
+ * files it names). Output is frame-major [frames][coefficients], the flat fingerprint models take.
  * Everything is allocated once per extractor: this is the inner loop of training.
  */
 import { validateFeatureConfig, type FeatureConfig } from './config.js';
-import { MelCepstrum } from './mfcc.js';
-import { PowerSpectrum } from './spectrogram.js';
+import { createFrameFeatures, type SpectrumEngine } from './frame-features.js';
+import { MelFilterbank } from './mel.js';
+
+export type { SpectrumEngine } from './frame-features.js';
 
 export interface FeatureExtractor {
   readonly config: FeatureConfig;
+  /** The engine in use (never `auto`). */
+  readonly engine: Exclude<SpectrumEngine, 'auto'>;
   readonly frames: number;
   readonly coefficients: number;
   /** frames × coefficients. */
@@ -19,49 +23,43 @@ export interface FeatureExtractor {
   computeFrame(samples: Float32Array, offset: number, out: Float32Array, outOffset: number): void;
 }
 
-/** Validates `config` (UsageError naming the flag) and builds an extractor. Not safe to share between concurrent users. */
-export function createFeatureExtractor(config: FeatureConfig): FeatureExtractor {
-  const geometry = validateFeatureConfig(config);
-  const spectrum = new PowerSpectrum(geometry.windowSamples);
-  const cepstrum = new MelCepstrum(
-    {
-      spectrumBins: spectrum.bins,
-      sampleRate: config.sampleRate,
-      channelCount: config.filterbankChannelCount,
-      lowerFrequencyLimit: config.lowerFrequencyLimit,
-      upperFrequencyLimit: config.upperFrequencyLimit,
-    },
-    config.feature === 'mfcc' ? config.dctCoefficientCount : null,
-  );
-  // Only the filterbank's bins are ever read.
-  const { startBin, endBin } = cepstrum.filterbank;
-  const powerA = new Float64Array(endBin + 1);
-  const powerB = new Float64Array(endBin + 1);
-  const { frames, strideSamples, windowSamples } = geometry;
-  const coefficients = cepstrum.outputSize;
+/**
+ * Validates `config` (UsageError naming the flag) and builds an extractor on the given FFT
+ * engine (see frame-features.ts). Not safe to share between concurrent users.
+ */
+export function createFeatureExtractor(config: FeatureConfig, engine: SpectrumEngine = 'auto'): FeatureExtractor {
+  const { frames, strideSamples, windowSamples, fftLength } = validateFeatureConfig(config);
+  const filterbank = new MelFilterbank({
+    spectrumBins: fftLength / 2 + 1,
+    sampleRate: config.sampleRate,
+    channelCount: config.filterbankChannelCount,
+    lowerFrequencyLimit: config.lowerFrequencyLimit,
+    upperFrequencyLimit: config.upperFrequencyLimit,
+  });
+  const rows = createFrameFeatures(windowSamples, filterbank, config.feature === 'mfcc' ? config.dctCoefficientCount : null, engine);
+  const coefficients = rows.coefficients;
   const size = frames * coefficients;
   const span = (frames - 1) * strideSamples + windowSamples;
+  const offsets = new Array<number>(rows.framesPerCall).fill(0);
 
   function computeFrame(samples: Float32Array, offset: number, out: Float32Array, outOffset: number): void {
     if (offset < 0 || offset + windowSamples > samples.length) {
       throw new RangeError(`computeFrame: frame at ${offset} needs ${windowSamples} samples, clip has ${samples.length}`);
     }
-    spectrum.compute(samples, offset, powerA, startBin, endBin);
-    cepstrum.compute(powerA, out, outOffset);
+    offsets[0] = offset;
+    rows.compute(samples, offsets, 1, out, outOffset);
   }
 
   function compute(samples: Float32Array, out: Float32Array = new Float32Array(size)): Float32Array {
     if (samples.length < span) throw new RangeError(`compute: clip has ${samples.length} samples, features need ${span}`);
     if (out.length < size) throw new RangeError(`compute: output holds ${out.length} values, features need ${size}`);
-    let frame = 0;
-    for (; frame + 1 < frames; frame += 2) {
-      spectrum.computePair(samples, frame * strideSamples, (frame + 1) * strideSamples, powerA, powerB, startBin, endBin);
-      cepstrum.compute(powerA, out, frame * coefficients);
-      cepstrum.compute(powerB, out, (frame + 1) * coefficients);
+    for (let first = 0; first < frames; first += rows.framesPerCall) {
+      const count = Math.min(rows.framesPerCall, frames - first);
+      for (let f = 0; f < count; f++) offsets[f] = (first + f) * strideSamples;
+      rows.compute(samples, offsets, count, out, first * coefficients);
     }
-    if (frame < frames) computeFrame(samples, frame * strideSamples, out, frame * coefficients);
     return out;
   }
 
-  return { config: Object.freeze({ ...config }), frames, coefficients, size, compute, computeFrame };
+  return { config: Object.freeze({ ...config }), engine: rows.engine, frames, coefficients, size, compute, computeFrame };
 }

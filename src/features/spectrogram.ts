@@ -1,6 +1,8 @@
 /**
- * Power spectrum of one frame exactly as TensorFlow's `audio_spectrogram(magnitude_squared=True)`
- * computes it: periodic Hann window, zero-padded to the next power of two, |FFT|² per bin.
+ * Spectra of frames exactly as TensorFlow's `audio_spectrogram(magnitude_squared=True)` computes
+ * them: periodic Hann window, zero-padded to the next power of two, |FFT| per bin (the mel
+ * filterbank takes the square root of the op's power anyway). Two engines: fft.js here, and the
+ * faster WebAssembly one in wasm-features.ts.
  */
 import FFT from 'fft.js';
 
@@ -18,65 +20,62 @@ export function nextPowerOfTwo(value: number): number {
 }
 
 /**
- * Reusable FFT plan, window and buffers for one window length. Not safe to share between
- * concurrent users (the buffers are scratch space).
+ * |X[k]| for bins [firstBin, lastBin] of one or two frames per call, in `magnitudes[f]` (index
+ * 0 = firstBin), on fft.js: the engine for JavaScript without WebAssembly (`node --jitless`)
+ * and the reference the WebAssembly engine is tested against. Two frames share one complex FFT: frame A is the real part of the input, frame B the imaginary
+ * part, and with Z = FFT(a + i·b), A[k] = (Z[k] + conj Z[N−k]) / 2 and B[k] = (Z[k] − conj
+ * Z[N−k]) / 2i. About 1.35× faster than two real transforms. Rounding leaks ~1e-16 of one
+ * frame's magnitude into the other, far below the filterbank floor (1e-12) for audio at or
+ * below full scale.
  */
-export class PowerSpectrum {
+export class FftJsMagnitudeSpectra {
+  readonly framesPerCall = 2;
   readonly windowSamples: number;
   readonly fftLength: number;
-  /** fftLength / 2 + 1. */
-  readonly bins: number;
+  readonly magnitudes: readonly Float64Array[];
+  private readonly firstBin: number;
   private readonly window: Float64Array;
   private readonly fft: FFT;
   private readonly realInput: Float64Array;
   private readonly complexInput: Float64Array;
   private readonly spectrum: Float64Array;
 
-  constructor(windowSamples: number) {
-    if (!Number.isInteger(windowSamples) || windowSamples < 2) {
-      throw new RangeError(`PowerSpectrum: window must be at least 2 samples (got ${windowSamples})`);
-    }
+  constructor(windowSamples: number, firstBin: number, lastBin: number) {
     this.windowSamples = windowSamples;
     this.fftLength = nextPowerOfTwo(windowSamples);
-    this.bins = this.fftLength / 2 + 1;
+    if (!(Number.isInteger(firstBin) && firstBin >= 0 && lastBin >= firstBin - 1 && lastBin <= this.fftLength / 2)) {
+      throw new RangeError(`FftJsMagnitudeSpectra: bins [${firstBin}, ${lastBin}] outside [0, ${this.fftLength / 2}]`);
+    }
+    this.firstBin = firstBin;
     this.window = periodicHann(windowSamples);
     this.fft = new FFT(this.fftLength);
     // The zero padding past the window is never written, so it stays zero.
     this.realInput = new Float64Array(this.fftLength);
     this.complexInput = new Float64Array(2 * this.fftLength);
     this.spectrum = new Float64Array(2 * this.fftLength);
+    this.magnitudes = [0, 1].map(() => new Float64Array(lastBin - firstBin + 1));
   }
 
-  /** Writes |X[k]|² for k in [firstBin, endBin] of the frame samples[offset, offset + windowSamples) into `out` (indexed by k). */
-  compute(samples: ArrayLike<number>, offset: number, out: Float64Array, firstBin = 0, endBin = this.bins - 1): void {
+  compute(samples: ArrayLike<number>, offsets: readonly number[], count: number): void {
+    if (count === 2) this.computePair(samples, offsets[0]!, offsets[1]!);
+    else this.computeSingle(samples, offsets[0]!);
+  }
+
+  private computeSingle(samples: ArrayLike<number>, offset: number): void {
     const input = this.realInput;
     const window = this.window;
     for (let i = 0; i < window.length; i++) input[i] = samples[offset + i]! * window[i]!;
     this.fft.realTransform(this.spectrum, input);
     const spectrum = this.spectrum;
-    for (let k = firstBin; k <= endBin; k++) {
+    const out = this.magnitudes[0]!;
+    for (let j = 0, k = this.firstBin; j < out.length; j++, k++) {
       const re = spectrum[2 * k]!;
       const im = spectrum[2 * k + 1]!;
-      out[k] = re * re + im * im;
+      out[j] = Math.sqrt(re * re + im * im);
     }
   }
 
-  /**
-   * `compute` for two frames with one complex FFT: frame A is the real part of the input, frame
-   * B the imaginary part, and with Z = FFT(a + i·b), A[k] = (Z[k] + conj Z[N−k]) / 2 and
-   * B[k] = (Z[k] − conj Z[N−k]) / 2i. About 1.35× faster than two real transforms here. Rounding
-   * leaks ~1e-16 of one frame's magnitude into the other, far below the filterbank floor (1e-12)
-   * for audio at or below full scale.
-   */
-  computePair(
-    samples: ArrayLike<number>,
-    offsetA: number,
-    offsetB: number,
-    outA: Float64Array,
-    outB: Float64Array,
-    firstBin = 0,
-    endBin = this.bins - 1,
-  ): void {
+  private computePair(samples: ArrayLike<number>, offsetA: number, offsetB: number): void {
     const input = this.complexInput;
     const window = this.window;
     for (let i = 0, j = 0; i < window.length; i++, j += 2) {
@@ -87,7 +86,8 @@ export class PowerSpectrum {
     this.fft.transform(this.spectrum, input);
     const z = this.spectrum;
     const n = this.fftLength;
-    for (let k = firstBin; k <= endBin; k++) {
+    const [outA, outB] = this.magnitudes as [Float64Array, Float64Array];
+    for (let j = 0, k = this.firstBin; j < outA.length; j++, k++) {
       // Z[N−k], with Z[N] ≡ Z[0].
       const mirror = k === 0 ? 0 : 2 * (n - k);
       const zr = z[2 * k]!;
@@ -99,8 +99,8 @@ export class PowerSpectrum {
       const aIm = zi - mi;
       const bRe = zi + mi;
       const bIm = zr - mr;
-      outA[k] = 0.25 * (aRe * aRe + aIm * aIm);
-      outB[k] = 0.25 * (bRe * bRe + bIm * bIm);
+      outA[j] = 0.5 * Math.sqrt(aRe * aRe + aIm * aIm);
+      outB[j] = 0.5 * Math.sqrt(bRe * bRe + bIm * bIm);
     }
   }
 }

@@ -33,12 +33,12 @@ function configFor(c: GoldenCase): FeatureConfig {
   };
 }
 
-describe('features match TensorFlow audio_spectrogram + mfcc (golden vectors)', () => {
+describe.each(['wasm', 'js'] as const)('features match TensorFlow audio_spectrogram + mfcc (golden vectors, %s engine)', (engine) => {
   it.each(golden.cases.map((c) => [`${c.signal} ${c.feature} ${c.window_size_ms}/${c.window_stride_ms} ms`, c] as const))(
     '%s',
     (_name, c) => {
       const samples = Float32Array.from(golden.signals[c.signal]!, (v) => v / 32768);
-      const extractor = createFeatureExtractor(configFor(c));
+      const extractor = createFeatureExtractor(configFor(c), engine);
       expect(extractor.frames).toBe(c.frames);
       expect(extractor.coefficients).toBe(c.data[0]!.length);
       const features = extractor.compute(samples);

@@ -1,0 +1,70 @@
+/**
+ * Frames → feature rows (window, FFT, mel filterbank, log, DCT), the expensive part of feature
+ * extraction, behind one interface with two engines: WebAssembly SIMD (wasm-features.ts, four
+ * frames per pass) and plain JavaScript on fft.js (below). Both compute in float64 like
+ * TensorFlow's ops and agree to ~1e-12.
+ */
+import { webAssemblyAvailable } from '../wasm/assembler.js';
+import type { MelFilterbank } from './mel.js';
+import { MelCepstrum } from './mfcc.js';
+import { FftJsMagnitudeSpectra } from './spectrogram.js';
+import { WasmFrameFeatures } from './wasm-features.js';
+
+/** `auto` takes wasm when the JavaScript engine has WebAssembly (it has none under `node --jitless`). */
+export type SpectrumEngine = 'auto' | 'wasm' | 'js';
+
+/** Feature rows of up to `framesPerCall` frames per call. Not safe to share between concurrent users. */
+export interface FrameFeatures {
+  readonly engine: Exclude<SpectrumEngine, 'auto'>;
+  readonly framesPerCall: number;
+  /** Values per row: the DCT coefficient count, or the channel count for log mel energies. */
+  readonly coefficients: number;
+  /**
+   * Frame f starts at samples[offsets[f]] and its row goes to out[outOffset + f·coefficients, …),
+   * for f < count (count ≤ framesPerCall).
+   */
+  compute(samples: Float32Array, offsets: readonly number[], count: number, out: Float32Array, outOffset: number): void;
+}
+
+/** The fft.js engine: magnitude spectra, then filterbank and cepstrum in JavaScript. */
+class FftJsFrameFeatures implements FrameFeatures {
+  readonly engine = 'js';
+  readonly framesPerCall: number;
+  readonly coefficients: number;
+  private readonly spectra: FftJsMagnitudeSpectra;
+  private readonly cepstrum: MelCepstrum;
+  private readonly energies: Float64Array;
+
+  constructor(
+    windowSamples: number,
+    private readonly filterbank: MelFilterbank,
+    dctCoefficientCount: number | null,
+  ) {
+    this.spectra = new FftJsMagnitudeSpectra(windowSamples, filterbank.startBin, filterbank.endBin);
+    this.framesPerCall = this.spectra.framesPerCall;
+    this.cepstrum = new MelCepstrum(filterbank.channelCount, dctCoefficientCount);
+    this.coefficients = this.cepstrum.outputSize;
+    this.energies = new Float64Array(filterbank.channelCount);
+  }
+
+  compute(samples: Float32Array, offsets: readonly number[], count: number, out: Float32Array, outOffset: number): void {
+    this.spectra.compute(samples, offsets, count);
+    for (let f = 0; f < count; f++) {
+      this.filterbank.apply(this.spectra.magnitudes[f]!, this.energies);
+      this.cepstrum.compute(this.energies, out, outOffset + f * this.coefficients);
+    }
+  }
+}
+
+/** MFCCs with `dctCoefficientCount` coefficients, or log mel energies (LFBE) when it is null. */
+export function createFrameFeatures(
+  windowSamples: number,
+  filterbank: MelFilterbank,
+  dctCoefficientCount: number | null,
+  engine: SpectrumEngine = 'auto',
+): FrameFeatures {
+  const chosen = engine === 'auto' ? (webAssemblyAvailable() ? 'wasm' : 'js') : engine;
+  return chosen === 'wasm'
+    ? new WasmFrameFeatures(windowSamples, filterbank, dctCoefficientCount)
+    : new FftJsFrameFeatures(windowSamples, filterbank, dctCoefficientCount);
+}
