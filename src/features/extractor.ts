@@ -4,15 +4,14 @@
  * Everything is allocated once per extractor: this is the inner loop of training.
  */
 import { validateFeatureConfig, type FeatureConfig } from './config.js';
-import { createFrameFeatures, type SpectrumEngine } from './frame-features.js';
+import type { Engine } from '../wasm/engine.js';
+import { createFrameFeatures } from './frame-features.js';
 import { MelFilterbank } from './mel.js';
-
-export type { SpectrumEngine } from './frame-features.js';
 
 export interface FeatureExtractor {
   readonly config: FeatureConfig;
   /** The engine in use (never `auto`). */
-  readonly engine: Exclude<SpectrumEngine, 'auto'>;
+  readonly engine: Exclude<Engine, 'auto'>;
   readonly frames: number;
   readonly coefficients: number;
   /** frames × coefficients. */
@@ -27,7 +26,7 @@ export interface FeatureExtractor {
  * Validates `config` (UsageError naming the flag) and builds an extractor on the given FFT
  * engine (see frame-features.ts). Not safe to share between concurrent users.
  */
-export function createFeatureExtractor(config: FeatureConfig, engine: SpectrumEngine = 'auto'): FeatureExtractor {
+export function createFeatureExtractor(config: FeatureConfig, engine: Engine = 'auto'): FeatureExtractor {
   const { frames, strideSamples, windowSamples, fftLength } = validateFeatureConfig(config);
   const filterbank = new MelFilterbank({
     spectrumBins: fftLength / 2 + 1,

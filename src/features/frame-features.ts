@@ -4,18 +4,15 @@
  * frames per pass) and plain JavaScript on fft.js (below). Both compute in float64 like
  * TensorFlow's ops and agree to ~1e-12.
  */
-import { webAssemblyAvailable } from '../wasm/assembler.js';
+import { resolveEngine, type Engine } from '../wasm/engine.js';
 import type { MelFilterbank } from './mel.js';
 import { MelCepstrum } from './mfcc.js';
 import { FftJsMagnitudeSpectra } from './spectrogram.js';
 import { WasmFrameFeatures } from './wasm-features.js';
 
-/** `auto` takes wasm when the JavaScript engine has WebAssembly (it has none under `node --jitless`). */
-export type SpectrumEngine = 'auto' | 'wasm' | 'js';
-
 /** Feature rows of up to `framesPerCall` frames per call. Not safe to share between concurrent users. */
 export interface FrameFeatures {
-  readonly engine: Exclude<SpectrumEngine, 'auto'>;
+  readonly engine: Exclude<Engine, 'auto'>;
   readonly framesPerCall: number;
   /** Values per row: the DCT coefficient count, or the channel count for log mel energies. */
   readonly coefficients: number;
@@ -61,10 +58,9 @@ export function createFrameFeatures(
   windowSamples: number,
   filterbank: MelFilterbank,
   dctCoefficientCount: number | null,
-  engine: SpectrumEngine = 'auto',
+  engine: Engine = 'auto',
 ): FrameFeatures {
-  const chosen = engine === 'auto' ? (webAssemblyAvailable() ? 'wasm' : 'js') : engine;
-  return chosen === 'wasm'
+  return resolveEngine(engine) === 'wasm'
     ? new WasmFrameFeatures(windowSamples, filterbank, dctCoefficientCount)
     : new FftJsFrameFeatures(windowSamples, filterbank, dctCoefficientCount);
 }
