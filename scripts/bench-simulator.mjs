@@ -1,5 +1,6 @@
 // Integer simulator throughput on a DS-CNN-S shaped network (49×10 input, 64 channels, 4 DS
-// blocks, ARM's shifts), random int8 weights and inputs. Needs `npm run build` first.
+// blocks, ARM's shifts), random int8 weights and inputs, for the WebAssembly and the JavaScript
+// kernels in one run (the ratio is the steady figure on a shared machine). Needs `npm run build` first.
 // Usage: node scripts/bench-simulator.mjs [inferences]
 import { DEFAULT_FEATURE_CONFIG } from '../dist/features/config.js';
 import { convOutputSize, fixedPoint, samePaddingBefore } from '../dist/quant/ir.js';
@@ -48,18 +49,23 @@ const network = {
   labels: Array.from({ length: 12 }, (_, i) => `c${i}`),
   layers,
 };
-const simulator = createSimulator(network);
 const inputs = Array.from({ length: 64 }, () => int8(490));
 const logits = new Int8Array(12);
-for (let i = 0; i < 50; i++) simulator.run(inputs[i % inputs.length], logits);
-const start = process.hrtime.bigint();
-const cpuStart = process.cpuUsage();
-for (let i = 0; i < inferences; i++) simulator.run(inputs[i % inputs.length], logits);
-const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-const cpu = process.cpuUsage(cpuStart);
-const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-// CPU time as well as wall time: on a shared machine the wall clock includes other processes.
-console.log(
-  `DS-CNN-S integer simulator: ${inferences} inferences, wall ${seconds.toFixed(2)} s (${(inferences / seconds).toFixed(0)}/s), ` +
-    `CPU ${cpuSeconds.toFixed(2)} s (${(inferences / cpuSeconds).toFixed(0)}/s)`,
-);
+const rates = {};
+for (const engine of ['wasm', 'js']) {
+  const simulator = createSimulator(network, engine);
+  for (let i = 0; i < 50; i++) simulator.run(inputs[i % inputs.length], logits);
+  const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
+  for (let i = 0; i < inferences; i++) simulator.run(inputs[i % inputs.length], logits);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  rates[engine] = inferences / cpuSeconds;
+  // CPU time as well as wall time: on a shared machine the wall clock includes other processes.
+  console.log(
+    `DS-CNN-S integer simulator, ${engine} kernels: ${inferences} inferences, wall ${seconds.toFixed(2)} s (${(inferences / seconds).toFixed(0)}/s), ` +
+      `CPU ${cpuSeconds.toFixed(2)} s (${(inferences / cpuSeconds).toFixed(0)}/s)`,
+  );
+}
+console.log(`wasm / js: ${(rates.wasm / rates.js).toFixed(1)}× per CPU second`);

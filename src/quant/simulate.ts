@@ -21,34 +21,12 @@ import {
   activationBufferSize,
   validateNetwork,
 } from './ir.js';
-
-/** Out-of-range outputs are clamped and counted here (one slot per layer of the network). */
-type SaturationCounts = Float64Array;
-
-function roundConstant(outShift: number): number {
-  return outShift > 0 ? 1 << (outShift - 1) : 0;
-}
+import { gatherPatch, listTaps, requantize, roundConstant, type SaturationCounts } from './requantize.js';
+import { createWasmKernels } from './simulate-wasm.js';
+import { resolveEngine, type Engine } from '../wasm/engine.js';
 
 /**
- * Shifts the accumulator down and clamps, counting a clamp in `counts[slot]`. `acc` (bias term
- * + rounding + sum, each int32) may leave the int32 range; it wraps here as the C's q31 would.
- */
-function requantize(acc: number, outShift: number, counts: SaturationCounts, slot: number): number {
-  const v = (acc | 0) >> outShift;
-  if (v > 127) {
-    counts[slot]!++;
-    return 127;
-  }
-  if (v < -128) {
-    counts[slot]!++;
-    return -128;
-  }
-  return v;
-}
-
-/**
- * arm_convolve_HWC_q7_basic_nonsquare. Per output position the input patch is gathered once
- * (zeros where the window hangs over the padding, which add nothing, as the C skips them),
+ * arm_convolve_HWC_q7_basic_nonsquare. Per output position the input patch is gathered once,
  * then dotted with every filter.
  */
 export function convolve(
@@ -59,25 +37,12 @@ export function convolve(
   slot = 0,
   patch: Int8Array = new Int8Array(layer.kernel.y * layer.kernel.x * layer.input.channels),
 ): void {
-  const { input: inShape, output: outShape, kernel, stride, padding, weights, bias, biasShift, outShift } = layer;
-  const inCh = inShape.channels;
+  const { output: outShape, weights, bias, biasShift, outShift } = layer;
   const outCh = outShape.channels;
-  const filterSize = kernel.y * kernel.x * inCh;
-  const rowSize = kernel.x * inCh;
+  const filterSize = patch.length;
   for (let oy = 0; oy < outShape.height; oy++) {
-    const y0 = oy * stride.y - padding.y;
     for (let ox = 0; ox < outShape.width; ox++) {
-      const x0 = ox * stride.x - padding.x;
-      for (let ky = 0; ky < kernel.y; ky++) {
-        const y = y0 + ky;
-        for (let kx = 0; kx < kernel.x; kx++) {
-          const x = x0 + kx;
-          const at = ky * rowSize + kx * inCh;
-          const inside = y >= 0 && y < inShape.height && x >= 0 && x < inShape.width;
-          const inBase = (y * inShape.width + x) * inCh;
-          for (let c = 0; c < inCh; c++) patch[at + c] = inside ? input[inBase + c]! : 0;
-        }
-      }
+      gatherPatch(layer, input, oy, ox, patch, 0);
       matrixVector(patch, 0, filterSize, weights, bias, biasShift, outShift, output, (oy * outShape.width + ox) * outCh, outCh, counts, slot);
     }
   }
@@ -146,7 +111,7 @@ export function pointwise(layer: PointwiseLayer, input: Int8Array, output: Int8A
 
 /**
  * arm_depthwise_separable_conv_HWC_q7_nonsquare (depth multiplier 1). Per output position the
- * taps inside the map are listed once (input and weight offsets), then each channel sums them.
+ * taps inside the map are listed once, then each channel sums them.
  */
 export function depthwise(
   layer: DepthwiseLayer,
@@ -156,26 +121,12 @@ export function depthwise(
   slot = 0,
   taps: Int32Array = new Int32Array(2 * layer.kernel.y * layer.kernel.x),
 ): void {
-  const { input: inShape, output: outShape, kernel, stride, padding, weights, bias, biasShift, outShift } = layer;
+  const { input: inShape, output: outShape, weights, bias, biasShift, outShift } = layer;
   const ch = inShape.channels;
   const round = roundConstant(outShift);
   for (let oy = 0; oy < outShape.height; oy++) {
-    const y0 = oy * stride.y - padding.y;
     for (let ox = 0; ox < outShape.width; ox++) {
-      const x0 = ox * stride.x - padding.x;
-      // taps[2t] = input offset, taps[2t + 1] = weight offset of the t-th tap inside the map.
-      let count = 0;
-      for (let ky = 0; ky < kernel.y; ky++) {
-        const y = y0 + ky;
-        if (y < 0 || y >= inShape.height) continue;
-        for (let kx = 0; kx < kernel.x; kx++) {
-          const x = x0 + kx;
-          if (x < 0 || x >= inShape.width) continue;
-          taps[2 * count] = (y * inShape.width + x) * ch;
-          taps[2 * count + 1] = (ky * kernel.x + kx) * ch;
-          count++;
-        }
-      }
+      const count = listTaps(layer, oy, ox, taps, 0);
       const outBase = (oy * outShape.width + ox) * ch;
       for (let c = 0; c < ch; c++) {
         let sum = 0;
@@ -191,9 +142,16 @@ export function fullyConnected(layer: DenseLayer, input: Int8Array, output: Int8
   matrixVector(input, 0, layer.inputSize, layer.weights, layer.bias, layer.biasShift, layer.outShift, output, 0, layer.outputSize, counts, slot);
 }
 
-/** arm_relu_q7, in place. */
+/**
+ * arm_relu_q7, in place. Branch-free (v & ~(v >> 31) is 0 for negatives, v otherwise): with
+ * about half the values negative, a branch per value mispredicts often enough to make this loop
+ * the slowest part of a simulated DS-CNN.
+ */
 export function relu(data: Int8Array, size: number): void {
-  for (let i = 0; i < size; i++) if (data[i]! < 0) data[i] = 0;
+  for (let i = 0; i < size; i++) {
+    const v = data[i]!;
+    data[i] = v & ~(v >> 31);
+  }
 }
 
 /**
@@ -248,8 +206,32 @@ export function softmaxQ7(logits: Int8Array, output: Int8Array = new Int8Array(l
   return output;
 }
 
+/** The four weighted kernels, one signature per layer kind; the scratch they need is their own. */
+export interface LayerKernels {
+  convolve(layer: ConvLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts, slot: number): void;
+  pointwise(layer: PointwiseLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts, slot: number): void;
+  depthwise(layer: DepthwiseLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts, slot: number): void;
+  fullyConnected(layer: DenseLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts, slot: number): void;
+}
+
+/** The JavaScript kernels above with scratch sized once for `network`. */
+function javaScriptKernels(network: QuantizedNetwork): LayerKernels {
+  // Conv input patches and depthwise tap offsets.
+  const patch = new Int8Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))));
+  const taps = new Int32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))));
+  return {
+    convolve: (layer, input, output, counts, slot) =>
+      convolve(layer, input, output, counts, slot, patch.subarray(0, layer.kernel.y * layer.kernel.x * layer.input.channels)),
+    pointwise,
+    depthwise: (layer, input, output, counts, slot) => depthwise(layer, input, output, counts, slot, taps),
+    fullyConnected,
+  };
+}
+
 export interface Simulator {
   readonly network: QuantizedNetwork;
+  /** Which kernels run: WebAssembly SIMD or the JavaScript reference (bit-identical). */
+  readonly engine: Exclude<Engine, 'auto'>;
   /** Int8 logits for one int8 frame-major input; `out` is reused if given. */
   run(input: Int8Array, out?: Int8Array): Int8Array;
   /** Outputs clamped per layer (index = layer index) since creation or the last reset. */
@@ -259,29 +241,29 @@ export interface Simulator {
 
 /**
  * A reusable integer inference engine: two ping-pong buffers allocated once, like the emitted
- * C's static buffers. Not safe to share between concurrent users.
+ * C's static buffers. The weighted layers run on WebAssembly SIMD kernels unless `engine` is
+ * `js` (or there is no WebAssembly). Not safe to share between concurrent users.
  */
-export function createSimulator(network: QuantizedNetwork): Simulator {
+export function createSimulator(network: QuantizedNetwork, engine: Engine = 'auto'): Simulator {
   validateNetwork(network);
   const size = activationBufferSize(network);
   const buffers = [new Int8Array(size), new Int8Array(size)] as const;
   const saturations = new Float64Array(network.layers.length);
-  // Kernel scratch, allocated once: conv input patches and depthwise tap offsets.
-  const patch = new Int8Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))));
-  const taps = new Int32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))));
+  const chosen = resolveEngine(engine);
+  const kernels = chosen === 'wasm' ? createWasmKernels(network) : javaScriptKernels(network);
   const inputSize = network.frames * network.coefficients;
   const outputSize = network.labels.length;
 
   function runLayer(layer: QuantLayer, index: number, source: Int8Array, target: Int8Array): void {
     switch (layer.kind) {
       case 'conv':
-        return convolve(layer, source, target, saturations, index, patch);
+        return kernels.convolve(layer, source, target, saturations, index);
       case 'pointwise':
-        return pointwise(layer, source, target, saturations, index);
+        return kernels.pointwise(layer, source, target, saturations, index);
       case 'depthwise':
-        return depthwise(layer, source, target, saturations, index, taps);
+        return kernels.depthwise(layer, source, target, saturations, index);
       case 'dense':
-        return fullyConnected(layer, source, target, saturations, index);
+        return kernels.fullyConnected(layer, source, target, saturations, index);
       case 'avgpool':
         return averagePool(layer, source, target, saturations, index);
       case 'relu':
@@ -291,6 +273,7 @@ export function createSimulator(network: QuantizedNetwork): Simulator {
 
   return {
     network,
+    engine: chosen,
     saturations,
     resetSaturations: () => saturations.fill(0),
     run(input: Int8Array, out = new Int8Array(outputSize)): Int8Array {

@@ -58,16 +58,49 @@ export const get = (local: number): Code => [0x20, ...unsignedLeb(local)];
 export const set = (local: number): Code => [0x21, ...unsignedLeb(local)];
 export const i32 = (value: number): Code => [0x41, ...signedLeb(value)];
 export const add = (a: Code, b: Code): Code => [...a, ...b, 0x6a];
+export const sub = (a: Code, b: Code): Code => [...a, ...b, 0x6b];
 export const mul = (a: Code, b: Code): Code => [...a, ...b, 0x6c];
+export const and = (a: Code, b: Code): Code => [...a, ...b, 0x71];
+export const shiftRightSigned = (a: Code, bits: Code): Code => [...a, ...bits, 0x75];
+/** 1 when a > b (signed), else 0; and a < b. */
+export const greaterThan = (a: Code, b: Code): Code => [...a, ...b, 0x4a];
+export const lessThan = (a: Code, b: Code): Code => [...a, ...b, 0x48];
+/** condition ? ifTrue : ifFalse (both evaluated). */
+export const select = (ifTrue: Code, ifFalse: Code, condition: Code): Code => [...ifTrue, ...ifFalse, ...condition, 0x1b];
 export const shiftLeft = (a: Code, bits: Code): Code => [...a, ...bits, 0x74];
 export const shiftRightUnsigned = (a: Code, bits: Code): Code => [...a, ...bits, 0x76];
 /** i32.load with a 4-byte alignment hint. */
 export const loadI32 = (address: Code, offset = 0): Code => [...address, 0x28, ...memarg(2, offset)];
+/** i32.load8_s: one int8 from memory, sign-extended. */
+export const loadI8 = (address: Code, offset = 0): Code => [...address, 0x2c, ...memarg(0, offset)];
+/** i32.store with no alignment promise. */
+export const storeI32 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x36, ...memarg(0, offset)];
+/** i32.store8: the low byte. */
+export const storeI8 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x3a, ...memarg(0, offset)];
 /** f64.store of a scalar at address + offset. */
 export const storeF64 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x39, ...memarg(3, offset)];
 /** v128.load / v128.store with a 4-byte alignment hint (float data is at least float-aligned). */
 export const load = (address: Code, offset = 0): Code => [...address, ...simd(0x00), ...memarg(2, offset)];
 export const store = (address: Code, value: Code, offset = 0): Code => [...address, ...value, ...simd(0x0b), ...memarg(2, offset)];
+/** v128.load8x8_s: eight int8 from memory, sign-extended to i16x8. */
+export const loadI8x8 = (address: Code, offset = 0): Code => [...address, ...simd(0x01), ...memarg(0, offset)];
+export const i32x4Splat = (value: Code): Code => [...value, ...simd(0x11)];
+export const i32x4ExtractLane = (a: Code, lane: 0 | 1 | 2 | 3): Code => [...a, ...simd(0x1b), lane];
+export const i32x4Add = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xae)];
+export const i32x4Sub = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xb1)];
+export const i32x4ShiftRightSigned = (a: Code, bits: Code): Code => [...a, ...bits, ...simd(0xac)];
+/** Lanes of all ones (−1) where a > b / a < b (signed), else 0. */
+export const i32x4GreaterThan = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x3b)];
+export const i32x4LessThan = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x39)];
+/** Saturating narrow of the i32 lanes of a (low four) and b (high four) to i16x8. */
+export const i16x8NarrowI32x4 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x85)];
+/** Saturating narrow of the i16 lanes of a and b to i8x16. */
+export const i8x16NarrowI16x8 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x65)];
+/** Products of the i16 lanes, adjacent pairs summed into i32x4 (exact: no overflow is possible). */
+export const i32x4DotI16x8 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xba)];
+/** i32 products of the low / high four i16 lanes. */
+export const i32x4MulLowI16x8 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xbc)];
+export const i32x4MulHighI16x8 = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xbd)];
 export const f32x4Add = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe4)];
 export const f32x4Sub = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe5)];
 export const f32x4Mul = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe6)];
@@ -140,10 +173,15 @@ export function ifEqual(a: Code, b: Code, body: Code): Code {
 
 // ---- modules ------------------------------------------------------------------------------
 
-/** One exported function: i32 parameters only, then extra i32 and v128 locals (numbered after the parameters, i32 first). */
+/**
+ * One exported function: i32 parameters only (and an i32 result when `returnsI32`), then extra
+ * i32 and v128 locals (numbered after the parameters, i32 first).
+ */
 export interface FunctionDef<Name extends string = string> {
   exportName: Name;
   params: number;
+  /** The body leaves one i32 on the stack, returned. */
+  returnsI32?: boolean;
   i32Locals: number;
   v128Locals: number;
   body: Code;
@@ -151,7 +189,7 @@ export interface FunctionDef<Name extends string = string> {
 
 /** A module that imports its memory as env.memory and exports `functions`. */
 export function assembleModule(functions: readonly FunctionDef[]): Uint8Array {
-  const types = functions.map((f) => [0x60, ...vector(Array.from({ length: f.params }, () => [I32])), 0x00]);
+  const types = functions.map((f) => [0x60, ...vector(Array.from({ length: f.params }, () => [I32])), ...vector(f.returnsI32 ? [[I32]] : [])]);
   const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 0x01]; // memory, min 1 page, no max
   const functionTypes = functions.map((_, i) => unsignedLeb(i));
   const exports = functions.map((f, i) => [...name(f.exportName), 0x00, ...unsignedLeb(i)]);
