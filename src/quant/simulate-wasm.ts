@@ -42,7 +42,8 @@ import {
   type FunctionDef,
 } from '../wasm/assembler.js';
 import { mapSize, type ConvLayer, type DepthwiseLayer, type QuantizedNetwork, type WeightedLayer } from './ir.js';
-import { gatherPatch, listTaps, roundConstant, type SaturationCounts } from './requantize.js';
+import { roundConstant, type SaturationCounts } from './requantize.js';
+import { gatherPatch, listTaps } from './windows.js';
 import type { LayerKernels } from './simulate.js';
 
 interface MacKernels {

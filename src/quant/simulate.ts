@@ -21,7 +21,8 @@ import {
   activationBufferSize,
   validateNetwork,
 } from './ir.js';
-import { gatherPatch, listTaps, requantize, roundConstant, type SaturationCounts } from './requantize.js';
+import { requantize, roundConstant, type SaturationCounts } from './requantize.js';
+import { gatherPatch, listTaps } from './windows.js';
 import { createWasmKernels } from './simulate-wasm.js';
 import { resolveEngine, type Engine } from '../wasm/engine.js';
 

@@ -198,3 +198,26 @@ export function randomNetwork(options: RandomNetworkOptions): QuantizedNetwork {
   const labels = ['_silence_', '_unknown_', ...Array.from({ length: classes - 2 }, (_, i) => `word${i}`)];
   return { architecture, feature, frames, coefficients, inputFrac, labels, layers: b.layers };
 }
+
+/** A ds_cnn-like network whose channel counts (23, 16, 9) sit on both sides of the SIMD kernels' lane widths. */
+export function oddChannelNetwork(): QuantizedNetwork {
+  const builder = new NetworkBuilder(new Random(8), 2);
+  let map = builder.conv('CONV1', { height: 20, width: 9, channels: 1 }, 23, { y: 4, x: 3 }, { y: 2, x: 1 }, 'same');
+  builder.relu(mapSize(map));
+  for (const [k, channels] of [[2, 16], [3, 9]] as const) {
+    map = builder.depthwise(`CONV${k}_DS`, map, { y: 3, x: 3 }, { y: 1, x: 1 });
+    builder.relu(mapSize(map));
+    map = builder.pointwise(`CONV${k}_PW`, map, channels);
+    builder.relu(mapSize(map));
+  }
+  builder.dense('FINAL_FC', builder.avgpool(map, 1), 5);
+  return {
+    architecture: 'ds_cnn',
+    feature: { ...DEFAULT_FEATURE_CONFIG },
+    frames: 20,
+    coefficients: 9,
+    inputFrac: 2,
+    labels: ['_silence_', '_unknown_', 'a', 'b', 'c'],
+    layers: builder.layers,
+  };
+}

@@ -3,11 +3,10 @@
  * gcc parity test and the arithmetic tests pin to the C): same logits, same saturation counts.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
-import { mapSize, type IntegerArchitecture, type QuantizedNetwork } from '../../src/quant/ir.js';
+import type { IntegerArchitecture, QuantizedNetwork } from '../../src/quant/ir.js';
 import { createSimulator } from '../../src/quant/simulate.js';
 import { Random } from '../../src/random.js';
-import { NetworkBuilder, randomInt8, randomNetwork } from './random-networks.js';
+import { oddChannelNetwork, randomInt8, randomNetwork } from './random-networks.js';
 
 function expectSameEngines(network: QuantizedNetwork, inputCount: number, seed: number): void {
   const wasm = createSimulator(network, 'wasm');
@@ -40,25 +39,7 @@ describe('simulator engines (wasm vs js)', () => {
   });
 
   it('channel counts around the eight-lane width and sums wrapping at 32 bits agree too', () => {
-    const builder = new NetworkBuilder(new Random(8), 2);
-    let map = builder.conv('CONV1', { height: 20, width: 9, channels: 1 }, 23, { y: 4, x: 3 }, { y: 2, x: 1 }, 'same');
-    builder.relu(mapSize(map));
-    for (const [k, channels] of [[2, 16], [3, 9]] as const) {
-      map = builder.depthwise(`CONV${k}_DS`, map, { y: 3, x: 3 }, { y: 1, x: 1 });
-      builder.relu(mapSize(map));
-      map = builder.pointwise(`CONV${k}_PW`, map, channels);
-      builder.relu(mapSize(map));
-    }
-    builder.dense('FINAL_FC', builder.avgpool(map, 1), 5);
-    const network: QuantizedNetwork = {
-      architecture: 'ds_cnn',
-      feature: { ...DEFAULT_FEATURE_CONFIG },
-      frames: 20,
-      coefficients: 9,
-      inputFrac: 2,
-      labels: ['_silence_', '_unknown_', 'a', 'b', 'c'],
-      layers: builder.layers,
-    };
+    const network = oddChannelNetwork();
     expectSameEngines(network, 60, 5);
     // Bias shifted to the top bit: the accumulator wraps in both.
     const dnn = randomNetwork({ architecture: 'dnn', seed: 41 });
