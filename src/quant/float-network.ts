@@ -10,6 +10,9 @@
 import type { FeatureConfig } from '../features/config.js';
 import { layerOutputSize, type FixedPoint, type IntegerArchitecture, type MapShape, type ReluLayer, type WeightedLayer } from './ir.js';
 import { roundHalfAway } from './qformat.js';
+import { createFloatWasmKernels } from './float-network-wasm.js';
+import { gatherPatch, listTaps } from './windows.js';
+import { resolveEngine, type Engine } from '../wasm/engine.js';
 
 type FloatOf<L> = L extends WeightedLayer ? Omit<L, 'weights' | 'bias' | keyof FixedPoint> & { weights: Float32Array; bias: Float32Array } : never;
 
@@ -72,22 +75,11 @@ function matrixVector(vector: Float32Array, vBase: number, length: number, weigh
 
 /** Regular convolution: per output position the (zero-padded) input patch, dotted with every filter. */
 function convolve(layer: Extract<FloatLayer, { kind: 'conv' }>, input: Float32Array, output: Float32Array, patch: Float32Array): void {
-  const { input: inShape, output: outShape, kernel, stride, padding, weights, bias } = layer;
-  const inCh = inShape.channels;
-  const rowSize = kernel.x * inCh;
-  const filterSize = kernel.y * rowSize;
+  const { output: outShape, weights, bias } = layer;
+  const filterSize = layer.kernel.y * layer.kernel.x * layer.input.channels;
   for (let oy = 0; oy < outShape.height; oy++) {
     for (let ox = 0; ox < outShape.width; ox++) {
-      for (let ky = 0; ky < kernel.y; ky++) {
-        const y = oy * stride.y - padding.y + ky;
-        for (let kx = 0; kx < kernel.x; kx++) {
-          const x = ox * stride.x - padding.x + kx;
-          const inside = y >= 0 && y < inShape.height && x >= 0 && x < inShape.width;
-          const inBase = (y * inShape.width + x) * inCh;
-          const at = ky * rowSize + kx * inCh;
-          for (let c = 0; c < inCh; c++) patch[at + c] = inside ? input[inBase + c]! : 0;
-        }
-      }
+      gatherPatch(layer, input, oy, ox, patch, 0);
       matrixVector(patch, 0, filterSize, weights, bias, output, (oy * outShape.width + ox) * outShape.channels, outShape.channels);
     }
   }
@@ -100,23 +92,17 @@ function pointwise(layer: Extract<FloatLayer, { kind: 'pointwise' }>, input: Flo
   for (let p = 0; p < positions; p++) matrixVector(input, p * inCh, inCh, layer.weights, layer.bias, output, p * outCh, outCh);
 }
 
-function depthwise(layer: Extract<FloatLayer, { kind: 'depthwise' }>, input: Float32Array, output: Float32Array): void {
-  const { input: inShape, output: outShape, kernel, stride, padding, weights, bias } = layer;
+function depthwise(layer: Extract<FloatLayer, { kind: 'depthwise' }>, input: Float32Array, output: Float32Array, taps: Int32Array): void {
+  const { input: inShape, output: outShape, weights, bias } = layer;
   const ch = inShape.channels;
   for (let oy = 0; oy < outShape.height; oy++) {
     for (let ox = 0; ox < outShape.width; ox++) {
+      const count = listTaps(layer, oy, ox, taps, 0);
+      const outBase = (oy * outShape.width + ox) * ch;
       for (let c = 0; c < ch; c++) {
         let sum = bias[c]!;
-        for (let ky = 0; ky < kernel.y; ky++) {
-          const y = oy * stride.y - padding.y + ky;
-          if (y < 0 || y >= inShape.height) continue;
-          for (let kx = 0; kx < kernel.x; kx++) {
-            const x = ox * stride.x - padding.x + kx;
-            if (x < 0 || x >= inShape.width) continue;
-            sum += input[(y * inShape.width + x) * ch + c]! * weights[(ky * kernel.x + kx) * ch + c]!;
-          }
-        }
-        output[(oy * outShape.width + ox) * ch + c] = sum;
+        for (let t = 0; t < count; t++) sum += input[taps[2 * t]! + c]! * weights[taps[2 * t + 1]! + c]!;
+        output[outBase + c] = sum;
       }
     }
   }
@@ -166,19 +152,25 @@ export interface ForwardOptions {
 
 export interface FloatForward {
   readonly network: FloatNetwork;
+  /** Which kernels run the weighted layers: WebAssembly SIMD or JavaScript (bit-identical). */
+  readonly engine: Exclude<Engine, 'auto'>;
   /** Logits for one frame-major input; the returned array is reused by the next call. */
   run(input: Float32Array, options?: ForwardOptions): Float32Array;
 }
 
 /** A reusable forward pass with preallocated buffers; one per concurrent user. */
-export function createFloatForward(network: FloatNetwork): FloatForward {
+export function createFloatForward(network: FloatNetwork, engine: Engine = 'auto'): FloatForward {
   const size = Math.max(network.frames * network.coefficients, ...network.layers.map(layerOutputSize));
   const buffers = [new Float32Array(size), new Float32Array(size)] as const;
   const logits = new Float32Array(network.labels.length);
+  const chosen = resolveEngine(engine);
+  const wasm = chosen === 'wasm' ? createFloatWasmKernels(network.layers) : null;
   const patch = new Float32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))));
+  const taps = new Int32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))));
 
   return {
     network,
+    engine: chosen,
     run(input, options = {}) {
       const { fracs, record, startPoint = 0, endPoint = Infinity } = options;
       let current = buffers[0];
@@ -201,22 +193,23 @@ export function createFloatForward(network: FloatNetwork): FloatForward {
         point++;
         if (point <= startPoint) continue;
         const target = current === buffers[0] ? buffers[1] : buffers[0];
-        switch (layer.kind) {
-          case 'conv':
-            convolve(layer, current, target, patch);
-            break;
-          case 'pointwise':
-            pointwise(layer, current, target);
-            break;
-          case 'depthwise':
-            depthwise(layer, current, target);
-            break;
-          case 'dense':
-            dense(layer, current, target);
-            break;
-          case 'avgpool':
-            averagePool(layer, current, target);
-            break;
+        if (layer.kind === 'avgpool') averagePool(layer, current, target);
+        else if (wasm !== null) wasm.run(layer, current, target);
+        else {
+          switch (layer.kind) {
+            case 'conv':
+              convolve(layer, current, target, patch);
+              break;
+            case 'pointwise':
+              pointwise(layer, current, target);
+              break;
+            case 'depthwise':
+              depthwise(layer, current, target, taps);
+              break;
+            case 'dense':
+              dense(layer, current, target);
+              break;
+          }
         }
         current = target;
         length = layerOutputSize(layer);

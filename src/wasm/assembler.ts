@@ -77,6 +77,8 @@ export const loadI8 = (address: Code, offset = 0): Code => [...address, 0x2c, ..
 export const storeI32 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x36, ...memarg(0, offset)];
 /** i32.store8: the low byte. */
 export const storeI8 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x3a, ...memarg(0, offset)];
+/** f32.store of an f64 rounded to f32 (f32.demote_f64: round to nearest, as a Float32Array store does). */
+export const storeF64AsF32 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0xb6, 0x38, ...memarg(0, offset)];
 /** f64.store of a scalar at address + offset. */
 export const storeF64 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x39, ...memarg(3, offset)];
 /** v128.load / v128.store with a 4-byte alignment hint (float data is at least float-aligned). */
@@ -136,6 +138,8 @@ export function u64x2Const(bits: bigint): Code {
   return [...simd(0x0c), ...bytes];
 }
 export const f64x2Const = (value: number): Code => f64x2Splat(f64Const(value));
+/** Two adjacent f32 from memory, widened to f64x2 (v128.load64_zero + f64x2.promote_low_f32x4; exact). */
+export const loadF32x2AsF64x2 = (address: Code, offset = 0): Code => [...address, ...simd(0x5d), ...memarg(0, offset), ...simd(0x5f)];
 export const f64x2ExtractLane = (a: Code, lane: 0 | 1): Code => [...a, ...simd(0x21), lane];
 
 /** for (local = from; local < end; local += step) body — unsigned compare, `end` an expression. */
