@@ -90,7 +90,12 @@ const SEARCH_OFFSETS = [0, -1, 1, 2, 3];
  * float; the values at point k − 1 are cached so each candidate only runs the rest of the network.
  * Ties keep the earlier candidate (the max range first).
  */
-export function searchFracs(forward: FloatForward, set: CalibrationSet, stats: PointStats[]): number[] {
+export function searchFracs(
+  forward: FloatForward,
+  set: CalibrationSet,
+  stats: PointStats[],
+  onProgress?: (done: number, total: number) => void,
+): number[] {
   const points = stats.length;
   const inputSize = forward.network.frames * forward.network.coefficients;
   const examples = set.y.length;
@@ -113,6 +118,7 @@ export function searchFracs(forward: FloatForward, set: CalibrationSet, stats: P
         bestAccuracy = correct;
         best = base + offset;
       }
+      onProgress?.(point * SEARCH_OFFSETS.length + SEARCH_OFFSETS.indexOf(offset) + 1, points * SEARCH_OFFSETS.length);
     }
     chosen[point] = best;
     if (point + 1 < points) ({ cache, cacheSize } = advanceCache(forward, cache, cacheSize, examples, point, chosen));
@@ -174,7 +180,7 @@ export function chooseRanges(
   forward: FloatForward,
   set: CalibrationSet,
   stats: PointStats[],
-  options: { method: RangeMethod; percentile?: number; actMax?: readonly number[] },
+  options: { method: RangeMethod; percentile?: number; actMax?: readonly number[]; onSearchProgress?: (done: number, total: number) => void },
 ): RangeChoice {
   const names = pointNames(forward.network);
   const maxFracs = stats.map((s) => fracBitsFor(s.maxAbs));
@@ -204,7 +210,7 @@ export function chooseRanges(
       break;
     }
     case 'search':
-      fracs = searchFracs(forward, set, stats);
+      fracs = searchFracs(forward, set, stats, options.onSearchProgress);
       break;
   }
   return { fracs, fakeQuantFracs: [...fracs], notes: [] };

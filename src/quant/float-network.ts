@@ -11,6 +11,7 @@ import type { FeatureConfig } from '../features/config.js';
 import { layerOutputSize, type FixedPoint, type IntegerArchitecture, type MapShape, type ReluLayer, type WeightedLayer } from './ir.js';
 import { roundHalfAway } from './qformat.js';
 import { createFloatWasmKernels } from './float-network-wasm.js';
+import { relu } from './simulate.js';
 import { gatherPatch, listTaps } from './windows.js';
 import { resolveEngine, type Engine } from '../wasm/engine.js';
 
@@ -162,6 +163,8 @@ export interface FloatForward {
 export function createFloatForward(network: FloatNetwork, engine: Engine = 'auto'): FloatForward {
   const size = Math.max(network.frames * network.coefficients, ...network.layers.map(layerOutputSize));
   const buffers = [new Float32Array(size), new Float32Array(size)] as const;
+  // The same memory as int32, for the branch-free ReLU.
+  const bits = buffers.map((b) => new Int32Array(b.buffer));
   const logits = new Float32Array(network.labels.length);
   const chosen = resolveEngine(engine);
   const wasm = chosen === 'wasm' ? createFloatWasmKernels(network.layers) : null;
@@ -187,7 +190,7 @@ export function createFloatForward(network: FloatNetwork, engine: Engine = 'auto
       for (const layer of network.layers) {
         if (layer.kind === 'relu') {
           if (point < startPoint) continue;
-          for (let i = 0; i < layer.size; i++) if (current[i]! < 0) current[i] = 0;
+          relu(bits[current === buffers[0] ? 0 : 1]!, layer.size);
           continue;
         }
         point++;

@@ -165,6 +165,8 @@ export interface QuantizeModelOptions {
   percentile?: number;
   /** ARM's `--act_max`, one value per point (overrides `method`). */
   actMax?: readonly number[];
+  /** `search` only: candidates evaluated so far, of all. */
+  onSearchProgress?: (done: number, total: number) => void;
 }
 
 export function quantizeModel(options: QuantizeModelOptions): QuantizedModel {

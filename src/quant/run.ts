@@ -37,9 +37,12 @@ export interface QuantizeRunOptions {
   outDir?: string;
   cacheDir?: string;
   seed: number;
-  onProgress?: (done: number, total: number) => void;
+  /** Calibration features loaded, then (`search`) candidate ranges evaluated: done of total per stage. */
+  onProgress?: (stage: QuantizeStage, done: number, total: number) => void;
   onWarning?: (warning: string) => void;
 }
+
+export type QuantizeStage = 'features' | 'search';
 
 export type QuantizeRunResult =
   | { kind: 'integer'; quantized: QuantizedModel; files: EmittedFiles; networkFile: string; calibrationClips: number; outDir: string }
@@ -75,7 +78,7 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
       set: options.calibrationSet,
       feature: sidecar.feature,
       cacheDir: options.cacheDir,
-      onProgress: options.onProgress,
+      onProgress: options.onProgress && ((done, total) => options.onProgress!('features', done, total)),
     });
     evaluation.warnings.forEach((warning) => options.onWarning?.(warning));
     if (evaluation.y.length === 0) {
@@ -89,7 +92,15 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
       const result = quantizeWeightsOnly(model, sidecar, calibration);
       return { kind: 'weights-only', result, files: emitWeightsOnly(result, outDir), calibrationClips: calibration.y.length, outDir };
     }
-    const quantized = quantizeModel({ model, sidecar, calibration, method: options.method, percentile: options.percentile, actMax: options.actMax });
+    const quantized = quantizeModel({
+      model,
+      sidecar,
+      calibration,
+      method: options.method,
+      percentile: options.percentile,
+      actMax: options.actMax,
+      onSearchProgress: options.onProgress && ((done, total) => options.onProgress!('search', done, total)),
+    });
     const files = emitC(quantized, outDir);
     saveQuantizedNetwork(options.trainDir, quantized.network);
     return { kind: 'integer', quantized, files, networkFile: quantizedNetworkPath(options.trainDir), calibrationClips: calibration.y.length, outDir };

@@ -146,9 +146,10 @@ export function fullyConnected(layer: DenseLayer, input: Int8Array, output: Int8
 /**
  * arm_relu_q7, in place. Branch-free (v & ~(v >> 31) is 0 for negatives, v otherwise): with
  * about half the values negative, a branch per value mispredicts often enough to make this loop
- * the slowest part of a simulated DS-CNN.
+ * the slowest part of a simulated DS-CNN. On the int32 view of float32 data it is max(x, +0)
+ * (−0 becomes +0), which the float forward pass uses too.
  */
-export function relu(data: Int8Array, size: number): void {
+export function relu(data: Int8Array | Int32Array, size: number): void {
   for (let i = 0; i < size; i++) {
     const v = data[i]!;
     data[i] = v & ~(v >> 31);

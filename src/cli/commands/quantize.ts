@@ -13,7 +13,8 @@ import type { QuantReport } from '../../quant/report.js';
 import type { WeightsOnlyModel } from '../../quant/weights-only.js';
 import { loadRunConfig, type DataSettings } from '../../train/run-config.js';
 import { DATA_OPTIONS, JSON_OPTION, SEED_OPTION, TRAINED_RUN_OPTIONS, addOptions, collectNumbers, layeredOptions, parseNonNegative, parsePercentage } from '../options.js';
-import { createProgress } from '../progress.js';
+import { createProgress, type ProgressReporter } from '../progress.js';
+import type { QuantizeStage } from '../../quant/run.js';
 import { dataSettingsFrom, runConfigOptionLayer } from '../resolve.js';
 
 interface QuantizeCliOptions extends DataSettings {
@@ -51,7 +52,11 @@ export function registerQuantizeCommand(program: Command): void {
     const options = layeredOptions<QuantizeCliOptions>(command, runConfigOptionLayer(run));
     // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
     const { quantizeTrainedRun } = await import('../../quant/run.js');
-    const progress = createProgress(`features (${options.calibrationSet})`, 0);
+    // One progress line per stage (loading the calibration features, then a search's candidate
+    // ranges), each closed as soon as its stage completes so its time is its own.
+    const labels: Record<QuantizeStage, string> = { features: `features (${options.calibrationSet})`, search: 'calibration search' };
+    let stage: QuantizeStage | undefined;
+    let progress: ProgressReporter | undefined;
     const result = await quantizeTrainedRun({
       trainDir,
       run,
@@ -65,10 +70,19 @@ export function registerQuantizeCommand(program: Command): void {
       outDir: options.outDir,
       cacheDir: options.cacheDir,
       seed: options.seed,
-      onProgress: (done, total) => progress.update(done, `of ${total}`),
+      onProgress: (next, done, total) => {
+        if (next !== stage) {
+          stage = next;
+          progress = createProgress(labels[next], total);
+        }
+        progress?.update(done, next === 'search' ? 'candidate ranges' : '');
+        if (done >= total) {
+          progress?.finish();
+          progress = undefined;
+        }
+      },
       onWarning: (warning) => process.stderr.write(`kws: warning: ${warning}\n`),
     });
-    progress.finish();
     if (result.kind === 'weights-only') {
       const written = [result.files.weightsHeader, result.files.quantJson];
       process.stdout.write(
