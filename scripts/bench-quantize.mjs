@@ -3,7 +3,7 @@
 // Usage: node scripts/bench-quantize.mjs [clips] [method…]   e.g. 500 max search
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_FEATURE_CONFIG } from '../dist/features/config.js';
-import { buildModel } from '../dist/models/registry.js';
+import { buildModel } from '../dist/models/build/index.js';
 import { quantizeModel } from '../dist/quant/quantize.js';
 import { Random } from '../dist/random.js';
 

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../dist/backend/index.js';
 import { Random } from '../dist/random.js';
-import { buildModel } from '../dist/models/registry.js';
+import { buildModel } from '../dist/models/build/index.js';
 
 const FRAMES = 49;
 const COEFFICIENTS = 10;

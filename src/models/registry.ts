@@ -1,5 +1,4 @@
-/** The model zoo: one table from architecture name to its family file. */
-import type * as tf from '@tensorflow/tfjs';
+/** The model zoo: one table from architecture name to its family file (shapes and costs; no TensorFlow.js). */
 import { UsageError } from '../errors.js';
 import { basicLstm } from './basic-lstm.js';
 import { cnn } from './cnn.js';
@@ -7,7 +6,6 @@ import { crnn } from './crnn.js';
 import { dnn } from './dnn.js';
 import { dsCnn } from './ds-cnn.js';
 import { gru } from './gru.js';
-import { Initializers } from './init.js';
 import { lstm } from './lstm.js';
 import { ARCHITECTURE_NAMES, type Architecture, type ArchitectureFamily, type ModelSpec } from './spec.js';
 
@@ -44,9 +42,4 @@ export function validateModelSpec(spec: ModelSpec): ArchitectureFamily {
   // Computing the layer costs checks that every kernel fits its input.
   family.costs(spec);
   return family;
-}
-
-/** Builds the tfjs model for `spec`; the same `seed` gives identical initial weights. */
-export function buildModel(spec: ModelSpec, seed?: number): tf.LayersModel {
-  return validateModelSpec(spec).build(spec, new Initializers(seed));
 }

@@ -1,11 +1,9 @@
 /**
  * What every architecture file provides (kws_streaming style: one model per file, one table):
- * the meaning of its `model_size_info`, a tfjs builder, and a cost breakdown computed from
- * formulas alone so `kws info` needs no tensors.
+ * the meaning of its `model_size_info` and a cost breakdown computed from formulas alone, so
+ * `kws info`, presets and usage errors need no TensorFlow.js. The tfjs graphs are in build/.
  */
-import type * as tf from '@tensorflow/tfjs';
 import { UsageError } from '../errors.js';
-import type { Initializers } from './init.js';
 
 export const ARCHITECTURE_NAMES = ['dnn', 'cnn', 'basic_lstm', 'lstm', 'gru', 'crnn', 'ds_cnn'] as const;
 export type Architecture = (typeof ARCHITECTURE_NAMES)[number];
@@ -45,7 +43,6 @@ export interface ArchitectureFamily {
   validate(sizeInfo: readonly number[]): void;
   /** Layer costs from formulas; throws a UsageError when a kernel does not fit the input. */
   costs(spec: ModelSpec): LayerCost[];
-  build(spec: ModelSpec, init: Initializers): tf.LayersModel;
 }
 
 /**
@@ -81,9 +78,4 @@ export function sameOutput(input: number, stride: number): number {
 export function denseCost(name: string, inputs: number, units: number, batchNormParams = 0): LayerCost {
   const weights = inputs * units + units;
   return { name, params: weights + batchNormParams, weights, macs: inputs * units, activations: units };
-}
-
-/** Feeds `input` through `layers` in order (the models here are plain chains). */
-export function applyLayers(input: tf.SymbolicTensor, layers: readonly tf.layers.Layer[]): tf.SymbolicTensor {
-  return layers.reduce((x, layer) => layer.apply(x) as tf.SymbolicTensor, input);
 }

@@ -5,7 +5,7 @@
 import { initBackend } from '../backend/index.js';
 import { DEFAULT_FEATURE_CONFIG, featureGeometry, type FeatureConfig } from '../features/config.js';
 import { createFeatureExtractor } from '../features/extractor.js';
-import { buildModel } from '../models/registry.js';
+import { buildModel } from '../models/build/index.js';
 import { loadPreset, presetSpec } from '../models/presets.js';
 import { Random } from '../random.js';
 import { predictLogits } from '../models/inference.js';

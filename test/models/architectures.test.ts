@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { listPresets, presetSpec } from '../../src/models/presets.js';
 import { profileModel } from '../../src/models/profile.js';
-import { ARCHITECTURE_NAMES, buildModel, type Architecture, type ModelSpec } from '../../src/models/registry.js';
+import { buildModel } from '../../src/models/build/index.js';
+import { ARCHITECTURE_NAMES, type Architecture, type ModelSpec } from '../../src/models/registry.js';
 import { SMALL_SPECS } from './small-specs.js';
 
 beforeAll(async () => {

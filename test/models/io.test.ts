@@ -6,7 +6,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KwsError } from '../../src/errors.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { deserializeWeights, loadModelDir, saveModelDir, serializeWeights, type ModelSidecar } from '../../src/models/io.js';
-import { ARCHITECTURE_NAMES, buildModel, type ModelSpec } from '../../src/models/registry.js';
+import { buildModel } from '../../src/models/build/index.js';
+import { ARCHITECTURE_NAMES, type ModelSpec } from '../../src/models/registry.js';
 import { SMALL_SPECS } from './small-specs.js';
 
 let root: string;

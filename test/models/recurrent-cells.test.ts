@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Initializers } from '../../src/models/init.js';
 import { ProjectionLstmCell } from '../../src/models/lstm-cell.js';
-import { gruStack } from '../../src/models/recurrent.js';
-import { buildModel } from '../../src/models/registry.js';
+import { buildModel } from '../../src/models/build/index.js';
+import { gruStack } from '../../src/models/build/recurrent.js';
 import { Random } from '../../src/random.js';
 import { SMALL_SPECS } from './small-specs.js';
 

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig, featureGeometry } from '../../src/features/config.js';
-import { buildModel } from '../../src/models/registry.js';
+import { buildModel } from '../../src/models/build/index.js';
 import type { Architecture } from '../../src/models/spec.js';
 import type { ModelDescription } from '../../src/quant/fold.js';
 import { Random } from '../../src/random.js';
