@@ -47,17 +47,6 @@ export interface DemoSummary {
   reportFiles: string[];
 }
 
-export const DEMO_DEFAULTS = {
-  preset: 'ds_cnn_s',
-  steps: [300, 100],
-  learningRates: [0.002, 0.0005],
-  batchSize: 50,
-  evalStepInterval: 100,
-  speakers: 30,
-  clipsPerSpeaker: 2,
-  seed: 2026,
-} satisfies Partial<DemoOptions>;
-
 function ensureGeneratedData(dir: string, options: DemoOptions): void {
   const marker = path.join(dir, '.kws-demo-data.json');
   const identity = JSON.stringify({ speakers: options.speakers, clipsPerSpeaker: options.clipsPerSpeaker, seed: options.seed, version: 1 });

@@ -12,10 +12,9 @@ import { indexForRun } from '../train/data.js';
 import type { RunConfig } from '../train/run-config.js';
 import { openClassifier, type CheckpointChoice, type Classifier } from './classifier.js';
 import { computeMetrics, type Metrics } from './metrics.js';
+import type { EvaluationSetChoice } from './sets.js';
 
-/** `all`: every clip of the folder (split rule `all`), as for the canonical test archive. */
-export type EvaluationSetChoice = SetName | 'all';
-export const EVALUATION_SET_CHOICES: readonly EvaluationSetChoice[] = ['training', 'validation', 'testing', 'all'];
+export { EVALUATION_SET_CHOICES, type EvaluationSetChoice } from './sets.js';
 
 /** float: the checkpoint run by tfjs; int8: the quantised network run by the CMSIS-NN simulator. */
 export type ModelKind = 'float' | 'int8';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEMO_DEFAULTS } from '../../demo/demo.js';
+import { DEMO_DEFAULTS } from '../../demo/defaults.js';
 import { percent } from '../../eval/format.js';
 import { BACKEND_OPTIONS, addOptions, parseNumberList, parsePositiveInteger } from '../options.js';
 import { trainingReporter, type TrainingReporter } from '../train-progress.js';

@@ -7,14 +7,14 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
-import { detectStream, type StreamDetectionResult } from '../../detect/detector.js';
+import type { StreamDetectionResult } from '../../detect/detector.js';
 import { readTruthCsv, scoreDetections, thresholdSweep, type TruthEvent } from '../../detect/evaluation.js';
 import { makeStream } from '../../detect/make-stream.js';
 import { DEFAULT_POSTERIOR_SETTINGS, keywordIndices, type Detection } from '../../detect/posteriors.js';
 import { writeDetectionReport, type DetectionEvaluation } from '../../detect/report.js';
 import { openAudioInput } from '../../detect/wav-stream.js';
 import { UsageError } from '../../errors.js';
-import { openClassifier, type Classifier, type CheckpointChoice } from '../../eval/classifier.js';
+import type { Classifier, CheckpointChoice } from '../../eval/classifier.js';
 import type { SplitRule } from '../../data/dataset-index.js';
 import { loadRunConfig } from '../../train/run-config.js';
 import {
@@ -139,9 +139,11 @@ async function runDetection(inputs: string[], options: DetectCliOptions): Promis
   const truth = options.labels ? readTruthCsv(options.labels) : undefined;
   const trainDir = path.resolve(options.trainDir);
   loadRunConfig(trainDir);
+  // Loaded here so that `kws --help`, --make-stream and usage errors do not pay for TensorFlow.js.
+  const [{ openClassifier }, { detectStream }] = await Promise.all([import('../../eval/classifier.js'), import('../../detect/detector.js')]);
   const classifier = await openClassifier(trainDir, { checkpoint: options.checkpoint, quantized: options.quantized, backend: options.backend });
   try {
-    for (const input of inputs) await detectOne(input, classifier, options, inputs.length > 1, truth);
+    for (const input of inputs) await detectOne(detectStream, input, classifier, options, inputs.length > 1, truth);
   } finally {
     classifier.dispose();
   }
@@ -154,7 +156,14 @@ function detectionLine(detection: Detection, file: string | undefined, json: boo
   return `${file === undefined ? '' : `${file}: `}${time.toFixed(2).padStart(9)} s  ${detection.label}  (score ${score.toFixed(3)})\n`;
 }
 
-async function detectOne(input: string, classifier: Classifier, options: DetectCliOptions, several: boolean, truth: TruthEvent[] | undefined): Promise<void> {
+async function detectOne(
+  detectStream: typeof import('../../detect/detector.js').detectStream,
+  input: string,
+  classifier: Classifier,
+  options: DetectCliOptions,
+  several: boolean,
+  truth: TruthEvent[] | undefined,
+): Promise<void> {
   const name = input === '-' ? 'stdin' : input;
   const file = several ? name : undefined;
   const result = await detectStream(openAudioInput(input), name, classifier, {

@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
 import type { CheckpointChoice } from '../../eval/classifier.js';
-import { EVALUATION_SET_CHOICES, evaluateRun, type Evaluation, type EvaluationSetChoice, type ModelKind } from '../../eval/evaluate.js';
+import type { Evaluation, ModelKind } from '../../eval/evaluate.js';
+import { EVALUATION_SET_CHOICES, type EvaluationSetChoice } from '../../eval/sets.js';
 import { evaluationJson, formatMetrics, percent } from '../../eval/format.js';
 import { writeRunReport } from '../../eval/report.js';
 import { validateFeatureConfig } from '../../features/config.js';
@@ -76,6 +77,8 @@ async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions
   // The report puts float beside int8, so a quantised report scores both on the same clips.
   const kinds: ModelKind[] = options.quantized && options.report ? ['float', 'int8'] : [primary];
   let progress: ProgressReporter | undefined;
+  // Loaded here so that `kws --help` and usage errors do not pay for TensorFlow.js.
+  const { evaluateRun } = await import('../../eval/evaluate.js');
   const evaluation = await evaluateRun({
     trainDir,
     run,

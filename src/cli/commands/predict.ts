@@ -3,8 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
 import { KwsError } from '../../errors.js';
-import { openClassifier, type CheckpointChoice } from '../../eval/classifier.js';
-import { createPredictor, formatPrediction, predictionJson } from '../../eval/predict.js';
+import type { CheckpointChoice } from '../../eval/classifier.js';
 import { loadRunConfig } from '../../train/run-config.js';
 import { BACKEND_OPTIONS, JSON_OPTION, QUANTIZED_OPTION, TRAINED_RUN_OPTIONS, addOptions, parsePositiveInteger } from '../options.js';
 import { resampleNotice } from '../notices.js';
@@ -34,6 +33,11 @@ export function registerPredictCommand(program: Command): void {
     const trainDir = path.resolve(options.trainDir);
     // Fails early, with its own message, when the folder is not a training run.
     loadRunConfig(trainDir);
+    // Loaded here so that `kws --help` and usage errors do not pay for TensorFlow.js.
+    const [{ openClassifier }, { createPredictor, formatPrediction, predictionJson }] = await Promise.all([
+      import('../../eval/classifier.js'),
+      import('../../eval/predict.js'),
+    ]);
     const classifier = await openClassifier(trainDir, { checkpoint: options.checkpoint, quantized: options.quantized, backend: options.backend });
     let failed = 0;
     try {
