@@ -40,7 +40,7 @@ export function convolve(
 ): void {
   const { output: outShape, weights, bias, biasShift, outShift } = layer;
   const outCh = outShape.channels;
-  const filterSize = patch.length;
+  const filterSize = layer.kernel.y * layer.kernel.x * layer.input.channels;
   for (let oy = 0; oy < outShape.height; oy++) {
     for (let ox = 0; ox < outShape.width; ox++) {
       gatherPatch(layer, input, oy, ox, patch, 0);
@@ -222,8 +222,7 @@ function javaScriptKernels(network: QuantizedNetwork): LayerKernels {
   const patch = new Int8Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))));
   const taps = new Int32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))));
   return {
-    convolve: (layer, input, output, counts, slot) =>
-      convolve(layer, input, output, counts, slot, patch.subarray(0, layer.kernel.y * layer.kernel.x * layer.input.channels)),
+    convolve: (layer, input, output, counts, slot) => convolve(layer, input, output, counts, slot, patch),
     pointwise,
     depthwise: (layer, input, output, counts, slot) => depthwise(layer, input, output, counts, slot, taps),
     fullyConnected,

@@ -68,7 +68,7 @@ export const lessThan = (a: Code, b: Code): Code => [...a, ...b, 0x48];
 /** condition ? ifTrue : ifFalse (both evaluated). */
 export const select = (ifTrue: Code, ifFalse: Code, condition: Code): Code => [...ifTrue, ...ifFalse, ...condition, 0x1b];
 export const shiftLeft = (a: Code, bits: Code): Code => [...a, ...bits, 0x74];
-export const shiftRightUnsigned = (a: Code, bits: Code): Code => [...a, ...bits, 0x76];
+const shiftRightUnsigned = (a: Code, bits: Code): Code => [...a, ...bits, 0x76];
 /** i32.load with a 4-byte alignment hint. */
 export const loadI32 = (address: Code, offset = 0): Code => [...address, 0x28, ...memarg(2, offset)];
 /** i32.load8_s: one int8 from memory, sign-extended. */
@@ -79,8 +79,6 @@ export const storeI32 = (address: Code, value: Code, offset = 0): Code => [...ad
 export const storeI8 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x3a, ...memarg(0, offset)];
 /** f32.store of an f64 rounded to f32 (f32.demote_f64: round to nearest, as a Float32Array store does). */
 export const storeF64AsF32 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0xb6, 0x38, ...memarg(0, offset)];
-/** f64.store of a scalar at address + offset. */
-export const storeF64 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x39, ...memarg(3, offset)];
 /** v128.load / v128.store with a 4-byte alignment hint (float data is at least float-aligned). */
 export const load = (address: Code, offset = 0): Code => [...address, ...simd(0x00), ...memarg(2, offset)];
 export const store = (address: Code, value: Code, offset = 0): Code => [...address, ...value, ...simd(0x0b), ...memarg(2, offset)];
@@ -192,7 +190,7 @@ export interface FunctionDef<Name extends string = string> {
 }
 
 /** A module that imports its memory as env.memory and exports `functions`. */
-export function assembleModule(functions: readonly FunctionDef[]): Uint8Array {
+function assembleModule(functions: readonly FunctionDef[]): Uint8Array {
   const types = functions.map((f) => [0x60, ...vector(Array.from({ length: f.params }, () => [I32])), ...vector(f.returnsI32 ? [[I32]] : [])]);
   const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 0x01]; // memory, min 1 page, no max
   const functionTypes = functions.map((_, i) => unsignedLeb(i));
