@@ -46,16 +46,20 @@ export function createFeatureExtractor(config: FeatureConfig, engine: Engine = '
       throw new RangeError(`computeFrame: frame at ${offset} needs ${windowSamples} samples, clip has ${samples.length}`);
     }
     offsets[0] = offset;
-    rows.compute(samples, offsets, 1, out, outOffset);
+    rows.load(samples, offset, offset + windowSamples);
+    rows.compute(offsets, 1, out, outOffset);
   }
 
   function compute(samples: Float32Array, out: Float32Array = new Float32Array(size)): Float32Array {
     if (samples.length < span) throw new RangeError(`compute: clip has ${samples.length} samples, features need ${span}`);
     if (out.length < size) throw new RangeError(`compute: output holds ${out.length} values, features need ${size}`);
+    // A clip is loaded whole (one block copy); a much longer buffer only where the frames read.
+    if (samples.length <= 2 * span) rows.load(samples);
+    else rows.load(samples, 0, span);
     for (let first = 0; first < frames; first += rows.framesPerCall) {
       const count = Math.min(rows.framesPerCall, frames - first);
       for (let f = 0; f < count; f++) offsets[f] = (first + f) * strideSamples;
-      rows.compute(samples, offsets, count, out, first * coefficients);
+      rows.compute(offsets, count, out, first * coefficients);
     }
     return out;
   }

@@ -17,10 +17,15 @@ export interface FrameFeatures {
   /** Values per row: the DCT coefficient count, or the channel count for log mel energies. */
   readonly coefficients: number;
   /**
-   * Frame f starts at samples[offsets[f]] and its row goes to out[outOffset + f·coefficients, …),
-   * for f < count (count ≤ framesPerCall).
+   * Makes samples[from, to) the audio the next `compute` calls read (the WebAssembly engine
+   * copies it into its memory; offsets stay indices into `samples`).
    */
-  compute(samples: Float32Array, offsets: readonly number[], count: number, out: Float32Array, outOffset: number): void;
+  load(samples: Float32Array, from?: number, to?: number): void;
+  /**
+   * Frame f starts at samples[offsets[f]] of the loaded audio and its row goes to
+   * out[outOffset + f·coefficients, …), for f < count (count ≤ framesPerCall).
+   */
+  compute(offsets: readonly number[], count: number, out: Float32Array, outOffset: number): void;
 }
 
 /** The fft.js engine: magnitude spectra, then filterbank and cepstrum in JavaScript. */
@@ -31,6 +36,7 @@ class FftJsFrameFeatures implements FrameFeatures {
   private readonly spectra: FftJsMagnitudeSpectra;
   private readonly cepstrum: MelCepstrum;
   private readonly energies: Float64Array;
+  private samples: Float32Array = new Float32Array(0);
 
   constructor(
     windowSamples: number,
@@ -44,8 +50,12 @@ class FftJsFrameFeatures implements FrameFeatures {
     this.energies = new Float64Array(filterbank.channelCount);
   }
 
-  compute(samples: Float32Array, offsets: readonly number[], count: number, out: Float32Array, outOffset: number): void {
-    this.spectra.compute(samples, offsets, count);
+  load(samples: Float32Array): void {
+    this.samples = samples;
+  }
+
+  compute(offsets: readonly number[], count: number, out: Float32Array, outOffset: number): void {
+    this.spectra.compute(this.samples, offsets, count);
     for (let f = 0; f < count; f++) {
       this.filterbank.apply(this.spectra.magnitudes[f]!, this.energies);
       this.cepstrum.compute(this.energies, out, outOffset + f * this.coefficients);

@@ -326,6 +326,8 @@ export class WasmFrameFeatures implements FrameFeatures {
   private readonly memory: WasmMemory;
   private readonly kernels: SpectraKernels;
   private readonly addresses = [0, 0, 0, 0];
+  /** Sample index of the loaded range's first sample. */
+  private origin = 0;
   /** Views of the memory, taken again when it grows. */
   private re!: Float64Array;
   private im!: Float64Array;
@@ -346,8 +348,8 @@ export class WasmFrameFeatures implements FrameFeatures {
     this.dctCoefficients = dctCoefficientCount ?? 0;
     this.coefficients = dctCoefficientCount ?? this.channels;
     this.at = layout(n, windowSamples, this.binCount, this.channels, this.dctCoefficients);
-    // Room for four frames one window apart; compute() grows the memory for wider spans.
-    this.memory = createMemory(this.at.samples + 16 * windowSamples);
+    // Room for a one-second clip at 16 kHz with this window; load() grows the memory for more.
+    this.memory = createMemory(this.at.samples + 4 * Math.max(16000, windowSamples));
     this.kernels = spectraKernels(this.memory);
     this.takeViews();
 
@@ -384,23 +386,23 @@ export class WasmFrameFeatures implements FrameFeatures {
     this.samples = new Float32Array(buffer, this.at.samples);
   }
 
-  compute(samples: Float32Array, offsets: readonly number[], count: number, out: Float32Array, outOffset: number): void {
-    // Copy the span the frames cover into the memory, once for all four.
-    let first = offsets[0]!;
-    let last = first;
-    for (let f = 1; f < count; f++) {
-      first = Math.min(first, offsets[f]!);
-      last = Math.max(last, offsets[f]!);
-    }
-    const span = last - first + this.windowSamples;
-    if (span > this.samples.length) {
-      this.memory.grow(Math.ceil(((span - this.samples.length) * 4) / WASM_PAGE_BYTES));
+  load(samples: Float32Array, from = 0, to = samples.length): void {
+    const length = to - from;
+    if (length > this.samples.length) {
+      this.memory.grow(Math.ceil(((length - this.samples.length) * 4) / WASM_PAGE_BYTES));
       this.takeViews();
     }
-    this.samples.set(samples.subarray(first, first + span));
+    // No subarray view, so nothing is allocated per call: one copy of a whole clip, or a loop over a short range.
+    const copy = this.samples;
+    if (from === 0 && to === samples.length) copy.set(samples);
+    else for (let i = from; i < to; i++) copy[i - from] = samples[i]!;
+    this.origin = from;
+  }
+
+  compute(offsets: readonly number[], count: number, out: Float32Array, outOffset: number): void {
     const at = this.at;
     const addresses = this.addresses;
-    for (let f = 0; f < 4; f++) addresses[f] = f < count ? at.samples + 4 * (offsets[f]! - first) : at.zeros;
+    for (let f = 0; f < 4; f++) addresses[f] = f < count ? at.samples + 4 * (offsets[f]! - this.origin) : at.zeros;
 
     const [a, b, c, d] = addresses as [number, number, number, number];
     this.kernels.window(a, b, c, d, at.window, this.windowSamples, at.re, at.im);

@@ -48,7 +48,8 @@ describe.each(['wasm', 'js'] as const)('frame features, %s engine', (engine) => 
     const offsets = [0, 2 * g.windowSamples, 4 * g.windowSamples, g.windowSamples + 7];
     for (let count = 1; count <= rows.framesPerCall; count++) {
       const out = new Float32Array(1 + count * width).fill(Number.NaN);
-      rows.compute(clip, offsets, count, out, 1);
+      rows.load(clip);
+      rows.compute(offsets, count, out, 1);
       expect(out[0]).toBeNaN();
       for (let f = 0; f < count; f++) {
         const expected = referenceRow(clip, offsets[f]!, g.windowSamples, nextPowerOfTwo(g.windowSamples), filterbank, g.dct);
@@ -74,24 +75,28 @@ describe('the two engines', () => {
     expect(worst).toBeLessThan(1e-6);
   });
 
-  it('wasm: a lone frame after a full call does not see stale lanes, and frames far apart grow the memory', () => {
+  it('wasm: a lone frame after a full call does not see stale lanes, a loaded range keeps its offsets, and long audio grows the memory', () => {
     const filterbank = filterbankFor(GEOMETRIES[1]!);
     const used = createFrameFeatures(640, filterbank, 10, 'wasm');
     const fresh = createFrameFeatures(640, filterbank, 10, 'wasm');
     const clip = noiseClip(5, 200000);
     const full = new Float32Array(40);
-    used.compute(clip, [0, 320, 640, 960], 4, full, 0);
+    used.load(clip);
+    used.compute([0, 320, 640, 960], 4, full, 0);
     const [lone, loneFresh] = [new Float32Array(10), new Float32Array(10)];
-    used.compute(clip, [320], 1, lone, 0);
-    fresh.compute(clip, [320], 1, loneFresh, 0);
+    used.compute([320], 1, lone, 0);
+    fresh.load(clip, 320, 960);
+    fresh.compute([320], 1, loneFresh, 0);
     expect(Array.from(lone)).toEqual(Array.from(loneFresh));
-    // 150,000 samples apart: far beyond the memory made for four neighbouring windows.
+    // 200,000 samples: far beyond the memory made for a one-second clip.
     const spread = [199000, 1000, 100000, 150000];
     const apart = new Float32Array(40);
-    used.compute(clip, spread, 4, apart, 0);
+    used.load(clip);
+    used.compute(spread, 4, apart, 0);
     const reference = createFrameFeatures(640, filterbank, 10, 'js');
+    reference.load(clip);
     const expected = new Float32Array(40);
-    for (let f = 0; f < 4; f++) reference.compute(clip, [spread[f]!], 1, expected, 10 * f);
+    for (let f = 0; f < 4; f++) reference.compute([spread[f]!], 1, expected, 10 * f);
     for (let i = 0; i < 40; i++) expect(apart[i]).toBeCloseTo(expected[i]!, 4);
   });
 
