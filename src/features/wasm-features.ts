@@ -1,9 +1,9 @@
 /**
  * Feature rows of four frames per call in WebAssembly SIMD: window, FFT, magnitudes, mel
  * filterbank, log and DCT, all in float64 like TensorFlow's ops (features match the fft.js
- * engine to ~1e-12). Two frames share one complex transform (one as the real part, one as the imaginary
- * part, as in spectrogram.ts), and the two f64 lanes of every vector carry two such transforms,
- * so one pass of radix-4 butterflies serves four frames with no shuffles.
+ * engine to ~1e-12). Two frames share one complex transform (one as the real part, one as the
+ * imaginary part, as in spectrogram.ts), and the two f64 lanes of every vector carry two such
+ * transforms, so one pass of radix-4 butterflies serves four frames with no shuffles.
  */
 import {
   add,
