@@ -7,6 +7,7 @@ export { decodeWav, readWav, loadClip, tryLoadClip, fitLength, resample, type De
 export { encodeWav16 } from './audio/encode.js';
 export { DEFAULT_FEATURE_CONFIG, featureGeometry, validateFeatureConfig, type FeatureConfig, type FeatureKind } from './features/config.js';
 export { createFeatureExtractor, type FeatureExtractor } from './features/extractor.js';
+export type { Engine } from './wasm/engine.js';
 export { quantizeFeatures } from './features/quantize.js';
 export { whichSet, percentageHash } from './data/split.js';
 export { buildIndex, type DataConfig, type DatasetIndex } from './data/dataset-index.js';
