@@ -3,10 +3,9 @@
  * core featurises while the first trains), or in process. Both run the same BatchProducer, so
  * they give the same batches for the same seed.
  */
-import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { KwsError } from '../errors.js';
+import { workerPath } from '../worker-path.js';
 import { validateFeatureConfig, type FeatureConfig } from '../features/config.js';
 import { wantsNoise, type AugmentConfig } from './augment.js';
 import { BatchProducer, loadTrainingMaterial, type Batch, type BatchSettings, type TrainingEntry } from './batch-producer.js';
@@ -75,15 +74,6 @@ function inProcessSource(entries: TrainingEntry[], options: BatchSourceOptions, 
   };
 }
 
-/** The compiled worker beside this module, or in dist/ when running from the TypeScript sources (vitest). */
-function workerFile(): string {
-  const beside = fileURLToPath(new URL('./batch-worker.js', import.meta.url));
-  if (fs.existsSync(beside)) return beside;
-  const built = fileURLToPath(new URL('../../dist/data/batch-worker.js', import.meta.url));
-  if (fs.existsSync(built)) return built;
-  throw new KwsError(`the batch worker ${built} is missing; run 'npm run build' first`);
-}
-
 interface Pending {
   resolve: (batch: Batch) => void;
   reject: (error: Error) => void;
@@ -91,7 +81,7 @@ interface Pending {
 
 function workerSource(data: BatchWorkerData, options: BatchSourceOptions, startBatch: number): Promise<BatchSource> {
   const prefetch = Math.max(1, options.prefetch ?? 2);
-  const worker = new Worker(workerFile(), { workerData: data });
+  const worker = new Worker(workerPath('data/batch-worker.js'), { workerData: data });
   const pending = new Map<number, Promise<Batch>>();
   const waiting = new Map<number, Pending>();
   let failure: Error | null = null;
