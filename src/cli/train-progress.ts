@@ -24,7 +24,8 @@ export function trainingReporter(run: RunConfig, options: { printTest: boolean }
           if (event.backend.warning) process.stderr.write(`kws: ${event.backend.warning}\n`);
           for (const warning of event.warnings) process.stderr.write(`kws: warning: ${warning}\n`);
           process.stderr.write(
-            `kws train: ${run.architecture} ${run.modelSizeInfo.join(' ')} (${event.parameters} trainable parameters) on backend ${event.backend.name}; ` +
+            `kws train: ${run.architecture} ${run.modelSizeInfo.join(' ')} (${event.parameters} trainable parameters) on backend ${event.backend.name}` +
+              `${(run.train.trainWorkers ?? 1) > 1 ? `, ${run.train.trainWorkers} training threads` : ''}; ` +
               `${event.trainingClips} training, ${event.validationClips} validation, ${event.testingClips} testing clips; ` +
               (event.startStep > 0 ? `resuming at step ${event.startStep} of ${event.totalSteps}\n` : `${event.totalSteps} steps\n`),
           );

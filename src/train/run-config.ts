@@ -30,6 +30,11 @@ export interface TrainSettings {
   learningRate: number[];
   batchSize: number;
   evalStepInterval: number;
+  /**
+   * Threads computing gradients: 1, or 2 to split every batch across both cores (replica.ts).
+   * Absent in runs saved before it existed: 1.
+   */
+  trainWorkers?: number;
 }
 
 export interface RunConfig {

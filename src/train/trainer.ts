@@ -17,6 +17,7 @@ import { TrainLog } from './log.js';
 import { saveRunConfig, type RunConfig } from './run-config.js';
 import { learningRateAt, makeSchedule, type Schedule } from './schedule.js';
 import { predictLogits } from '../models/inference.js';
+import { GradientReplica, parallelTrainStep } from './replica.js';
 import { createOptimizer, setLearningRate, trainStep } from './step.js';
 import { openTrainingData, type TrainingData } from './data.js';
 
@@ -65,10 +66,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (!Number.isInteger(run.train.evalStepInterval) || run.train.evalStepInterval < 1) {
     throw new KwsError(`--eval-step-interval must be a whole number of at least 1 (got ${run.train.evalStepInterval})`);
   }
+  const workers = run.train.trainWorkers ?? 1;
+  if (workers !== 1 && workers !== 2) throw new KwsError(`--train-workers must be 1 or 2 (got ${workers})`);
+  if (workers === 2 && run.train.batchSize < 2) throw new KwsError('--train-workers 2 splits each batch in two: it needs --batch-size of at least 2');
   const backend = await initBackend(options.backend ?? 'auto');
   const { frames, coefficients } = validateFeatureConfig(run.feature);
   const labelCount = run.labels.length;
-  const model = buildModel({ architecture: run.architecture as Architecture, modelSizeInfo: run.modelSizeInfo, frames, coefficients, labelCount }, run.seed);
+  const spec = { architecture: run.architecture as Architecture, modelSizeInfo: run.modelSizeInfo, frames, coefficients, labelCount };
+  const model = buildModel(spec, run.seed);
   const optimizer = createOptimizer(schedule.learningRates[0]!);
   const store = new CheckpointStore(trainDir, run);
   try {
@@ -76,11 +81,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const resumeFrom = options.startCheckpoint ?? store.latest();
     if (resumeFrom) state = await store.restore(resumeFrom, model, optimizer);
     const data = await openTrainingData(run, { startBatch: state.step, cacheDir: options.cacheDir, useWorker: options.useWorker ?? true });
+    const replica = workers === 2 ? await GradientReplica.start(spec, backend.name) : undefined;
     try {
       fs.mkdirSync(trainDir, { recursive: true });
       saveRunConfig(trainDir, run);
-      return await runLoop({ options, schedule, backend, data, model, optimizer, store, state, inputSize: frames * coefficients });
+      return await runLoop({ options, schedule, backend, data, model, optimizer, replica, store, state, inputSize: frames * coefficients });
     } finally {
+      await replica?.close();
       await data.close();
     }
   } finally {
@@ -96,13 +103,15 @@ interface LoopContext {
   data: TrainingData;
   model: tf.LayersModel;
   optimizer: tf.AdamOptimizer;
+  /** With --train-workers 2: the worker that takes half of every batch. */
+  replica: GradientReplica | undefined;
   store: CheckpointStore;
   state: TrainerState;
   inputSize: number;
 }
 
 async function runLoop(context: LoopContext): Promise<TrainResult> {
-  const { options, schedule, backend, data, model, optimizer, store, inputSize } = context;
+  const { options, schedule, backend, data, model, optimizer, replica, store, inputSize } = context;
   let state = context.state;
   const { run, trainDir } = options;
   const emit = options.onEvent ?? (() => undefined);
@@ -132,7 +141,9 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     const learningRate = learningRateAt(schedule, step);
     setLearningRate(optimizer, learningRate);
     const batch = await data.batches.next();
-    const result = trainStep(model, optimizer, batch.x, batch.y, labelCount);
+    const result = replica
+      ? await parallelTrainStep(model, optimizer, replica, batch.x, batch.y, labelCount)
+      : trainStep(model, optimizer, batch.x, batch.y, labelCount);
     if (!Number.isFinite(result.loss)) {
       throw new KwsError(`training diverged at step ${step} (loss ${result.loss}); try a lower --learning-rate`);
     }

@@ -84,4 +84,31 @@ describe('kws train (library)', () => {
     a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
     expect(readLog(interrupted).map((r) => r.step)).toEqual([10, 13, 20, 30]);
   });
+
+  it('with --train-workers 2 trains, records the setting, and resumes to the same weights as an uninterrupted run', async () => {
+    const base = runConfig([12, 6]);
+    const run = { ...base, train: { ...base.train, trainWorkers: 2 } };
+    const straight = tempTrainDir();
+    const events: TrainEvent[] = [];
+    const result = await train({ run, trainDir: straight, backend: 'cpu', useWorker: false, cacheDir: path.join(straight, 'cache'), onEvent: (e) => events.push(e) });
+    expect(result.completed).toBe(true);
+    expect(loadRunConfig(straight).train.trainWorkers).toBe(2);
+    expect(events.filter((e) => e.type === 'step').every((e) => e.type === 'step' && Number.isFinite(e.loss))).toBe(true);
+
+    const interrupted = tempTrainDir();
+    let steps = 0;
+    const options = { run, trainDir: interrupted, backend: 'cpu' as const, useWorker: false, cacheDir: path.join(interrupted, 'cache') };
+    await train({ ...options, onEvent: (e) => void (e.type === 'step' && (steps = e.step)), shouldStop: () => steps >= 7 });
+    expect((await train(options)).finalStep).toBe(18);
+    const a = await finalWeights(straight);
+    const b = await finalWeights(interrupted);
+    a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
+  });
+
+  it('rejects more than two training workers with a clear message', async () => {
+    const base = runConfig([2]);
+    await expect(train({ run: { ...base, train: { ...base.train, trainWorkers: 3 } }, trainDir: tempTrainDir(), backend: 'cpu', useWorker: false })).rejects.toThrow(
+      '--train-workers must be 1 or 2 (got 3)',
+    );
+  });
 });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { makeSchedule } from '../../train/schedule.js';
@@ -28,9 +28,16 @@ interface TrainCliOptions extends CommonOptions {
   learningRate: number[];
   batchSize: number;
   evalStepInterval: number;
+  trainWorkers: number;
   trainDir: string;
   startCheckpoint?: string;
   backend: 'auto' | 'node' | 'wasm' | 'cpu';
+}
+
+function parseTrainWorkers(value: string): number {
+  const n = parsePositiveInteger(value);
+  if (n > 2) throw new InvalidArgumentError('expected 1 or 2.');
+  return n;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -49,6 +56,12 @@ export function registerTrainCommand(program: Command): void {
     { flags: '--learning-rate <list>', description: 'learning rate of each stage, comma-separated', defaultValue: [0.0005, 0.0001, 0.00002], parse: parseNumberList },
     { flags: '--batch-size <n>', description: 'clips per training step', defaultValue: 100, parse: parsePositiveInteger },
     { flags: '--eval-step-interval <n>', description: 'validate (and checkpoint) every n steps', defaultValue: 400, parse: parsePositiveInteger },
+    {
+      flags: '--train-workers <n>',
+      description: 'threads computing gradients: 1, or 2 to split each batch across both cores (DS-CNN trains ~1.5x faster; batch norm then normalises each half)',
+      defaultValue: 1,
+      parse: parseTrainWorkers,
+    },
     { flags: '--train-dir <dir>', description: 'where checkpoints, logs, config and results go; re-running with the same folder resumes', defaultValue: 'runs/train' },
     { flags: '--start-checkpoint <dir>', description: 'resume from this checkpoint folder (default: <train-dir>/checkpoints/last when it exists)' },
   ]);
@@ -91,6 +104,7 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
       learningRate: options.learningRate,
       batchSize: options.batchSize,
       evalStepInterval: options.evalStepInterval,
+      trainWorkers: options.trainWorkers,
     },
     seed: options.seed,
     labels: labelsFor(data.wantedWords),
