@@ -26,7 +26,15 @@ export class GradientReplica {
       if (reply.type === 'gradients') pending?.resolve(reply);
       else if (reply.type === 'error') pending?.reject(new KwsError(`training replica: ${reply.message}`));
     });
-    worker.on('error', (error) => this.pending?.reject(error));
+    worker.on('error', (error) => this.fail(error));
+    // A worker that dies mid-request (out of memory, say) must not leave the step waiting forever.
+    worker.on('exit', (code) => this.fail(new KwsError(`training replica stopped (exit code ${code})`)));
+  }
+
+  private fail(error: Error): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    pending?.reject(error);
   }
 
   /** A replica of the model `spec` on `backend` (the main thread's), ready for steps. */
