@@ -28,7 +28,7 @@ import {
 } from '../wasm/assembler.js';
 import type { FloatLayer, FloatWeightedLayer } from './float-network.js';
 import { mapSize } from './ir.js';
-import { gatherPatch, listTaps } from './windows.js';
+import { dotLength, fillTapTable, gatherPatches, kernelInputSize, outputPositions, outputRows, tapTableStride } from './windows.js';
 
 interface FloatMacKernels {
   /**
@@ -129,10 +129,6 @@ interface Placement {
 /** The kernels bound to one network's layers (constants copied in once). */
 export function createFloatWasmKernels(layers: readonly FloatLayer[]): FloatLayerKernels {
   const weighted = layers.filter((l): l is FloatWeightedLayer => l.kind !== 'relu' && l.kind !== 'avgpool');
-  const rowsOf = (l: FloatWeightedLayer) => (l.kind === 'dense' ? l.outputSize : l.output.channels);
-  const lengthOf = (l: FloatWeightedLayer) =>
-    l.kind === 'dense' ? l.inputSize : l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : l.input.channels;
-  const positionsOf = (l: FloatWeightedLayer) => (l.kind === 'dense' ? 1 : l.output.height * l.output.width);
 
   let next = 0;
   const reserve = (bytes: number): number => {
@@ -143,18 +139,18 @@ export function createFloatWasmKernels(layers: readonly FloatLayer[]): FloatLaye
   const placements = new Map<FloatWeightedLayer, Placement>();
   for (const layer of weighted) {
     if (layer.kind === 'depthwise') {
-      const tapStride = 4 * (1 + 2 * layer.kernel.y * layer.kernel.x);
+      const tapStride = 4 * tapTableStride(layer);
       const weights = reserve(4 * layer.weights.length);
       const bias = reserve(4 * layer.bias.length);
-      placements.set(layer, { weights, bias, taps: reserve(tapStride * positionsOf(layer)), tapStride });
+      placements.set(layer, { weights, bias, taps: reserve(tapStride * outputPositions(layer)), tapStride });
     } else {
-      const pairs = Math.ceil(rowsOf(layer) / 2);
-      const weights = reserve(16 * pairs * lengthOf(layer));
+      const pairs = Math.ceil(outputRows(layer) / 2);
+      const weights = reserve(16 * pairs * dotLength(layer));
       placements.set(layer, { weights, bias: reserve(16 * pairs), taps: 0, tapStride: 0 });
     }
   }
-  const inputs = reserve(4 * Math.max(...weighted.map((l) => (l.kind === 'conv' ? positionsOf(l) * lengthOf(l) : l.kind === 'dense' ? l.inputSize : mapSize(l.input)))));
-  const outputCount = Math.max(...weighted.map((l) => positionsOf(l) * rowsOf(l)));
+  const inputs = reserve(4 * Math.max(...weighted.map(kernelInputSize)));
+  const outputCount = Math.max(...weighted.map((l) => outputPositions(l) * outputRows(l)));
   const outputs = reserve(4 * outputCount);
   const memory = createMemory(next);
   const kernels = floatMacKernels(memory);
@@ -164,16 +160,12 @@ export function createFloatWasmKernels(layers: readonly FloatLayer[]): FloatLaye
     if (layer.kind === 'depthwise') {
       new Float32Array(buffer, at.weights, layer.weights.length).set(layer.weights);
       new Float32Array(buffer, at.bias, layer.bias.length).set(layer.bias);
-      const stride = at.tapStride / 4;
-      const table = new Int32Array(buffer, at.taps, stride * positionsOf(layer));
-      for (let oy = 0, p = 0; oy < layer.output.height; oy++) {
-        for (let ox = 0; ox < layer.output.width; ox++, p++) table[p * stride] = listTaps(layer, oy, ox, table, p * stride + 1);
-      }
+      fillTapTable(layer, new Int32Array(buffer, at.taps, (at.tapStride / 4) * outputPositions(layer)));
       continue;
     }
     // Row pairs interleaved per input: lanes (row 2q, row 2q + 1); a missing last row stays zero.
-    const rows = rowsOf(layer);
-    const length = lengthOf(layer);
+    const rows = outputRows(layer);
+    const length = dotLength(layer);
     const pairs = new Float64Array(buffer, at.weights, 2 * Math.ceil(rows / 2) * length);
     for (let r = 0; r < rows; r++) {
       const base = (r >> 1) * 2 * length + (r & 1);
@@ -187,16 +179,12 @@ export function createFloatWasmKernels(layers: readonly FloatLayer[]): FloatLaye
   return {
     run(layer, input, output) {
       const at = placements.get(layer)!;
-      const rows = rowsOf(layer);
-      const positions = positionsOf(layer);
+      const rows = outputRows(layer);
+      const positions = outputPositions(layer);
       switch (layer.kind) {
-        case 'conv': {
-          const filterSize = lengthOf(layer);
-          for (let oy = 0, offset = 0; oy < layer.output.height; oy++) {
-            for (let ox = 0; ox < layer.output.width; ox++, offset += filterSize) gatherPatch(layer, input, oy, ox, inputView, offset);
-          }
+        case 'conv':
+          gatherPatches(layer, input, inputView);
           break;
-        }
         case 'pointwise':
         case 'depthwise':
           inputView.set(input.subarray(0, mapSize(layer.input)));
@@ -208,7 +196,7 @@ export function createFloatWasmKernels(layers: readonly FloatLayer[]): FloatLaye
       if (layer.kind === 'depthwise') {
         kernels.depthwise(inputs, at.taps, positions, at.weights, at.bias, rows, at.tapStride, outputs);
       } else {
-        kernels.matrixRows(inputs, positions, lengthOf(layer), at.weights, at.bias, Math.ceil(rows / 2), rows, outputs);
+        kernels.matrixRows(inputs, positions, dotLength(layer), at.weights, at.bias, Math.ceil(rows / 2), rows, outputs);
       }
       output.set(outputView.subarray(0, positions * rows));
     },

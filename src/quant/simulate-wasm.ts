@@ -41,9 +41,9 @@ import {
   storeI32,
   type FunctionDef,
 } from '../wasm/assembler.js';
-import { mapSize, type ConvLayer, type DepthwiseLayer, type QuantizedNetwork, type WeightedLayer } from './ir.js';
+import { mapSize, type QuantizedNetwork, type WeightedLayer } from './ir.js';
 import { roundConstant, type SaturationCounts } from './requantize.js';
-import { gatherPatch, listTaps } from './windows.js';
+import { dotLength, fillTapTable, gatherPatches, kernelInputSize, outputPositions, outputRows, tapTableStride } from './windows.js';
 import type { LayerKernels } from './simulate.js';
 
 interface MacKernels {
@@ -186,8 +186,6 @@ interface LayerPlacement {
 /** The kernels bound to one network: its weights and tap tables copied in, scratch sized for its largest layer. */
 export function createWasmKernels(network: QuantizedNetwork): LayerKernels {
   const weighted = network.layers.filter((l): l is WeightedLayer => l.kind !== 'relu' && l.kind !== 'avgpool');
-  const tapsPerPosition = (l: DepthwiseLayer) => 1 + 2 * l.kernel.y * l.kernel.x;
-  const positionsOf = (l: ConvLayer | DepthwiseLayer) => l.output.height * l.output.width;
 
   // Layout: constants per layer, then the input copy (also conv patches), then the int32 sums.
   let next = 0;
@@ -201,17 +199,15 @@ export function createWasmKernels(network: QuantizedNetwork): LayerKernels {
     let tapStride = 0;
     if (layer.kind === 'depthwise') {
       taps = next;
-      tapStride = 4 * tapsPerPosition(layer);
-      next += aligned(tapStride * positionsOf(layer));
+      tapStride = 4 * tapTableStride(layer);
+      next += aligned(tapStride * outputPositions(layer));
     }
     placements.set(layer, { weights, biasTerms, taps, tapStride });
   }
   const inputs = next;
-  const inputBytes = Math.max(
-    ...weighted.map((l) => (l.kind === 'conv' ? positionsOf(l) * l.kernel.y * l.kernel.x * l.input.channels : l.kind === 'dense' ? l.inputSize : mapSize(l.input))),
-  );
+  const inputBytes = Math.max(...weighted.map(kernelInputSize));
   const sumsAddress = inputs + aligned(inputBytes);
-  const outputCount = Math.max(...weighted.map((l) => (l.kind === 'dense' ? l.outputSize : mapSize(l.output))));
+  const outputCount = Math.max(...weighted.map((l) => outputPositions(l) * outputRows(l)));
   const outputs = sumsAddress + aligned(4 * outputCount);
   const memory = createMemory(outputs + outputCount);
   const kernels = macKernels(memory);
@@ -223,12 +219,7 @@ export function createWasmKernels(network: QuantizedNetwork): LayerKernels {
     bytes.set(new Uint8Array(layer.weights.buffer, layer.weights.byteOffset, layer.weights.length), at.weights);
     const round = roundConstant(layer.outShift);
     new Int32Array(memory.buffer, at.biasTerms, layer.bias.length).set(Array.from(layer.bias, (b) => ((b << layer.biasShift) + round) | 0));
-    if (layer.kind !== 'depthwise') continue;
-    const table = new Int32Array(memory.buffer, at.taps, (at.tapStride / 4) * positionsOf(layer));
-    const stride = at.tapStride / 4;
-    for (let oy = 0, p = 0; oy < layer.output.height; oy++) {
-      for (let ox = 0; ox < layer.output.width; ox++, p++) table[p * stride] = listTaps(layer, oy, ox, table, p * stride + 1);
-    }
+    if (layer.kind === 'depthwise') fillTapTable(layer, new Int32Array(memory.buffer, at.taps, (at.tapStride / 4) * outputPositions(layer)));
   }
   const placed = (layer: WeightedLayer): LayerPlacement => placements.get(layer)!;
   /** Requantises the sums of `positions` × `rows` outputs into `output`, counting clamps. */
@@ -239,12 +230,9 @@ export function createWasmKernels(network: QuantizedNetwork): LayerKernels {
 
   return {
     convolve(layer, input, output, counts, slot) {
-      const filterSize = layer.kernel.y * layer.kernel.x * layer.input.channels;
-      for (let oy = 0, at = 0; oy < layer.output.height; oy++) {
-        for (let ox = 0; ox < layer.output.width; ox++, at += filterSize) gatherPatch(layer, input, oy, ox, inputView, at);
-      }
-      const positions = positionsOf(layer);
-      kernels.dotProducts(inputs, positions, filterSize, placed(layer).weights, layer.output.channels, sumsAddress);
+      gatherPatches(layer, input, inputView);
+      const positions = outputPositions(layer);
+      kernels.dotProducts(inputs, positions, dotLength(layer), placed(layer).weights, layer.output.channels, sumsAddress);
       finish(layer, positions, layer.output.channels, output, counts, slot);
     },
     pointwise(layer, input, output, counts, slot) {
@@ -256,8 +244,8 @@ export function createWasmKernels(network: QuantizedNetwork): LayerKernels {
     depthwise(layer, input, output, counts, slot) {
       const at = placed(layer);
       inputView.set(input.subarray(0, mapSize(layer.input)));
-      kernels.depthwise(inputs, at.taps, positionsOf(layer), at.weights, layer.input.channels, at.tapStride, sumsAddress);
-      finish(layer, positionsOf(layer), layer.input.channels, output, counts, slot);
+      kernels.depthwise(inputs, at.taps, outputPositions(layer), at.weights, layer.input.channels, at.tapStride, sumsAddress);
+      finish(layer, outputPositions(layer), layer.input.channels, output, counts, slot);
     },
     fullyConnected(layer, input, output, counts, slot) {
       inputView.set(input.subarray(0, layer.inputSize));
