@@ -39,14 +39,20 @@ export interface FeatureGeometry {
   coefficients: number;
 }
 
+/** The FFT length for a window: the next power of two, as TF's spectrogram op picks it. */
+export function nextPowerOfTwo(value: number): number {
+  let power = 1;
+  while (power < value) power *= 2;
+  return power;
+}
+
 export function featureGeometry(config: FeatureConfig): FeatureGeometry {
   const desiredSamples = Math.trunc((config.sampleRate * config.clipDurationMs) / 1000);
   const windowSamples = Math.trunc((config.sampleRate * config.windowSizeMs) / 1000);
   const strideSamples = Math.trunc((config.sampleRate * config.windowStrideMs) / 1000);
   const spare = desiredSamples - windowSamples;
   const frames = spare < 0 ? 0 : 1 + Math.trunc(spare / strideSamples);
-  let fftLength = 1;
-  while (fftLength < windowSamples) fftLength *= 2;
+  const fftLength = nextPowerOfTwo(windowSamples);
   const coefficients = config.feature === 'mfcc' ? config.dctCoefficientCount : config.filterbankChannelCount;
   return { desiredSamples, windowSamples, strideSamples, fftLength, frames, coefficients };
 }

@@ -5,6 +5,7 @@
  * faster WebAssembly one in wasm-features.ts.
  */
 import FFT from 'fft.js';
+import { nextPowerOfTwo } from './config.js';
 
 /** TF's GetPeriodicHann: w[i] = 0.5 − 0.5·cos(2πi/N) with N the window length (not N − 1). */
 export function periodicHann(length: number): Float64Array {
@@ -13,24 +14,17 @@ export function periodicHann(length: number): Float64Array {
   return window;
 }
 
-export function nextPowerOfTwo(value: number): number {
-  let power = 1;
-  while (power < value) power *= 2;
-  return power;
-}
-
 /**
  * |X[k]| for bins [firstBin, lastBin] of one or two frames per call, in `magnitudes[f]` (index
  * 0 = firstBin), on fft.js: the engine for JavaScript without WebAssembly (`node --jitless`)
- * and the reference the WebAssembly engine is tested against. Two frames share one complex FFT: frame A is the real part of the input, frame B the imaginary
- * part, and with Z = FFT(a + i·b), A[k] = (Z[k] + conj Z[N−k]) / 2 and B[k] = (Z[k] − conj
- * Z[N−k]) / 2i. About 1.35× faster than two real transforms. Rounding leaks ~1e-16 of one
- * frame's magnitude into the other, far below the filterbank floor (1e-12) for audio at or
- * below full scale.
+ * and the reference the WebAssembly engine is tested against. Two frames share one complex
+ * FFT: frame A is the real part of the input, frame B the imaginary part, and with
+ * Z = FFT(a + i·b), A[k] = (Z[k] + conj Z[N−k]) / 2 and B[k] = (Z[k] − conj Z[N−k]) / 2i.
+ * About 1.35× faster than two real transforms. Rounding leaks ~1e-16 of one frame's magnitude
+ * into the other, far below the filterbank floor (1e-12) for audio at or below full scale.
  */
 export class FftJsMagnitudeSpectra {
   readonly framesPerCall = 2;
-  readonly windowSamples: number;
   readonly fftLength: number;
   readonly magnitudes: readonly Float64Array[];
   private readonly firstBin: number;
@@ -41,7 +35,6 @@ export class FftJsMagnitudeSpectra {
   private readonly spectrum: Float64Array;
 
   constructor(windowSamples: number, firstBin: number, lastBin: number) {
-    this.windowSamples = windowSamples;
     this.fftLength = nextPowerOfTwo(windowSamples);
     if (!(Number.isInteger(firstBin) && firstBin >= 0 && lastBin >= firstBin - 1 && lastBin <= this.fftLength / 2)) {
       throw new RangeError(`FftJsMagnitudeSpectra: bins [${firstBin}, ${lastBin}] outside [0, ${this.fftLength / 2}]`);

@@ -38,7 +38,8 @@ import { f64x2Log } from '../wasm/log.js';
 import type { FrameFeatures } from './frame-features.js';
 import type { MelFilterbank } from './mel.js';
 import { dctMatrix, FILTERBANK_FLOOR } from './mfcc.js';
-import { nextPowerOfTwo, periodicHann } from './spectrogram.js';
+import { nextPowerOfTwo } from './config.js';
+import { periodicHann } from './spectrogram.js';
 
 interface SpectraKernels {
   /**

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../../src/features/config.js';
+import { DEFAULT_FEATURE_CONFIG, nextPowerOfTwo, type FeatureConfig } from '../../src/features/config.js';
 import { createFeatureExtractor } from '../../src/features/extractor.js';
 import { createFrameFeatures } from '../../src/features/frame-features.js';
 import { MelFilterbank } from '../../src/features/mel.js';
-import { nextPowerOfTwo } from '../../src/features/spectrogram.js';
 import { noiseClip, referenceRow } from './reference.js';
 
 interface Geometry {
