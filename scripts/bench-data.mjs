@@ -42,7 +42,13 @@ if (!dataDir && fs.existsSync(shared)) {
 }
 if (!dataDir) {
   dataDir = path.join(scratch, 'synthetic');
-  generateSyntheticDataset({ dir: dataDir, words: [...WORDS, 'cat', 'dog'], speakers: 30, clipsPerSpeaker: 1, seed: 1 });
+  generateSyntheticDataset({
+    dir: dataDir,
+    words: [...WORDS, 'cat', 'dog'],
+    speakers: 30,
+    clipsPerSpeaker: 1,
+    seed: 1,
+  });
 }
 
 const seconds = (start) => (performance.now() - start) / 1000;

@@ -60,16 +60,25 @@ const result = {
   engines: Object.fromEntries(
     extractors.map((extractor, e) => [
       extractor.engine,
-      { clipsPerSecond: median(wallRates[e]), clipsPerSecondBest: Math.round(Math.max(...wallRates[e])), clipsPerCpuSecond: median(cpuRates[e]) },
+      {
+        clipsPerSecond: median(wallRates[e]),
+        clipsPerSecondBest: Math.round(Math.max(...wallRates[e])),
+        clipsPerCpuSecond: median(cpuRates[e]),
+      },
     ]),
   ),
 };
-if (engines.length === 2) result.wasmOverJs = Number((result.engines.wasm.clipsPerSecond / result.engines.js.clipsPerSecond).toFixed(2));
+if (engines.length === 2)
+  result.wasmOverJs = Number((result.engines.wasm.clipsPerSecond / result.engines.js.clipsPerSecond).toFixed(2));
 if (json) console.log(JSON.stringify(result));
 else {
-  console.log(`${feature} ${result.frames}×${result.coefficients}, ${clipCount} clips × ${rounds} rounds per engine, one core (${result.node})`);
+  console.log(
+    `${feature} ${result.frames}×${result.coefficients}, ${clipCount} clips × ${rounds} rounds per engine, one core (${result.node})`,
+  );
   for (const [engine, rates] of Object.entries(result.engines)) {
-    console.log(`${engine.padEnd(5)} ${rates.clipsPerSecond} clips/s (median; best ${rates.clipsPerSecondBest}), ${rates.clipsPerCpuSecond} clips per CPU-second`);
+    console.log(
+      `${engine.padEnd(5)} ${rates.clipsPerSecond} clips/s (median; best ${rates.clipsPerSecondBest}), ${rates.clipsPerCpuSecond} clips per CPU-second`,
+    );
   }
   if (result.wasmOverJs) console.log(`wasm / js: ${result.wasmOverJs}×`);
 }

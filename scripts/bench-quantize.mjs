@@ -9,7 +9,10 @@ import { Random } from '../dist/random.js';
 
 await tf.setBackend('cpu');
 const DS_CNN_S = [5, 64, 10, 4, 2, 2, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1];
-const model = buildModel({ architecture: 'ds_cnn', modelSizeInfo: DS_CNN_S, frames: 49, coefficients: 10, labelCount: 12 }, 1);
+const model = buildModel(
+  { architecture: 'ds_cnn', modelSizeInfo: DS_CNN_S, frames: 49, coefficients: 10, labelCount: 12 },
+  1,
+);
 const clips = Number(process.argv[2] ?? 500);
 const methods = process.argv.length > 3 ? process.argv.slice(3) : ['max'];
 const random = new Random(2);
@@ -19,7 +22,12 @@ const labels = ['_silence_', '_unknown_', ...Array.from({ length: 10 }, (_, i) =
 for (const method of methods) {
   const cpuStart = process.cpuUsage();
   const start = Date.now();
-  quantizeModel({ model, sidecar: { architecture: 'ds_cnn', feature: { ...DEFAULT_FEATURE_CONFIG }, labels }, calibration: { x, y }, method });
+  quantizeModel({
+    model,
+    sidecar: { architecture: 'ds_cnn', feature: { ...DEFAULT_FEATURE_CONFIG }, labels },
+    calibration: { x, y },
+    method,
+  });
   const cpu = process.cpuUsage(cpuStart);
   console.log(
     `DS-CNN-S quantizeModel --method ${method}, ${clips} clips: wall ${((Date.now() - start) / 1000).toFixed(1)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,

@@ -19,15 +19,39 @@ function spatial(kind, name, channels, kernel, stride, shifts) {
     width: convOutputSize(map.width, kernel.x, stride.x, 'same'),
     channels,
   };
-  const padding = { y: samePaddingBefore(map.height, output.height, kernel.y, stride.y), x: samePaddingBefore(map.width, output.width, kernel.x, stride.x) };
+  const padding = {
+    y: samePaddingBefore(map.height, output.height, kernel.y, stride.y),
+    x: samePaddingBefore(map.width, output.width, kernel.x, stride.x),
+  };
   const weights = kind === 'conv' ? channels * kernel.y * kernel.x * map.channels : kernel.y * kernel.x * channels;
-  layers.push({ kind, name, source: name, input: map, output, kernel, stride, padding, weights: int8(weights), bias: int8(channels), ...shifts });
+  layers.push({
+    kind,
+    name,
+    source: name,
+    input: map,
+    output,
+    kernel,
+    stride,
+    padding,
+    weights: int8(weights),
+    bias: int8(channels),
+    ...shifts,
+  });
   map = output;
   layers.push({ kind: 'relu', size: output.height * output.width * output.channels });
 }
 function pointwise(name, channels, shifts) {
   const output = { ...map, channels };
-  layers.push({ kind: 'pointwise', name, source: name, input: map, output, weights: int8(channels * map.channels), bias: int8(channels), ...shifts });
+  layers.push({
+    kind: 'pointwise',
+    name,
+    source: name,
+    input: map,
+    output,
+    weights: int8(channels * map.channels),
+    bias: int8(channels),
+    ...shifts,
+  });
   map = output;
   layers.push({ kind: 'relu', size: output.height * output.width * output.channels });
 }
@@ -38,7 +62,16 @@ for (let k = 2; k <= 5; k++) {
   pointwise(`CONV${k}_PW`, 64, fixedPoint(2, 7, 5, 1));
 }
 layers.push({ kind: 'avgpool', name: 'POOL', input: map, inFrac: 1, outFrac: 3, outLshift: 2 });
-layers.push({ kind: 'dense', name: 'FINAL_FC', source: 'fc1', inputSize: 64, outputSize: 12, weights: int8(64 * 12), bias: int8(12), ...fixedPoint(3, 7, 8, 4) });
+layers.push({
+  kind: 'dense',
+  name: 'FINAL_FC',
+  source: 'fc1',
+  inputSize: 64,
+  outputSize: 12,
+  weights: int8(64 * 12),
+  bias: int8(12),
+  ...fixedPoint(3, 7, 8, 4),
+});
 
 const network = {
   architecture: 'ds_cnn',

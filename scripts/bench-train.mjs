@@ -22,7 +22,15 @@ const COEFFICIENTS = 10;
 const LABELS = 12;
 
 function parseArgs(argv) {
-  const options = { models: ['ds_cnn', 'dnn'], backends: ['wasm'], steps: 20, warmup: 3, batch: 100, profile: false, json: false };
+  const options = {
+    models: ['ds_cnn', 'dnn'],
+    backends: ['wasm'],
+    steps: 20,
+    warmup: 3,
+    batch: 100,
+    profile: false,
+    json: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -105,7 +113,9 @@ async function profileStep(model, optimizer, data, batch) {
     entry.calls += 1;
     byKernel.set(kernel.name, entry);
   }
-  return [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([name, { ms, calls }]) => ({ name, ms: Number(ms.toFixed(2)), calls }));
+  return [...byKernel.entries()]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .map(([name, { ms, calls }]) => ({ name, ms: Number(ms.toFixed(2)), calls }));
 }
 
 async function main() {
@@ -118,7 +128,9 @@ async function main() {
       const optimizer = tf.train.adam(5e-4, 0.9, 0.999, 1e-8);
       const batches = [0, 1, 2, 3].map((seed) => randomBatch(options.batch, seed + 1));
       timeSteps(options.warmup, (i) => trainStep(model, optimizer, batches[i % batches.length], options.batch));
-      const train = timeSteps(options.steps, (i) => trainStep(model, optimizer, batches[i % batches.length], options.batch));
+      const train = timeSteps(options.steps, (i) =>
+        trainStep(model, optimizer, batches[i % batches.length], options.batch),
+      );
       timeSteps(options.warmup, (i) => inferStep(model, batches[i % batches.length], options.batch));
       const infer = timeSteps(options.steps, (i) => inferStep(model, batches[i % batches.length], options.batch));
       const result = {
@@ -142,14 +154,18 @@ async function main() {
         if (result.profile) {
           const total = result.profile.reduce((sum, k) => sum + k.ms, 0);
           console.log(`  one training step, kernel time ${total.toFixed(1)} ms:`);
-          for (const k of result.profile.slice(0, 15)) console.log(`    ${k.name.padEnd(36)} ${k.ms.toFixed(2).padStart(8)} ms  ${String(k.calls).padStart(4)} calls`);
+          for (const k of result.profile.slice(0, 15))
+            console.log(
+              `    ${k.name.padEnd(36)} ${k.ms.toFixed(2).padStart(8)} ms  ${String(k.calls).padStart(4)} calls`,
+            );
         }
       }
       model.dispose();
       optimizer.dispose();
     }
   }
-  if (options.json) console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2));
+  if (options.json)
+    console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), results }, null, 2));
 }
 
 main().catch((error) => {

@@ -13,9 +13,13 @@ function argument(name, fallback) {
   return index >= 0 && index + 1 < process.argv.length ? process.argv[index + 1] : fallback;
 }
 
-const [report, output] = process.argv.slice(2).filter((arg, i, all) => !arg.startsWith('--') && !all[i - 1]?.startsWith('--'));
+const [report, output] = process.argv
+  .slice(2)
+  .filter((arg, i, all) => !arg.startsWith('--') && !all[i - 1]?.startsWith('--'));
 if (!report || !output) {
-  process.stderr.write('usage: node scripts/screenshot-report.mjs <report.html> <out.png> [--width 1200] [--height 1600]\n');
+  process.stderr.write(
+    'usage: node scripts/screenshot-report.mjs <report.html> <out.png> [--width 1200] [--height 1600]\n',
+  );
   process.exit(2);
 }
 if (!fs.existsSync(report)) {
@@ -49,7 +53,9 @@ try {
     { encoding: 'utf8', timeout: 60_000 },
   );
   if (result.error) {
-    process.stderr.write(`screenshot-report: cannot run ${chromium} (${result.error.message}); install it with apt-get install -y chromium\n`);
+    process.stderr.write(
+      `screenshot-report: cannot run ${chromium} (${result.error.message}); install it with apt-get install -y chromium\n`,
+    );
     process.exit(1);
   }
   if (result.status !== 0 || !fs.existsSync(target)) {

@@ -29,7 +29,10 @@ export function writeFileAtomic(target: string, data: string | NodeJS.ArrayBuffe
  * Builds a directory with `fill` in a temporary sibling, then swaps it in. If the process dies
  * mid-swap, the previous version survives as `<target>.old-*` or in place; never a mix.
  */
-export async function replaceDirectoryAtomic(target: string, fill: (dir: string) => Promise<void> | void): Promise<void> {
+export async function replaceDirectoryAtomic(
+  target: string,
+  fill: (dir: string) => Promise<void> | void,
+): Promise<void> {
   fs.mkdirSync(path.dirname(target), { recursive: true });
   const temp = siblingTempPath(target, 'tmp');
   fs.mkdirSync(temp);

@@ -5,7 +5,13 @@
 export { KwsError, UsageError } from './errors.js';
 export { decodeWav, readWav, loadClip, tryLoadClip, fitLength, resample, type DecodedWav } from './audio/wav.js';
 export { encodeWav16 } from './audio/encode.js';
-export { DEFAULT_FEATURE_CONFIG, featureGeometry, validateFeatureConfig, type FeatureConfig, type FeatureKind } from './features/config.js';
+export {
+  DEFAULT_FEATURE_CONFIG,
+  featureGeometry,
+  validateFeatureConfig,
+  type FeatureConfig,
+  type FeatureKind,
+} from './features/config.js';
 export { createFeatureExtractor, type FeatureExtractor } from './features/extractor.js';
 export type { Engine } from './wasm/engine.js';
 export { quantizeFeatures } from './features/quantize.js';

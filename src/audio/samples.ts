@@ -14,9 +14,12 @@ export type Encoding = { kind: 'pcm'; bits: 8 | 16 | 24 | 32 } | { kind: 'float'
 
 /** The encoding of format `code` at `bits` per sample; `name` (the input) is used in the error for anything else. */
 export function encodingOf(code: number | undefined, bits: number, name: string): Encoding {
-  if (code === WAVE_FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32)) return { kind: 'pcm', bits };
+  if (code === WAVE_FORMAT_PCM && (bits === 8 || bits === 16 || bits === 24 || bits === 32))
+    return { kind: 'pcm', bits };
   if (code === WAVE_FORMAT_IEEE_FLOAT && (bits === 32 || bits === 64)) return { kind: 'float', bits };
-  throw new KwsError(`${name}: unsupported WAV encoding (format code ${code}, ${bits} bits); use 8/16/24/32-bit PCM or 32-bit float`);
+  throw new KwsError(
+    `${name}: unsupported WAV encoding (format code ${code}, ${bits} bits); use 8/16/24/32-bit PCM or 32-bit float`,
+  );
 }
 
 /** e.g. "16-bit PCM" or "32-bit float". */

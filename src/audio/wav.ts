@@ -29,7 +29,8 @@ export interface ClipOptions {
   onResample?: (file: string, fromRate: number) => void;
 }
 
-export type ClipResult = { ok: true; file: string; samples: Float32Array } | { ok: false; file: string; message: string };
+export type ClipResult =
+  { ok: true; file: string; samples: Float32Array } | { ok: false; file: string; message: string };
 
 /** The fields of wavefile's untyped `fmt` / `data` objects read here. */
 interface FmtChunk {
@@ -47,9 +48,22 @@ interface DataChunk {
 const isLittleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Channel-averaged float samples. Mono 16-bit little-endian, nearly every dataset clip, reads through an Int16Array. */
-function toMonoFloat(bytes: Uint8Array, frames: number, channels: number, encoding: Encoding, littleEndian: boolean): Float32Array {
+function toMonoFloat(
+  bytes: Uint8Array,
+  frames: number,
+  channels: number,
+  encoding: Encoding,
+  littleEndian: boolean,
+): Float32Array {
   const samples = new Float32Array(frames);
-  if (channels === 1 && encoding.kind === 'pcm' && encoding.bits === 16 && littleEndian && bytes.byteOffset % 2 === 0 && isLittleEndianHost) {
+  if (
+    channels === 1 &&
+    encoding.kind === 'pcm' &&
+    encoding.bits === 16 &&
+    littleEndian &&
+    bytes.byteOffset % 2 === 0 &&
+    isLittleEndianHost
+  ) {
     const pcm = new Int16Array(bytes.buffer, bytes.byteOffset, frames);
     // Multiplying by 2^-15 is exact and much faster than dividing.
     const scale = 1 / 32768;
@@ -87,10 +101,14 @@ export function decodeWav(bytes: Uint8Array, name: string): DecodedWav {
   const code = fmt.audioFormat === WAVE_FORMAT_EXTENSIBLE && fmt.subformat ? fmt.subformat[0] : fmt.audioFormat;
   const encoding = encodingOf(code, fmt.bitsPerSample, name);
   const channels = fmt.numChannels;
-  if (!Number.isInteger(channels) || channels < 1) throw new KwsError(`${name}: corrupt WAV header (${channels} channels)`);
-  if (!Number.isFinite(fmt.sampleRate) || fmt.sampleRate < 1) throw new KwsError(`${name}: corrupt WAV header (sample rate ${fmt.sampleRate})`);
+  if (!Number.isInteger(channels) || channels < 1)
+    throw new KwsError(`${name}: corrupt WAV header (${channels} channels)`);
+  if (!Number.isFinite(fmt.sampleRate) || fmt.sampleRate < 1)
+    throw new KwsError(`${name}: corrupt WAV header (sample rate ${fmt.sampleRate})`);
   if (data.samples.length < data.chunkSize) {
-    throw new KwsError(`${name}: truncated WAV (data chunk declares ${data.chunkSize} bytes, only ${data.samples.length} present)`);
+    throw new KwsError(
+      `${name}: truncated WAV (data chunk declares ${data.chunkSize} bytes, only ${data.samples.length} present)`,
+    );
   }
   const bytesPerSample = encoding.bits / 8;
   // A trailing partial frame (a cut-off write) is dropped.
@@ -107,7 +125,14 @@ export function readWav(path: string): DecodedWav {
     bytes = fs.readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : errorMessage(error);
+    const reason =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : errorMessage(error);
     throw new KwsError(`${path}: cannot read (${reason})`);
   }
   return decodeWav(bytes, path);

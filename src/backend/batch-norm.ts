@@ -36,7 +36,9 @@ export function batchNormTraining(x: tf.Tensor, beta: tf.Tensor1D, epsilon: numb
   let statistics: [tf.Tensor1D, tf.Tensor1D] | undefined;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, offset, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
-    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_FORWARD, { x: input, beta: offset }, attrs) as tf.Tensor[];
+    const [y, mean, variance] = tf
+      .engine()
+      .runKernel(BATCH_NORM_FORWARD, { x: input, beta: offset }, attrs) as tf.Tensor[];
     // The forward function runs inside a tidy that would free anything but `value`.
     statistics = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
     save([input, mean!, variance!]);
@@ -44,7 +46,13 @@ export function batchNormTraining(x: tf.Tensor, beta: tf.Tensor1D, epsilon: numb
       value: y!,
       gradFunc: (dy, saved) => {
         const [savedX, savedMean, savedVariance] = saved;
-        return tf.engine().runKernel(BATCH_NORM_BACKWARD, { dy: dy as tf.Tensor, x: savedX!, mean: savedMean!, variance: savedVariance! }, attrs) as tf.Tensor[];
+        return tf
+          .engine()
+          .runKernel(
+            BATCH_NORM_BACKWARD,
+            { dy: dy as tf.Tensor, x: savedX!, mean: savedMean!, variance: savedVariance! },
+            attrs,
+          ) as tf.Tensor[];
       },
     };
   });

@@ -42,7 +42,10 @@ function loadNodeBackend(): Promise<Outcome> {
       return { ok: false, reason: `@tensorflow/tfjs-node failed to load (${firstLine(errorMessage(error))})` };
     }
     if (!tf.findBackendFactory(TFJS_BACKEND.node)) {
-      return { ok: false, reason: '@tensorflow/tfjs-node loaded a different copy of @tensorflow/tfjs (reinstall so both are 4.22.0)' };
+      return {
+        ok: false,
+        reason: '@tensorflow/tfjs-node loaded a different copy of @tensorflow/tfjs (reinstall so both are 4.22.0)',
+      };
     }
     return { ok: true };
   })();

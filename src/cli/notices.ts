@@ -4,6 +4,8 @@ export function resampleNotice(sampleRate: number): (file: string, fromRate: num
   return (file, fromRate) => {
     if (shown) return;
     shown = true;
-    process.stderr.write(`kws: note: resampling ${file} from ${fromRate} Hz to ${sampleRate} Hz (and any other file not at ${sampleRate} Hz)\n`);
+    process.stderr.write(
+      `kws: note: resampling ${file} from ${fromRate} Hz to ${sampleRate} Hz (and any other file not at ${sampleRate} Hz)\n`,
+    );
   };
 }

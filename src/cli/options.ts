@@ -81,51 +81,175 @@ export function collectNumbers(value: string, previous: unknown): number[] {
 }
 
 export const FEATURE_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--sample-rate <hz>', description: 'audio sample rate the model expects; other rates are resampled', defaultValue: DEFAULT_FEATURE_CONFIG.sampleRate, parse: parsePositiveInteger },
-  { flags: '--clip-duration-ms <ms>', description: 'clip length; shorter clips are zero-padded, longer ones trimmed', defaultValue: DEFAULT_FEATURE_CONFIG.clipDurationMs, parse: parseNumber },
-  { flags: '--window-size-ms <ms>', description: 'spectrogram window length', defaultValue: DEFAULT_FEATURE_CONFIG.windowSizeMs, parse: parseNumber },
-  { flags: '--window-stride-ms <ms>', description: 'spectrogram window hop', defaultValue: DEFAULT_FEATURE_CONFIG.windowStrideMs, parse: parseNumber },
-  { flags: '--feature <kind>', description: 'mfcc (DCT of log mel energies) or lfbe (log mel energies)', defaultValue: DEFAULT_FEATURE_CONFIG.feature, choices: ['mfcc', 'lfbe'] },
-  { flags: '--dct-coefficient-count <n>', description: 'MFCC coefficients per frame (mfcc)', defaultValue: DEFAULT_FEATURE_CONFIG.dctCoefficientCount, parse: parsePositiveInteger },
-  { flags: '--filterbank-channel-count <n>', description: 'mel filterbank channels (the lfbe width)', defaultValue: DEFAULT_FEATURE_CONFIG.filterbankChannelCount, parse: parsePositiveInteger },
-  { flags: '--lower-frequency-limit <hz>', description: 'lowest mel filterbank frequency', defaultValue: DEFAULT_FEATURE_CONFIG.lowerFrequencyLimit, parse: parseNonNegative },
-  { flags: '--upper-frequency-limit <hz>', description: 'highest mel filterbank frequency', defaultValue: DEFAULT_FEATURE_CONFIG.upperFrequencyLimit, parse: parseNumber },
+  {
+    flags: '--sample-rate <hz>',
+    description: 'audio sample rate the model expects; other rates are resampled',
+    defaultValue: DEFAULT_FEATURE_CONFIG.sampleRate,
+    parse: parsePositiveInteger,
+  },
+  {
+    flags: '--clip-duration-ms <ms>',
+    description: 'clip length; shorter clips are zero-padded, longer ones trimmed',
+    defaultValue: DEFAULT_FEATURE_CONFIG.clipDurationMs,
+    parse: parseNumber,
+  },
+  {
+    flags: '--window-size-ms <ms>',
+    description: 'spectrogram window length',
+    defaultValue: DEFAULT_FEATURE_CONFIG.windowSizeMs,
+    parse: parseNumber,
+  },
+  {
+    flags: '--window-stride-ms <ms>',
+    description: 'spectrogram window hop',
+    defaultValue: DEFAULT_FEATURE_CONFIG.windowStrideMs,
+    parse: parseNumber,
+  },
+  {
+    flags: '--feature <kind>',
+    description: 'mfcc (DCT of log mel energies) or lfbe (log mel energies)',
+    defaultValue: DEFAULT_FEATURE_CONFIG.feature,
+    choices: ['mfcc', 'lfbe'],
+  },
+  {
+    flags: '--dct-coefficient-count <n>',
+    description: 'MFCC coefficients per frame (mfcc)',
+    defaultValue: DEFAULT_FEATURE_CONFIG.dctCoefficientCount,
+    parse: parsePositiveInteger,
+  },
+  {
+    flags: '--filterbank-channel-count <n>',
+    description: 'mel filterbank channels (the lfbe width)',
+    defaultValue: DEFAULT_FEATURE_CONFIG.filterbankChannelCount,
+    parse: parsePositiveInteger,
+  },
+  {
+    flags: '--lower-frequency-limit <hz>',
+    description: 'lowest mel filterbank frequency',
+    defaultValue: DEFAULT_FEATURE_CONFIG.lowerFrequencyLimit,
+    parse: parseNonNegative,
+  },
+  {
+    flags: '--upper-frequency-limit <hz>',
+    description: 'highest mel filterbank frequency',
+    defaultValue: DEFAULT_FEATURE_CONFIG.upperFrequencyLimit,
+    parse: parseNumber,
+  },
 ];
 
 export const DEFAULT_WANTED_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'];
 
 export const DATA_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--data-dir <dir>', description: 'Speech Commands style folder: one folder of WAVs per word, plus _background_noise_' },
-  { flags: '--wanted-words <words>', description: 'comma-separated keywords; labels are _silence_, _unknown_, then these', defaultValue: DEFAULT_WANTED_WORDS, parse: parseWordList },
-  { flags: '--split <rule>', description: "hash (ARM's SHA-1 rule), lists (validation_list.txt/testing_list.txt) or all (every file in one evaluation set)", defaultValue: 'hash', choices: ['hash', 'lists', 'all'] },
-  { flags: '--split-salt <salt>', description: "text hashed before each speaker id (empty = ARM's rule exactly; use e.g. 'kws' on the canonical test archive)", defaultValue: '' },
-  { flags: '--validation-percentage <pct>', description: 'share of speakers for validation', defaultValue: 10, parse: parsePercentage },
-  { flags: '--testing-percentage <pct>', description: 'share of speakers for testing', defaultValue: 10, parse: parsePercentage },
-  { flags: '--silence-percentage <pct>', description: 'silence entries per split, as a percentage of its keyword clips', defaultValue: 10, parse: parseNonNegative },
-  { flags: '--unknown-percentage <pct>', description: 'unknown-word entries per split, as a percentage of its keyword clips', defaultValue: 10, parse: parseNonNegative },
-  { flags: '--cache-dir <dir>', description: 'where evaluation features are cached (default: $KWS_CACHE_DIR, $XDG_CACHE_HOME/kws or ~/.cache/kws)' },
+  {
+    flags: '--data-dir <dir>',
+    description: 'Speech Commands style folder: one folder of WAVs per word, plus _background_noise_',
+  },
+  {
+    flags: '--wanted-words <words>',
+    description: 'comma-separated keywords; labels are _silence_, _unknown_, then these',
+    defaultValue: DEFAULT_WANTED_WORDS,
+    parse: parseWordList,
+  },
+  {
+    flags: '--split <rule>',
+    description:
+      "hash (ARM's SHA-1 rule), lists (validation_list.txt/testing_list.txt) or all (every file in one evaluation set)",
+    defaultValue: 'hash',
+    choices: ['hash', 'lists', 'all'],
+  },
+  {
+    flags: '--split-salt <salt>',
+    description:
+      "text hashed before each speaker id (empty = ARM's rule exactly; use e.g. 'kws' on the canonical test archive)",
+    defaultValue: '',
+  },
+  {
+    flags: '--validation-percentage <pct>',
+    description: 'share of speakers for validation',
+    defaultValue: 10,
+    parse: parsePercentage,
+  },
+  {
+    flags: '--testing-percentage <pct>',
+    description: 'share of speakers for testing',
+    defaultValue: 10,
+    parse: parsePercentage,
+  },
+  {
+    flags: '--silence-percentage <pct>',
+    description: 'silence entries per split, as a percentage of its keyword clips',
+    defaultValue: 10,
+    parse: parseNonNegative,
+  },
+  {
+    flags: '--unknown-percentage <pct>',
+    description: 'unknown-word entries per split, as a percentage of its keyword clips',
+    defaultValue: 10,
+    parse: parseNonNegative,
+  },
+  {
+    flags: '--cache-dir <dir>',
+    description: 'where evaluation features are cached (default: $KWS_CACHE_DIR, $XDG_CACHE_HOME/kws or ~/.cache/kws)',
+  },
 ];
 
 export const AUGMENTATION_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--time-shift-ms <ms>', description: 'random time shift range for training clips (±)', defaultValue: 100, parse: parseNonNegative },
-  { flags: '--background-frequency <p>', description: 'probability of mixing background noise into a training clip', defaultValue: 0.8, parse: parseProbability },
-  { flags: '--background-volume <v>', description: 'maximum background noise volume (uniform from 0)', defaultValue: 0.1, parse: parseNonNegative },
+  {
+    flags: '--time-shift-ms <ms>',
+    description: 'random time shift range for training clips (±)',
+    defaultValue: 100,
+    parse: parseNonNegative,
+  },
+  {
+    flags: '--background-frequency <p>',
+    description: 'probability of mixing background noise into a training clip',
+    defaultValue: 0.8,
+    parse: parseProbability,
+  },
+  {
+    flags: '--background-volume <v>',
+    description: 'maximum background noise volume (uniform from 0)',
+    defaultValue: 0.1,
+    parse: parseNonNegative,
+  },
 ];
 
 export const MODEL_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--preset <name>', description: "a zoo preset such as ds_cnn_s (sets architecture, size and feature settings as ARM's train_commands.txt), or a preset JSON file" },
+  {
+    flags: '--preset <name>',
+    description:
+      "a zoo preset such as ds_cnn_s (sets architecture, size and feature settings as ARM's train_commands.txt), or a preset JSON file",
+  },
   { flags: '--model-architecture <arch>', description: 'dnn, cnn, basic_lstm, lstm, gru, crnn or ds_cnn' },
-  { flags: '--model-size-info <n...>', description: "the architecture's size numbers, as ARM's models.py reads them", parse: collectNumbers },
+  {
+    flags: '--model-size-info <n...>',
+    description: "the architecture's size numbers, as ARM's models.py reads them",
+    parse: collectNumbers,
+  },
 ];
 
 export const BACKEND_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--backend <name>', description: 'TensorFlow.js backend: auto (node if installed, else wasm), node, wasm or cpu', defaultValue: 'auto', choices: ['auto', 'node', 'wasm', 'cpu'] },
+  {
+    flags: '--backend <name>',
+    description: 'TensorFlow.js backend: auto (node if installed, else wasm), node, wasm or cpu',
+    defaultValue: 'auto',
+    choices: ['auto', 'node', 'wasm', 'cpu'],
+  },
 ];
 
 /** What names a finished training run: eval, quantize, predict and detect read everything else from it. */
 export const TRAINED_RUN_OPTIONS: readonly OptionSpec[] = [
-  { flags: '--train-dir <dir>', description: 'the training run (its config.json, checkpoints and quantised network)', defaultValue: 'runs/train' },
-  { flags: '--checkpoint <which>', description: 'best (highest validation accuracy) or last', defaultValue: 'best', choices: ['best', 'last'] },
+  {
+    flags: '--train-dir <dir>',
+    description: 'the training run (its config.json, checkpoints and quantised network)',
+    defaultValue: 'runs/train',
+  },
+  {
+    flags: '--checkpoint <which>',
+    description: 'best (highest validation accuracy) or last',
+    defaultValue: 'best',
+    choices: ['best', 'last'],
+  },
 ];
 
 export const QUANTIZED_OPTION: OptionSpec = {
@@ -133,7 +257,12 @@ export const QUANTIZED_OPTION: OptionSpec = {
   description: "use the int8 network from 'kws quantize', run by the bit-exact CMSIS-NN simulator",
 };
 
-export const SEED_OPTION: OptionSpec = { flags: '--seed <n>', description: 'random seed (splits, augmentation, initialisation)', defaultValue: 59185, parse: parseInteger };
+export const SEED_OPTION: OptionSpec = {
+  flags: '--seed <n>',
+  description: 'random seed (splits, augmentation, initialisation)',
+  defaultValue: 59185,
+  parse: parseInteger,
+};
 
 export const JSON_OPTION: OptionSpec = { flags: '--json', description: 'machine-readable output' };
 
@@ -143,7 +272,8 @@ export function addOptions(command: Command, specs: readonly OptionSpec[]): Comm
     if (spec.choices) option.choices(spec.choices);
     if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
     // Lists show as typed on the command line (yes,no,up), not as JSON.
-    if (spec.defaultValue !== undefined) option.default(spec.defaultValue, Array.isArray(spec.defaultValue) ? spec.defaultValue.join(',') : undefined);
+    if (spec.defaultValue !== undefined)
+      option.default(spec.defaultValue, Array.isArray(spec.defaultValue) ? spec.defaultValue.join(',') : undefined);
     command.addOption(option);
   }
   return command;

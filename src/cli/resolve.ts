@@ -42,13 +42,19 @@ export function resolveModelChoice(command: Command, saved?: Partial<CommonOptio
   if (presetName && typed('preset')) {
     throw new UsageError('give either --preset or --model-architecture/--model-size-info, not both');
   }
-  const architecture = typed('modelArchitecture') ? opts.modelArchitecture : (saved?.modelArchitecture ?? opts.modelArchitecture);
+  const architecture = typed('modelArchitecture')
+    ? opts.modelArchitecture
+    : (saved?.modelArchitecture ?? opts.modelArchitecture);
   if (!architecture) {
-    throw new UsageError('choose a model: --preset ds_cnn_s (see kws info --all) or --model-architecture A --model-size-info N…');
+    throw new UsageError(
+      'choose a model: --preset ds_cnn_s (see kws info --all) or --model-architecture A --model-size-info N…',
+    );
   }
   const modelSizeInfo = typed('modelSizeInfo') ? opts.modelSizeInfo : (saved?.modelSizeInfo ?? opts.modelSizeInfo);
   if (!modelSizeInfo || modelSizeInfo.length === 0) {
-    throw new UsageError(`--model-architecture ${architecture} needs --model-size-info (see kws info --all for the paper's sizes)`);
+    throw new UsageError(
+      `--model-architecture ${architecture} needs --model-size-info (see kws info --all for the paper's sizes)`,
+    );
   }
   return { architecture, modelSizeInfo };
 }

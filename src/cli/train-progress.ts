@@ -27,7 +27,9 @@ export function trainingReporter(run: RunConfig, options: { printTest: boolean }
             `kws train: ${run.architecture} ${run.modelSizeInfo.join(' ')} (${event.parameters} trainable parameters) on backend ${event.backend.name}` +
               `${(run.train.trainWorkers ?? 1) > 1 ? `, ${run.train.trainWorkers} training threads` : ''}; ` +
               `${event.trainingClips} training, ${event.validationClips} validation, ${event.testingClips} testing clips; ` +
-              (event.startStep > 0 ? `resuming at step ${event.startStep} of ${event.totalSteps}\n` : `${event.totalSteps} steps\n`),
+              (event.startStep > 0
+                ? `resuming at step ${event.startStep} of ${event.totalSteps}\n`
+                : `${event.totalSteps} steps\n`),
           );
           progress = createProgress('train', event.totalSteps, process.stderr, { milestones: false });
           break;

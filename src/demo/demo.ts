@@ -49,7 +49,12 @@ export interface DemoSummary {
 
 function ensureGeneratedData(dir: string, options: DemoOptions): void {
   const marker = path.join(dir, '.kws-demo-data.json');
-  const identity = JSON.stringify({ speakers: options.speakers, clipsPerSpeaker: options.clipsPerSpeaker, seed: options.seed, version: 1 });
+  const identity = JSON.stringify({
+    speakers: options.speakers,
+    clipsPerSpeaker: options.clipsPerSpeaker,
+    seed: options.seed,
+    version: 1,
+  });
   if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === identity) return;
   fs.rmSync(dir, { recursive: true, force: true });
   generateSyntheticDataset({
@@ -93,7 +98,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
       unknownPercentage: 10,
     },
     augment: { timeShiftMs: 100, backgroundFrequency: 0.8, backgroundVolume: 0.1 },
-    train: { howManyTrainingSteps: options.steps, learningRate: options.learningRates, batchSize: options.batchSize, evalStepInterval: options.evalStepInterval },
+    train: {
+      howManyTrainingSteps: options.steps,
+      learningRate: options.learningRates,
+      batchSize: options.batchSize,
+      evalStepInterval: options.evalStepInterval,
+    },
     seed: options.seed,
     labels: labelsFor(wantedWords),
   };
@@ -101,7 +111,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   say(`training ${preset.name} for ${options.steps.reduce((a, b) => a + b, 0)} steps into ${trainDir}`);
   const onTrainEvent = options.onTrainEvent;
-  const training = await train({ run, trainDir, backend: options.backend, cacheDir, onEvent: onTrainEvent && ((event) => onTrainEvent(event, run)) });
+  const training = await train({
+    run,
+    trainDir,
+    backend: options.backend,
+    cacheDir,
+    onEvent: onTrainEvent && ((event) => onTrainEvent(event, run)),
+  });
 
   say('quantising to 8-bit CMSIS-NN C');
   const quantization = await quantizeTrainedRun({
@@ -118,7 +134,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   const integer = quantization.kind === 'integer';
   say(`evaluating the float model${integer ? ' and the int8 network' : ''} on the testing split`);
-  const evaluation = await evaluateRun({ trainDir, run, set: 'testing', kinds: integer ? ['float', 'int8'] : ['float'], backend: options.backend, cacheDir });
+  const evaluation = await evaluateRun({
+    trainDir,
+    run,
+    set: 'testing',
+    kinds: integer ? ['float', 'int8'] : ['float'],
+    backend: options.backend,
+    cacheDir,
+  });
   const reportFiles = writeRunReport(path.join(outDir, 'report'), trainDir, run, evaluation, 'best', 'kws demo');
   return { dataDir, trainDir, training, quantization, evaluation, reportFiles };
 }

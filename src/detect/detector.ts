@@ -9,7 +9,15 @@ import { KwsError } from '../errors.js';
 import { featureGeometry } from '../features/config.js';
 import { createFeatureExtractor } from '../features/extractor.js';
 import type { Classifier } from '../eval/classifier.js';
-import { DetectionGate, PosteriorSmoother, bestKeyword, keywordIndices, windowsAveraged, type Detection, type PosteriorSettings } from './posteriors.js';
+import {
+  DetectionGate,
+  PosteriorSmoother,
+  bestKeyword,
+  keywordIndices,
+  windowsAveraged,
+  type Detection,
+  type PosteriorSettings,
+} from './posteriors.js';
 import { SlidingFeatures, hopSamplesFor } from './sliding-features.js';
 import { WavStreamDecoder, type WavStreamFormat } from './wav-stream.js';
 
@@ -66,7 +74,13 @@ class TraceBuilder {
   }
 
   build(firstTimeS: number, hopS: number): ScoreTrace {
-    return { firstTimeS, hopS, length: this.length, keyword: this.keyword.slice(0, this.length), score: this.score.slice(0, this.length) };
+    return {
+      firstTimeS,
+      hopS,
+      length: this.length,
+      keyword: this.keyword.slice(0, this.length),
+      score: this.score.slice(0, this.length),
+    };
   }
 }
 
@@ -93,14 +107,20 @@ export class KeywordDetector {
     if (this.batched === this.batchWindows) this.scoreBatch();
   };
 
-  constructor(private readonly model: ScoringModel, private readonly options: DetectOptions) {
+  constructor(
+    private readonly model: ScoringModel,
+    private readonly options: DetectOptions,
+  ) {
     const feature = model.feature;
     const geometry = featureGeometry(feature);
     const hopSamples = hopSamplesFor(options.hopMs, geometry, feature.sampleRate, feature.windowStrideMs);
-    if (!(options.averageWindowMs >= 0)) throw new KwsError(`--average-window-ms must be at least 0 (got ${options.averageWindowMs})`);
-    if (!(options.suppressionMs >= 0)) throw new KwsError(`--suppression-ms must be at least 0 (got ${options.suppressionMs})`);
+    if (!(options.averageWindowMs >= 0))
+      throw new KwsError(`--average-window-ms must be at least 0 (got ${options.averageWindowMs})`);
+    if (!(options.suppressionMs >= 0))
+      throw new KwsError(`--suppression-ms must be at least 0 (got ${options.suppressionMs})`);
     this.keywords = keywordIndices(model.labels);
-    if (this.keywords.length === 0) throw new KwsError('the model has no keywords to detect (only _silence_ and _unknown_)');
+    if (this.keywords.length === 0)
+      throw new KwsError('the model has no keywords to detect (only _silence_ and _unknown_)');
     this.sampleRate = feature.sampleRate;
     this.sliding = new SlidingFeatures(createFeatureExtractor(feature), hopSamples);
     this.hopS = hopSamples / feature.sampleRate;
@@ -170,13 +190,19 @@ async function* readable(source: AsyncIterable<Uint8Array>, name: string): Async
     yield* source;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') throw new KwsError(`${name}: cannot read (${code === 'EACCES' ? 'permission denied' : code})`);
+    if (typeof code === 'string')
+      throw new KwsError(`${name}: cannot read (${code === 'EACCES' ? 'permission denied' : code})`);
     throw error;
   }
 }
 
 /** Runs detection over a WAV byte stream (`name` is used in messages). The audio must be at the model's sample rate. */
-export async function detectStream(source: AsyncIterable<Uint8Array>, name: string, model: ScoringModel, options: DetectOptions): Promise<StreamDetectionResult> {
+export async function detectStream(
+  source: AsyncIterable<Uint8Array>,
+  name: string,
+  model: ScoringModel,
+  options: DetectOptions,
+): Promise<StreamDetectionResult> {
   const decoder = new WavStreamDecoder(name);
   const detector = new KeywordDetector(model, options);
   let rateChecked = false;

@@ -29,7 +29,10 @@ export function formatTruthCsv(events: readonly TruthEvent[]): string {
 
 export function parseTruthCsv(text: string, name: string): TruthEvent[] {
   const lines = text.split(/\r?\n/);
-  const header = lines[0]?.trim().split(',').map((cell) => cell.trim());
+  const header = lines[0]
+    ?.trim()
+    .split(',')
+    .map((cell) => cell.trim());
   if (!header || header[0] !== 'time_s' || header[1] !== 'word') {
     throw new KwsError(`${name}: expected the header '${TRUTH_HEADER}' on line 1`);
   }
@@ -77,7 +80,11 @@ export interface DetectionScore {
 }
 
 /** Hits, misses and false alarms of `detections` (any order) against `truth`. */
-export function scoreDetections(detections: readonly Pick<Detection, 'timeS' | 'label'>[], truth: readonly TruthEvent[], options: ScoringOptions): DetectionScore {
+export function scoreDetections(
+  detections: readonly Pick<Detection, 'timeS' | 'label'>[],
+  truth: readonly TruthEvent[],
+  options: ScoringOptions,
+): DetectionScore {
   const keywordSet = new Set(options.keywords);
   const byWord = new Map<string, { times: number[]; matched: boolean[] }>();
   let keywordEvents = 0;
@@ -128,7 +135,12 @@ function lowerBound(sorted: readonly number[], value: number): number {
 }
 
 /** The detections a threshold would have given, rerun from the stored smoothed scores. */
-export function detectionsFromTrace(trace: ScoreTrace, labels: readonly string[], threshold: number, suppressionS: number): Detection[] {
+export function detectionsFromTrace(
+  trace: ScoreTrace,
+  labels: readonly string[],
+  threshold: number,
+  suppressionS: number,
+): Detection[] {
   const gate = new DetectionGate(threshold, suppressionS);
   const detections: Detection[] = [];
   for (let k = 0; k < trace.length; k++) {
@@ -140,7 +152,10 @@ export function detectionsFromTrace(trace: ScoreTrace, labels: readonly string[]
 }
 
 /** 0.05, 0.06, …, 0.99. */
-export const SWEEP_THRESHOLDS: readonly number[] = Array.from({ length: 95 }, (_, i) => Math.round((0.05 + i * 0.01) * 100) / 100);
+export const SWEEP_THRESHOLDS: readonly number[] = Array.from(
+  { length: 95 },
+  (_, i) => Math.round((0.05 + i * 0.01) * 100) / 100,
+);
 
 export interface SweepPoint extends DetectionScore {
   threshold: number;
@@ -157,6 +172,14 @@ export function thresholdSweep(
   const keywords = keywordIndices(labels).map((i) => labels[i]!);
   return (options.thresholds ?? SWEEP_THRESHOLDS).map((threshold) => {
     const detections = detectionsFromTrace(trace, labels, threshold, options.suppressionS);
-    return { threshold, detections: detections.length, ...scoreDetections(detections, truth, { keywords, toleranceS: options.toleranceS, audioSeconds: options.audioSeconds }) };
+    return {
+      threshold,
+      detections: detections.length,
+      ...scoreDetections(detections, truth, {
+        keywords,
+        toleranceS: options.toleranceS,
+        audioSeconds: options.audioSeconds,
+      }),
+    };
   });
 }

@@ -9,7 +9,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readWav, loadClip, resample } from '../audio/wav.js';
 import { writeFileAtomic } from '../atomic.js';
-import { BACKGROUND_NOISE_FOLDER, SILENCE_LABEL, UNKNOWN_LABEL, buildIndex, type SplitRule } from '../data/dataset-index.js';
+import {
+  BACKGROUND_NOISE_FOLDER,
+  SILENCE_LABEL,
+  UNKNOWN_LABEL,
+  buildIndex,
+  type SplitRule,
+} from '../data/dataset-index.js';
 import { KwsError, UsageError } from '../errors.js';
 import { Random } from '../random.js';
 import { formatTruthCsv, type TruthEvent } from './evaluation.js';
@@ -64,10 +70,14 @@ function testingClips(options: MakeStreamOptions): Map<string, string[]> {
     .map((entry) => entry.name.toLowerCase());
   const words = options.words ?? folders.filter((word) => word !== SILENCE_LABEL);
   const missing = words.filter((word) => !folders.includes(word));
-  if (missing.length > 0) throw new KwsError(`--words ${missing.join(',')}: no such folder in ${options.dataDir} (found: ${folders.sort().join(', ')})`);
+  if (missing.length > 0)
+    throw new KwsError(
+      `--words ${missing.join(',')}: no such folder in ${options.dataDir} (found: ${folders.sort().join(', ')})`,
+    );
   // buildIndex needs one ordinary word to validate; the files' sets do not depend on which.
   const ordinary = words.filter((word) => word !== SILENCE_LABEL && word !== UNKNOWN_LABEL);
-  if (ordinary.length === 0) throw new UsageError('--words must include at least one word folder besides _silence_ and _unknown_');
+  if (ordinary.length === 0)
+    throw new UsageError('--words must include at least one word folder besides _silence_ and _unknown_');
   const index = buildIndex({
     dataDir: options.dataDir,
     wantedWords: ordinary.slice(0, 1),
@@ -94,7 +104,13 @@ function testingClips(options: MakeStreamOptions): Map<string, string[]> {
 }
 
 /** Clip positions: gaps uniform in [gap/2, 3·gap/2], words in turn at random, each word's clips shuffled and cycled. */
-function placeClips(clips: Map<string, string[]>, totalSamples: number, clipSamples: number, options: MakeStreamOptions, random: Random): Placement[] {
+function placeClips(
+  clips: Map<string, string[]>,
+  totalSamples: number,
+  clipSamples: number,
+  options: MakeStreamOptions,
+  random: Random,
+): Placement[] {
   const words = [...clips.keys()].sort();
   const queues = new Map(words.map((word) => [word, random.shuffle([...clips.get(word)!])]));
   const used = new Map(words.map((word) => [word, 0]));
@@ -111,9 +127,18 @@ function placeClips(clips: Map<string, string[]>, totalSamples: number, clipSamp
 }
 
 /** Fills consecutive blocks with background: the noise files end to end in random order (from a random offset), or generated noise. */
-function noiseSource(dataDir: string, sampleRate: number, random: Random): { kind: 'files' | 'generated'; fill: (out: Float32Array) => void } {
+function noiseSource(
+  dataDir: string,
+  sampleRate: number,
+  random: Random,
+): { kind: 'files' | 'generated'; fill: (out: Float32Array) => void } {
   const folder = path.join(dataDir, BACKGROUND_NOISE_FOLDER);
-  const files = fs.existsSync(folder) ? fs.readdirSync(folder).filter((name) => name.toLowerCase().endsWith('.wav')).sort() : [];
+  const files = fs.existsSync(folder)
+    ? fs
+        .readdirSync(folder)
+        .filter((name) => name.toLowerCase().endsWith('.wav'))
+        .sort()
+    : [];
   const recordings = files
     .map((name) => {
       const wav = readWav(path.join(folder, name));
@@ -169,14 +194,23 @@ function pcm16Header(samples: number, sampleRate: number): Buffer {
 function validate(options: MakeStreamOptions, clipSamples: number): number {
   if (!(options.durationS > 0)) throw new UsageError(`--duration-s must be positive (got ${options.durationS})`);
   if (!(options.gapS >= 0)) throw new UsageError(`--gap-s must be at least 0 (got ${options.gapS})`);
-  if (!(options.noiseVolume >= 0)) throw new UsageError(`--noise-volume must be at least 0 (got ${options.noiseVolume})`);
+  if (!(options.noiseVolume >= 0))
+    throw new UsageError(`--noise-volume must be at least 0 (got ${options.noiseVolume})`);
   const totalSamples = Math.round(options.durationS * options.sampleRate);
-  if (totalSamples < clipSamples) throw new UsageError(`--duration-s ${options.durationS} is shorter than one clip (${options.clipDurationMs} ms)`);
+  if (totalSamples < clipSamples)
+    throw new UsageError(`--duration-s ${options.durationS} is shorter than one clip (${options.clipDurationMs} ms)`);
   return totalSamples;
 }
 
 /** Noise × volume plus the clips, block by block, as 16-bit PCM (little-endian, as Int16Array is on every supported CPU). */
-function writeMix(fd: number, totalSamples: number, clipSamples: number, placements: readonly Placement[], fillNoise: (out: Float32Array) => void, options: MakeStreamOptions): void {
+function writeMix(
+  fd: number,
+  totalSamples: number,
+  clipSamples: number,
+  placements: readonly Placement[],
+  fillNoise: (out: Float32Array) => void,
+  options: MakeStreamOptions,
+): void {
   const blockSamples = BLOCK_SECONDS * options.sampleRate;
   const block = new Float32Array(blockSamples);
   const pcm = new Int16Array(blockSamples);
@@ -227,8 +261,18 @@ export function makeStream(options: MakeStreamOptions): MakeStreamResult {
     fs.rmSync(temp, { force: true });
     throw error;
   }
-  const truth = placements.map((p) => ({ timeS: (p.startSample + clipSamples / 2) / options.sampleRate, word: p.word }));
+  const truth = placements.map((p) => ({
+    timeS: (p.startSample + clipSamples / 2) / options.sampleRate,
+    word: p.word,
+  }));
   const truthPath = truthPathFor(options.out);
   writeFileAtomic(truthPath, formatTruthCsv(truth));
-  return { wavPath: options.out, truthPath, seconds: totalSamples / options.sampleRate, placements, truth, noise: noise.kind };
+  return {
+    wavPath: options.out,
+    truthPath,
+    seconds: totalSamples / options.sampleRate,
+    placements,
+    truth,
+    noise: noise.kind,
+  };
 }

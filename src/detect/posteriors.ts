@@ -52,8 +52,12 @@ export class PosteriorSmoother {
   private filled = 0;
   private next = 0;
 
-  constructor(private readonly classes: number, private readonly count: number) {
-    if (!Number.isInteger(count) || count < 1) throw new RangeError(`PosteriorSmoother: count must be a whole number ≥ 1 (got ${count})`);
+  constructor(
+    private readonly classes: number,
+    private readonly count: number,
+  ) {
+    if (!Number.isInteger(count) || count < 1)
+      throw new RangeError(`PosteriorSmoother: count must be a whole number ≥ 1 (got ${count})`);
     this.history = new Float32Array(classes * count);
     this.sums = new Float64Array(classes);
     this.mean = new Float32Array(classes);
@@ -81,7 +85,10 @@ export class PosteriorSmoother {
 export class DetectionGate {
   private lastFired = -Infinity;
 
-  constructor(private readonly threshold: number, private readonly suppressionS: number) {}
+  constructor(
+    private readonly threshold: number,
+    private readonly suppressionS: number,
+  ) {}
 
   /** True when the candidate fires now. */
   offer(timeS: number, score: number): boolean {
@@ -93,7 +100,10 @@ export class DetectionGate {
 }
 
 /** The best keyword of one smoothed score vector: its label index and score. */
-export function bestKeyword(smoothed: ArrayLike<number>, keywords: readonly number[]): { index: number; score: number } {
+export function bestKeyword(
+  smoothed: ArrayLike<number>,
+  keywords: readonly number[],
+): { index: number; score: number } {
   let index = keywords[0]!;
   let score = -Infinity;
   for (const k of keywords) {

@@ -65,12 +65,16 @@ export function sweepSvg(evaluation: DetectionEvaluation): string {
   for (let i = 0; i <= 10; i += 2) {
     const y = sy(i / 10);
     parts.push(`<line x1="${left}" x2="${n(left + plotWidth)}" y1="${n(y)}" y2="${n(y)}" stroke="${GRID}"/>`);
-    parts.push(`<text x="${left - 8}" y="${n(y + 4)}" text-anchor="end" font-size="11" fill="${MUTED}">${i * 10}%</text>`);
+    parts.push(
+      `<text x="${left - 8}" y="${n(y + 4)}" text-anchor="end" font-size="11" fill="${MUTED}">${i * 10}%</text>`,
+    );
   }
   for (const tick of rateTicks(maxRate)) {
     const x = sx(tick);
     parts.push(`<line x1="${n(x)}" x2="${n(x)}" y1="${top}" y2="${n(top + plotHeight + 5)}" stroke="${GRID}"/>`);
-    parts.push(`<text x="${n(x)}" y="${n(top + plotHeight + 18)}" text-anchor="middle" font-size="11" fill="${MUTED}">${tick}</text>`);
+    parts.push(
+      `<text x="${n(x)}" y="${n(top + plotHeight + 18)}" text-anchor="middle" font-size="11" fill="${MUTED}">${tick}</text>`,
+    );
   }
   parts.push(
     `<rect x="${left}" y="${top}" width="${n(plotWidth)}" height="${n(plotHeight)}" fill="none" stroke="#9aa5b1"/>`,
@@ -88,7 +92,9 @@ export function sweepSvg(evaluation: DetectionEvaluation): string {
     const x = sx(p.falseAlarmsPerHour);
     const y = sy(p.recall!);
     parts.push(`<circle cx="${n(x)}" cy="${n(y)}" r="${chosen ? 5 : 3}" fill="${chosen ? CHOSEN : LINE}"/>`);
-    parts.push(`<text x="${n(x + 6)}" y="${n(y - 6)}" font-size="10" fill="${chosen ? CHOSEN : MUTED}">${p.threshold.toFixed(2)}</text>`);
+    parts.push(
+      `<text x="${n(x + 6)}" y="${n(y - 6)}" font-size="10" fill="${chosen ? CHOSEN : MUTED}">${p.threshold.toFixed(2)}</text>`,
+    );
   }
   parts.push('</svg>');
   return parts.join('');

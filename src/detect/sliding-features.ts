@@ -47,10 +47,15 @@ export class SlidingFeatures {
   /** Frames computed so far (for the frame-reuse accounting). */
   framesComputed = 0;
 
-  constructor(private readonly extractor: FeatureExtractor, hopSamples: number) {
+  constructor(
+    private readonly extractor: FeatureExtractor,
+    hopSamples: number,
+  ) {
     const geometry = featureGeometry(extractor.config);
     if (hopSamples < 1 || hopSamples % geometry.strideSamples !== 0) {
-      throw new RangeError(`SlidingFeatures: hop ${hopSamples} is not a multiple of the stride ${geometry.strideSamples}`);
+      throw new RangeError(
+        `SlidingFeatures: hop ${hopSamples} is not a multiple of the stride ${geometry.strideSamples}`,
+      );
     }
     this.hopSamples = hopSamples;
     this.hopFrames = hopSamples / geometry.strideSamples;

@@ -8,7 +8,13 @@
  * is a pipe) is read to the end of the input.
  */
 import fs from 'node:fs';
-import { WAVE_FORMAT_EXTENSIBLE, describeEncoding, encodingOf, sampleReader, type SampleReader } from '../audio/samples.js';
+import {
+  WAVE_FORMAT_EXTENSIBLE,
+  describeEncoding,
+  encodingOf,
+  sampleReader,
+  type SampleReader,
+} from '../audio/samples.js';
 import { KwsError } from '../errors.js';
 
 export interface WavStreamFormat {
@@ -125,7 +131,8 @@ export class WavStreamDecoder {
       if (id === 'fmt ') this.readFmt(view, offset + 8, size);
       offset += 8 + padded;
     }
-    if (bytes.length > MAX_HEADER_BYTES) throw new KwsError(`${this.name}: no WAV data chunk in the first ${MAX_HEADER_BYTES} bytes`);
+    if (bytes.length > MAX_HEADER_BYTES)
+      throw new KwsError(`${this.name}: no WAV data chunk in the first ${MAX_HEADER_BYTES} bytes`);
     return false;
   }
 

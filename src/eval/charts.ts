@@ -90,7 +90,9 @@ export function confusionHeatmapSvg(confusion: readonly number[][], labels: read
     const cy = top + i * cell + cell / 2 + 4;
     parts.push(`<text x="${n(left - 8)}" y="${n(cy)}" text-anchor="end">${escapeXml(label)}</text>`);
     const cx = left + i * cell + cell / 2;
-    parts.push(`<text transform="translate(${n(cx + 4)},${n(top - 8)}) rotate(-45)" text-anchor="start">${escapeXml(label)}</text>`);
+    parts.push(
+      `<text transform="translate(${n(cx + 4)},${n(top - 8)}) rotate(-45)" text-anchor="start">${escapeXml(label)}</text>`,
+    );
   });
   parts.push(
     `<text transform="translate(16,${n(top + (k * cell) / 2)}) rotate(-90)" text-anchor="middle" font-weight="600" fill="${MUTED}">true label</text>`,
@@ -105,8 +107,12 @@ export function confusionHeatmapSvg(confusion: readonly number[][], labels: read
   for (let s = 0; s < steps; s++) {
     const share = 1 - s / steps;
     const y = top + (s * barHeight) / steps;
-    parts.push(`<rect x="${n(lx)}" y="${n(y)}" width="10" height="${n(barHeight / steps + 0.5)}" fill="${cellColour(share, true)}"/>`);
-    parts.push(`<rect x="${n(lx + 12)}" y="${n(y)}" width="10" height="${n(barHeight / steps + 0.5)}" fill="${cellColour(share, false)}"/>`);
+    parts.push(
+      `<rect x="${n(lx)}" y="${n(y)}" width="10" height="${n(barHeight / steps + 0.5)}" fill="${cellColour(share, true)}"/>`,
+    );
+    parts.push(
+      `<rect x="${n(lx + 12)}" y="${n(y)}" width="10" height="${n(barHeight / steps + 0.5)}" fill="${cellColour(share, false)}"/>`,
+    );
   }
   for (const share of [1, 0.5, 0]) {
     const y = top + (1 - share) * barHeight;
@@ -170,16 +176,26 @@ function linePanel(o: PanelOptions): string {
   const plotHeight = o.height - 44 - 48;
   const sx = (v: number) => plotLeft + ((v - o.xAxis.lo) / (o.xAxis.hi - o.xAxis.lo)) * plotWidth;
   const sy = (v: number) => plotTop + plotHeight - ((v - o.yAxis.lo) / (o.yAxis.hi - o.yAxis.lo)) * plotHeight;
-  const parts: string[] = [`<text x="${n(o.x + 8)}" y="${n(o.y + 20)}" font-size="15" font-weight="600">${escapeXml(o.title)}</text>`];
+  const parts: string[] = [
+    `<text x="${n(o.x + 8)}" y="${n(o.y + 20)}" font-size="15" font-weight="600">${escapeXml(o.title)}</text>`,
+  ];
   for (const tick of o.yAxis.ticks) {
     const y = sy(tick);
-    parts.push(`<line x1="${n(plotLeft)}" x2="${n(plotLeft + plotWidth)}" y1="${n(y)}" y2="${n(y)}" stroke="${GRID}"/>`);
-    parts.push(`<text x="${n(plotLeft - 8)}" y="${n(y + 4)}" text-anchor="end" font-size="11" fill="${MUTED}">${o.yFormat(tick, o.yAxis.decimals)}</text>`);
+    parts.push(
+      `<line x1="${n(plotLeft)}" x2="${n(plotLeft + plotWidth)}" y1="${n(y)}" y2="${n(y)}" stroke="${GRID}"/>`,
+    );
+    parts.push(
+      `<text x="${n(plotLeft - 8)}" y="${n(y + 4)}" text-anchor="end" font-size="11" fill="${MUTED}">${o.yFormat(tick, o.yAxis.decimals)}</text>`,
+    );
   }
   for (const tick of o.xAxis.ticks) {
     const x = sx(tick);
-    parts.push(`<line x1="${n(x)}" x2="${n(x)}" y1="${n(plotTop + plotHeight)}" y2="${n(plotTop + plotHeight + 5)}" stroke="${MUTED}"/>`);
-    parts.push(`<text x="${n(x)}" y="${n(plotTop + plotHeight + 18)}" text-anchor="middle" font-size="11" fill="${MUTED}">${tick.toFixed(o.xAxis.decimals)}</text>`);
+    parts.push(
+      `<line x1="${n(x)}" x2="${n(x)}" y1="${n(plotTop + plotHeight)}" y2="${n(plotTop + plotHeight + 5)}" stroke="${MUTED}"/>`,
+    );
+    parts.push(
+      `<text x="${n(x)}" y="${n(plotTop + plotHeight + 18)}" text-anchor="middle" font-size="11" fill="${MUTED}">${tick.toFixed(o.xAxis.decimals)}</text>`,
+    );
   }
   parts.push(
     `<rect x="${n(plotLeft)}" y="${n(plotTop)}" width="${n(plotWidth)}" height="${n(plotHeight)}" fill="none" stroke="#9aa5b1"/>`,
@@ -190,9 +206,12 @@ function linePanel(o: PanelOptions): string {
   o.series.forEach((series, i) => {
     if (series.points.length === 0) return;
     const path = series.points.map(([px, py]) => `${n(sx(px))},${n(sy(py))}`).join(' ');
-    parts.push(`<polyline points="${path}" fill="none" stroke="${series.colour}" stroke-width="2" stroke-linejoin="round"/>`);
+    parts.push(
+      `<polyline points="${path}" fill="none" stroke="${series.colour}" stroke-width="2" stroke-linejoin="round"/>`,
+    );
     if (markerRadius > 0) {
-      for (const [px, py] of series.points) parts.push(`<circle cx="${n(sx(px))}" cy="${n(sy(py))}" r="${markerRadius}" fill="${series.colour}"/>`);
+      for (const [px, py] of series.points)
+        parts.push(`<circle cx="${n(sx(px))}" cy="${n(sy(py))}" r="${markerRadius}" fill="${series.colour}"/>`);
     }
     const lx = plotLeft + plotWidth - 150;
     const ly = o.y + 16 + i * 15;
@@ -225,7 +244,13 @@ export function trainingCurvesSvg(rows: readonly LogRow[], title = 'Training cur
       xAxis,
       yAxis: lossAxis,
       yFormat: (v, d) => v.toFixed(d),
-      series: [{ name: 'training loss', colour: '#c2410c', points: rows.filter((r) => Number.isFinite(r.loss)).map((r) => [r.step, r.loss] as const) }],
+      series: [
+        {
+          name: 'training loss',
+          colour: '#c2410c',
+          points: rows.filter((r) => Number.isFinite(r.loss)).map((r) => [r.step, r.loss] as const),
+        },
+      ],
     }),
     linePanel({
       x: width / 2,
@@ -243,7 +268,9 @@ export function trainingCurvesSvg(rows: readonly LogRow[], title = 'Training cur
         {
           name: 'validation',
           colour: '#059669',
-          points: rows.filter((r) => r.validationAccuracy !== null).map((r) => [r.step, r.validationAccuracy!] as const),
+          points: rows
+            .filter((r) => r.validationAccuracy !== null)
+            .map((r) => [r.step, r.validationAccuracy!] as const),
         },
       ],
     }),

@@ -91,7 +91,8 @@ function openIntegerClassifier(trainDir: string): Classifier {
     return simulator.run(input, logits);
   };
   const rowsOf = (x: Float32Array) => {
-    if (x.length % inputSize !== 0) throw new KwsError(`features hold ${x.length} values, not a multiple of the model's input size ${inputSize}`);
+    if (x.length % inputSize !== 0)
+      throw new KwsError(`features hold ${x.length} values, not a multiple of the model's input size ${inputSize}`);
     return x.length / inputSize;
   };
   return {

@@ -50,7 +50,9 @@ export interface Evaluation {
 export function evaluationSplit(run: RunConfig, choice: EvaluationSetChoice): { run: RunConfig; set: SetName } {
   if (choice === 'all') return { run: { ...run, data: { ...run.data, split: 'all' } }, set: 'testing' };
   if (run.data.split === 'all' && choice !== 'testing') {
-    throw new UsageError(`--split all puts every clip in the testing set; use --set all (or --set testing) rather than --set ${choice}`);
+    throw new UsageError(
+      `--split all puts every clip in the testing set; use --set all (or --set testing) rather than --set ${choice}`,
+    );
   }
   return { run, set: choice };
 }
@@ -78,7 +80,11 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation>
   try {
     const { frames, coefficients } = validateFeatureConfig(run.feature);
     for (const kind of options.kinds) {
-      const classifier = await openClassifier(options.trainDir, { checkpoint: options.checkpoint, quantized: kind === 'int8', backend: options.backend });
+      const classifier = await openClassifier(options.trainDir, {
+        checkpoint: options.checkpoint,
+        quantized: kind === 'int8',
+        backend: options.backend,
+      });
       classifiers.push({ kind, classifier });
       checkCompatible(classifier, index.labels, frames * coefficients);
     }
@@ -91,9 +97,17 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation>
       onResample: options.onResample,
     });
     if (data.y.length === 0) {
-      throw new KwsError(`the ${set} set of ${index.dataDir} is empty${set === 'testing' ? '' : ' (try --set testing, or --set all for a ready-labelled folder)'}`);
+      throw new KwsError(
+        `the ${set} set of ${index.dataDir} is empty${set === 'testing' ? '' : ' (try --set testing, or --set all for a ready-labelled folder)'}`,
+      );
     }
-    const evaluation: Evaluation = { set: options.set, labels: index.labels, n: data.y.length, computed: data.computed, warnings: data.warnings };
+    const evaluation: Evaluation = {
+      set: options.set,
+      labels: index.labels,
+      n: data.y.length,
+      computed: data.computed,
+      warnings: data.warnings,
+    };
     for (const { kind, classifier } of classifiers) {
       evaluation[kind] = computeMetrics(data.y, classifier.predict(data.x), index.labels.length);
       if (classifier.backend) evaluation.backend = classifier.backend;

@@ -11,13 +11,26 @@ export interface EvaluationJson {
   quantized: boolean;
 }
 
-export function evaluationJson(set: string, labels: readonly string[], metrics: Metrics, quantized: boolean): EvaluationJson {
+export function evaluationJson(
+  set: string,
+  labels: readonly string[],
+  metrics: Metrics,
+  quantized: boolean,
+): EvaluationJson {
   const perClass: EvaluationJson['per_class'] = {};
   labels.forEach((label, i) => {
     const { precision, recall, f1, support } = metrics.perClass[i]!;
     perClass[label] = { precision, recall, f1, support };
   });
-  return { set, n: metrics.n, accuracy: metrics.accuracy, labels: [...labels], confusion: metrics.confusion, per_class: perClass, quantized };
+  return {
+    set,
+    n: metrics.n,
+    accuracy: metrics.accuracy,
+    labels: [...labels],
+    confusion: metrics.confusion,
+    per_class: perClass,
+    quantized,
+  };
 }
 
 export function percent(value: number, decimals = 2): string {
@@ -26,17 +39,28 @@ export function percent(value: number, decimals = 2): string {
 
 /** Precision, recall, F1 (as percentages) and support per class, aligned, with a macro-average row. */
 export function formatClassTable(metrics: Metrics, labels: readonly string[]): string {
-  const macro = (key: 'precision' | 'recall' | 'f1') => metrics.perClass.reduce((sum, c) => sum + c[key], 0) / metrics.perClass.length;
+  const macro = (key: 'precision' | 'recall' | 'f1') =>
+    metrics.perClass.reduce((sum, c) => sum + c[key], 0) / metrics.perClass.length;
   const rows = [
     ['label', 'precision', 'recall', 'f1', 'support'],
     ...labels.map((label, i) => {
       const c = metrics.perClass[i]!;
       return [label, percent(c.precision, 1), percent(c.recall, 1), percent(c.f1, 1), String(c.support)];
     }),
-    ['macro avg', percent(macro('precision'), 1), percent(macro('recall'), 1), percent(macro('f1'), 1), String(metrics.n)],
+    [
+      'macro avg',
+      percent(macro('precision'), 1),
+      percent(macro('recall'), 1),
+      percent(macro('f1'), 1),
+      String(metrics.n),
+    ],
   ];
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  return rows.map((row) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ')).join('\n');
+  return rows
+    .map((row) =>
+      row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  '),
+    )
+    .join('\n');
 }
 
 /** The headline, the labelled confusion matrix and the per-class table. */

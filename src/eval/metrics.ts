@@ -13,7 +13,11 @@ export interface Metrics {
   perClass: ClassMetrics[];
 }
 
-export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<number>, classCount: number): number[][] {
+export function confusionMatrix(
+  truth: ArrayLike<number>,
+  predicted: ArrayLike<number>,
+  classCount: number,
+): number[][] {
   if (truth.length !== predicted.length) {
     throw new Error(`confusionMatrix: ${truth.length} truths but ${predicted.length} predictions`);
   }
@@ -65,7 +69,11 @@ export function argmax(values: ArrayLike<number>, offset = 0, length = values.le
 }
 
 /** `argmax` of every row of a row-major [rows][cols] matrix. */
-export function argmaxRows(values: ArrayLike<number>, cols: number, out = new Int32Array(values.length / cols)): Int32Array {
+export function argmaxRows(
+  values: ArrayLike<number>,
+  cols: number,
+  out = new Int32Array(values.length / cols),
+): Int32Array {
   for (let r = 0; r < out.length; r++) out[r] = argmax(values, r * cols, cols);
   return out;
 }
@@ -81,6 +89,8 @@ export function formatConfusion(confusion: number[][], labels: readonly string[]
   const labelWidth = Math.max(corner.length, ...labels.map((l) => l.length));
   const short = labels.map((l) => (l.length > width - 1 ? l.slice(0, width - 1) : l));
   const header = `${corner.padEnd(labelWidth)} ${short.map((l) => l.padStart(width)).join('')}`;
-  const rows = confusion.map((row, i) => `${labels[i]!.padEnd(labelWidth)} ${row.map((v) => String(v).padStart(width)).join('')}`);
+  const rows = confusion.map(
+    (row, i) => `${labels[i]!.padEnd(labelWidth)} ${row.map((v) => String(v).padStart(width)).join('')}`,
+  );
   return [header, ...rows].join('\n');
 }

@@ -44,7 +44,11 @@ export function createPredictor(classifier: Classifier, options: PredictorOption
   const { desiredSamples } = featureGeometry(classifier.feature);
   const features = new Float32Array(extractor.size);
   return (file) => {
-    const clip = tryLoadClip(file, { sampleRate: classifier.feature.sampleRate, desiredSamples, onResample: options.onResample });
+    const clip = tryLoadClip(file, {
+      sampleRate: classifier.feature.sampleRate,
+      desiredSamples,
+      onResample: options.onResample,
+    });
     if (!clip.ok) return { ok: false, file, message: clip.message };
     extractor.compute(clip.samples, features);
     const top = topK(classifier.scores(features), classifier.labels, options.topK);
@@ -73,5 +77,8 @@ export function predictionJson(prediction: Prediction): Record<string, unknown> 
 
 /** label_wav.py's lines: the file, then `label (score = 0.91234)` per rank. */
 export function formatPrediction(prediction: Prediction): string {
-  return [prediction.file, ...prediction.top.map(({ label, score }) => `  ${label} (score = ${score.toFixed(5)})`)].join('\n');
+  return [
+    prediction.file,
+    ...prediction.top.map(({ label, score }) => `  ${label} (score = ${score.toFixed(5)})`),
+  ].join('\n');
 }

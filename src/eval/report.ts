@@ -41,7 +41,9 @@ export function heatmapFile(kind: ModelKind): string {
 const KIND_NAMES: Record<ModelKind, string> = { float: 'float32 (tfjs)', int8: 'int8 (CMSIS-NN simulator)' };
 
 function evaluated(evaluation: Evaluation): Array<{ kind: ModelKind; metrics: Metrics }> {
-  return (['float', 'int8'] as const).flatMap((kind) => (evaluation[kind] ? [{ kind, metrics: evaluation[kind] }] : []));
+  return (['float', 'int8'] as const).flatMap((kind) =>
+    evaluation[kind] ? [{ kind, metrics: evaluation[kind] }] : [],
+  );
 }
 
 function heatmapTitle(kind: ModelKind, data: ReportData): string {
@@ -81,11 +83,18 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
 
 function cards(data: ReportData): string {
   const results = evaluated(data.evaluation);
-  const items: Array<[string, string, string?]> = results.map(({ kind, metrics }) => [`${kind} accuracy`, percent(metrics.accuracy)]);
+  const items: Array<[string, string, string?]> = results.map(({ kind, metrics }) => [
+    `${kind} accuracy`,
+    percent(metrics.accuracy),
+  ]);
   const { float, int8 } = data.evaluation;
   if (float && int8) {
     const delta = (int8.accuracy - float.accuracy) * 100;
-    items.push(['int8 − float', `${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} pt`, delta >= 0 ? 'good' : 'bad']);
+    items.push([
+      'int8 − float',
+      `${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} pt`,
+      delta >= 0 ? 'good' : 'bad',
+    ]);
   }
   items.push(
     ['clips', count(data.evaluation.n)],
@@ -93,7 +102,10 @@ function cards(data: ReportData): string {
     ['ops / inference', `${(data.profile.ops / 1e6).toFixed(2)} M`],
   );
   return `<div class="cards">${items
-    .map(([label, value, tone]) => `<div class="card"><div class="label">${escapeXml(label)}</div><div class="value${tone ? ` ${tone}` : ''}">${escapeXml(value)}</div></div>`)
+    .map(
+      ([label, value, tone]) =>
+        `<div class="card"><div class="label">${escapeXml(label)}</div><div class="value${tone ? ` ${tone}` : ''}">${escapeXml(value)}</div></div>`,
+    )
     .join('')}</div>`;
 }
 
@@ -103,7 +115,10 @@ function classTable(data: ReportData): string {
   const both = results.length === 2;
   const head =
     `<tr><th rowspan="${both ? 2 : 1}">label</th><th rowspan="${both ? 2 : 1}">support</th>` +
-    (both ? results.map(({ kind }) => `<th colspan="3" class="group">${escapeXml(KIND_NAMES[kind])}</th>`).join('') + '<th rowspan="2" class="group">Δ F1</th></tr><tr>' : '') +
+    (both
+      ? results.map(({ kind }) => `<th colspan="3" class="group">${escapeXml(KIND_NAMES[kind])}</th>`).join('') +
+        '<th rowspan="2" class="group">Δ F1</th></tr><tr>'
+      : '') +
     results.map(() => '<th class="group">precision</th><th>recall</th><th>F1</th>').join('') +
     '</tr>';
   const cell = (value: number) => `<td>${percent(value, 1)}</td>`;
@@ -123,10 +138,16 @@ function classTable(data: ReportData): string {
       return `<tr><td>${escapeXml(label)}</td><td>${count(results[0]!.metrics.perClass[i]!.support)}</td>${figures}${delta}</tr>`;
     })
     .join('');
-  const macro = (metrics: Metrics, key: 'precision' | 'recall' | 'f1') => metrics.perClass.reduce((sum, c) => sum + c[key], 0) / metrics.perClass.length;
+  const macro = (metrics: Metrics, key: 'precision' | 'recall' | 'f1') =>
+    metrics.perClass.reduce((sum, c) => sum + c[key], 0) / metrics.perClass.length;
   const foot =
     `<tr><td>macro average</td><td>${count(data.evaluation.n)}</td>` +
-    results.map(({ metrics }) => `<td class="group">${percent(macro(metrics, 'precision'), 1)}</td>${cell(macro(metrics, 'recall'))}${cell(macro(metrics, 'f1'))}`).join('') +
+    results
+      .map(
+        ({ metrics }) =>
+          `<td class="group">${percent(macro(metrics, 'precision'), 1)}</td>${cell(macro(metrics, 'recall'))}${cell(macro(metrics, 'f1'))}`,
+      )
+      .join('') +
     (both ? deltaCell(macro(results[1]!.metrics, 'f1') - macro(results[0]!.metrics, 'f1')) : '') +
     '</tr>';
   return `<table><thead>${head}</thead><tbody>${body}</tbody><tfoot>${foot}</tfoot></table>`;
@@ -136,7 +157,10 @@ function modelSection(data: ReportData): string {
   const { profile } = data;
   const fits = profile.fits ? `${profile.fits} class` : 'none of S, M, L';
   const layers = profile.layers
-    .map((l) => `<tr><td>${escapeXml(l.name)}</td><td>${count(l.params)}</td><td>${count(l.weights)}</td><td>${count(l.macs)}</td><td>${count(l.activations)}</td></tr>`)
+    .map(
+      (l) =>
+        `<tr><td>${escapeXml(l.name)}</td><td>${count(l.params)}</td><td>${count(l.weights)}</td><td>${count(l.macs)}</td><td>${count(l.activations)}</td></tr>`,
+    )
     .join('');
   const { frames, coefficients } = profile.spec;
   return `<div class="pair"><dl>
@@ -154,8 +178,13 @@ function modelSection(data: ReportData): string {
 export function renderReportHtml(data: ReportData): string {
   const { evaluation } = data;
   const results = evaluated(evaluation);
-  const heatmaps = results.map(({ kind, metrics }) => confusionHeatmapSvg(metrics.confusion, evaluation.labels, heatmapTitle(kind, data))).join('');
-  const curves = data.log.length > 0 ? trainingCurvesSvg(data.log) : '<p class="sub">No training log (train-log.jsonl) in this run.</p>';
+  const heatmaps = results
+    .map(({ kind, metrics }) => confusionHeatmapSvg(metrics.confusion, evaluation.labels, heatmapTitle(kind, data)))
+    .join('');
+  const curves =
+    data.log.length > 0
+      ? trainingCurvesSvg(data.log)
+      : '<p class="sub">No training log (train-log.jsonl) in this run.</p>';
   const title = `kws eval: ${data.architecture} ${data.modelSizeInfo.join(' ')} on the ${evaluation.set} set`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -174,7 +203,14 @@ ${cards(data)}
 }
 
 /** The report of an evaluation of a training run: its model's cost and training log come from the run. */
-export function writeRunReport(dir: string, trainDir: string, run: RunConfig, evaluation: Evaluation, checkpoint: string, command?: string): string[] {
+export function writeRunReport(
+  dir: string,
+  trainDir: string,
+  run: RunConfig,
+  evaluation: Evaluation,
+  checkpoint: string,
+  command?: string,
+): string[] {
   const { frames, coefficients } = validateFeatureConfig(run.feature);
   return writeReport(dir, {
     trainDir,
@@ -185,7 +221,13 @@ export function writeRunReport(dir: string, trainDir: string, run: RunConfig, ev
     preset: run.preset,
     feature: run.feature,
     dataDir: run.data.dataDir,
-    profile: profileModel({ architecture: run.architecture as Architecture, modelSizeInfo: run.modelSizeInfo, frames, coefficients, labelCount: evaluation.labels.length }),
+    profile: profileModel({
+      architecture: run.architecture as Architecture,
+      modelSizeInfo: run.modelSizeInfo,
+      frames,
+      coefficients,
+      labelCount: evaluation.labels.length,
+    }),
     log: readLog(trainDir),
     generatedAt: new Date(),
     command,

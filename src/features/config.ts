@@ -91,7 +91,9 @@ export function validateFeatureConfig(config: FeatureConfig): FeatureGeometry {
     );
   }
   if (config.upperFrequencyLimit > nyquist) {
-    throw new UsageError(`--upper-frequency-limit (${config.upperFrequencyLimit}) must not exceed half the sample rate (${nyquist})`);
+    throw new UsageError(
+      `--upper-frequency-limit (${config.upperFrequencyLimit}) must not exceed half the sample rate (${nyquist})`,
+    );
   }
   const geometry = featureGeometry(config);
   if (geometry.windowSamples < 2 || geometry.strideSamples < 1) {

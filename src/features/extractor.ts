@@ -35,7 +35,12 @@ export function createFeatureExtractor(config: FeatureConfig, engine: Engine = '
     lowerFrequencyLimit: config.lowerFrequencyLimit,
     upperFrequencyLimit: config.upperFrequencyLimit,
   });
-  const rows = createFrameFeatures(windowSamples, filterbank, config.feature === 'mfcc' ? config.dctCoefficientCount : null, engine);
+  const rows = createFrameFeatures(
+    windowSamples,
+    filterbank,
+    config.feature === 'mfcc' ? config.dctCoefficientCount : null,
+    engine,
+  );
   const coefficients = rows.coefficients;
   const size = frames * coefficients;
   const span = (frames - 1) * strideSamples + windowSamples;
@@ -43,7 +48,9 @@ export function createFeatureExtractor(config: FeatureConfig, engine: Engine = '
 
   function computeFrame(samples: Float32Array, offset: number, out: Float32Array, outOffset: number): void {
     if (offset < 0 || offset + windowSamples > samples.length) {
-      throw new RangeError(`computeFrame: frame at ${offset} needs ${windowSamples} samples, clip has ${samples.length}`);
+      throw new RangeError(
+        `computeFrame: frame at ${offset} needs ${windowSamples} samples, clip has ${samples.length}`,
+      );
     }
     offsets[0] = offset;
     rows.load(samples, offset, offset + windowSamples);
@@ -51,7 +58,8 @@ export function createFeatureExtractor(config: FeatureConfig, engine: Engine = '
   }
 
   function compute(samples: Float32Array, out: Float32Array = new Float32Array(size)): Float32Array {
-    if (samples.length < span) throw new RangeError(`compute: clip has ${samples.length} samples, features need ${span}`);
+    if (samples.length < span)
+      throw new RangeError(`compute: clip has ${samples.length} samples, features need ${span}`);
     if (out.length < size) throw new RangeError(`compute: output holds ${out.length} values, features need ${size}`);
     // A clip is loaded whole (one block copy); a much longer buffer only where the frames read.
     if (samples.length <= 2 * span) rows.load(samples);
@@ -64,5 +72,13 @@ export function createFeatureExtractor(config: FeatureConfig, engine: Engine = '
     return out;
   }
 
-  return { config: Object.freeze({ ...config }), engine: rows.engine, frames, coefficients, size, compute, computeFrame };
+  return {
+    config: Object.freeze({ ...config }),
+    engine: rows.engine,
+    frames,
+    coefficients,
+    size,
+    compute,
+    computeFrame,
+  };
 }

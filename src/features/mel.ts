@@ -35,7 +35,13 @@ export class MelFilterbank {
 
   constructor(options: MelFilterbankOptions) {
     const { spectrumBins, sampleRate, channelCount, lowerFrequencyLimit, upperFrequencyLimit } = options;
-    if (!(spectrumBins >= 2 && channelCount >= 1 && sampleRate > 0 && lowerFrequencyLimit >= 0 && upperFrequencyLimit > lowerFrequencyLimit)) {
+    if (!(
+      spectrumBins >= 2 &&
+      channelCount >= 1 &&
+      sampleRate > 0 &&
+      lowerFrequencyLimit >= 0 &&
+      upperFrequencyLimit > lowerFrequencyLimit
+    )) {
       throw new RangeError(`MelFilterbank: invalid settings ${JSON.stringify(options)}`);
     }
     this.channelCount = channelCount;

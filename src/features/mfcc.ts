@@ -75,7 +75,9 @@ export function mfccFromPowerSpectrum(
 ): Float64Array {
   const filterbank = new MelFilterbank({ ...options, spectrumBins: power.length });
   const { startBin, endBin } = filterbank;
-  const magnitudes = Float64Array.from({ length: Math.max(0, endBin - startBin + 1) }, (_, j) => Math.sqrt(power[startBin + j]!));
+  const magnitudes = Float64Array.from({ length: Math.max(0, endBin - startBin + 1) }, (_, j) =>
+    Math.sqrt(power[startBin + j]!),
+  );
   const energies = new Float64Array(options.channelCount);
   filterbank.apply(magnitudes, energies);
   const cepstrum = new MelCepstrum(options.channelCount, options.dctCoefficientCount);

@@ -55,7 +55,15 @@ interface SpectraKernels {
    * real frames of each lane, takes |X[k]| and adds weight·|X| to the slot and (1 − weight)·|X|
    * to the next, in sumsAC (frames a, c) and sumsBD (frames b, d).
    */
-  melEnergies(re: number, im: number, table: number, count: number, weights: number, sumsAC: number, sumsBD: number): void;
+  melEnergies(
+    re: number,
+    im: number,
+    table: number,
+    count: number,
+    weights: number,
+    sumsAC: number,
+    sumsBD: number,
+  ): void;
   /**
    * Channel sums (after the leading slot) → ln(max(sum, 1e-12)) in place, then, when
    * `coefficients` > 0, out[k] = Σ_c dct[k][c] · log[c] (dct rows splatted, 16 bytes per entry).
@@ -75,8 +83,10 @@ const [X0R, X0I, X1R, X1I, X2R, X2I, X3R, X3I, WR, WI] = [13, 14, 15, 16, 17, 18
 function storeRotated(yr: number, yi: number, tw: Code | null, at: Code): Code {
   if (tw === null) return [...store(add(get(P), at), get(yr)), ...store(add(get(R), at), get(yi))];
   return [
-    ...load(add(get(TW_RE), tw)), ...set(WR),
-    ...load(add(get(TW_IM), tw)), ...set(WI),
+    ...load(add(get(TW_RE), tw)),
+    ...set(WR),
+    ...load(add(get(TW_IM), tw)),
+    ...set(WI),
     ...store(add(get(P), at), f64x2Sub(f64x2Mul(get(yr), get(WR)), f64x2Mul(get(yi), get(WI)))),
     ...store(add(get(R), at), f64x2Add(f64x2Mul(get(yr), get(WI)), f64x2Mul(get(yi), get(WR)))),
   ];
@@ -91,38 +101,64 @@ function storeRotated(yr: number, yi: number, tw: Code | null, at: Code): Code {
 function radix4Butterfly(rotate: boolean): Code {
   const twiddle = (code: Code): Code | null => (rotate ? code : null);
   return [
-    ...load(get(P)), ...set(X0R),
-    ...load(get(R)), ...set(X0I),
-    ...load(add(get(P), get(QUARTER))), ...set(X1R),
-    ...load(add(get(R), get(QUARTER))), ...set(X1I),
-    ...load(add(get(P), shiftLeft(get(QUARTER), i32(1)))), ...set(X2R),
-    ...load(add(get(R), shiftLeft(get(QUARTER), i32(1)))), ...set(X2I),
-    ...load(add(get(P), mul(get(QUARTER), i32(3)))), ...set(X3R),
-    ...load(add(get(R), mul(get(QUARTER), i32(3)))), ...set(X3I),
+    ...load(get(P)),
+    ...set(X0R),
+    ...load(get(R)),
+    ...set(X0I),
+    ...load(add(get(P), get(QUARTER))),
+    ...set(X1R),
+    ...load(add(get(R), get(QUARTER))),
+    ...set(X1I),
+    ...load(add(get(P), shiftLeft(get(QUARTER), i32(1)))),
+    ...set(X2R),
+    ...load(add(get(R), shiftLeft(get(QUARTER), i32(1)))),
+    ...set(X2I),
+    ...load(add(get(P), mul(get(QUARTER), i32(3)))),
+    ...set(X3R),
+    ...load(add(get(R), mul(get(QUARTER), i32(3)))),
+    ...set(X3I),
     // x0 ← t0, x2 ← t1, x1 ← t2, x3 ← t3 = −i(x1 − x3) = (x1i − x3i) − i(x1r − x3r)
-    ...f64x2Sub(get(X0R), get(X2R)), ...set(WR),
-    ...f64x2Sub(get(X0I), get(X2I)), ...set(WI),
-    ...f64x2Add(get(X0R), get(X2R)), ...set(X0R),
-    ...f64x2Add(get(X0I), get(X2I)), ...set(X0I),
-    ...get(WR), ...set(X2R),
-    ...get(WI), ...set(X2I),
-    ...f64x2Sub(get(X1I), get(X3I)), ...set(WR),
-    ...f64x2Sub(get(X3R), get(X1R)), ...set(WI),
-    ...f64x2Add(get(X1R), get(X3R)), ...set(X1R),
-    ...f64x2Add(get(X1I), get(X3I)), ...set(X1I),
-    ...get(WR), ...set(X3R),
-    ...get(WI), ...set(X3I),
+    ...f64x2Sub(get(X0R), get(X2R)),
+    ...set(WR),
+    ...f64x2Sub(get(X0I), get(X2I)),
+    ...set(WI),
+    ...f64x2Add(get(X0R), get(X2R)),
+    ...set(X0R),
+    ...f64x2Add(get(X0I), get(X2I)),
+    ...set(X0I),
+    ...get(WR),
+    ...set(X2R),
+    ...get(WI),
+    ...set(X2I),
+    ...f64x2Sub(get(X1I), get(X3I)),
+    ...set(WR),
+    ...f64x2Sub(get(X3R), get(X1R)),
+    ...set(WI),
+    ...f64x2Add(get(X1R), get(X3R)),
+    ...set(X1R),
+    ...f64x2Add(get(X1I), get(X3I)),
+    ...set(X1I),
+    ...get(WR),
+    ...set(X3R),
+    ...get(WI),
+    ...set(X3I),
     ...store(get(P), f64x2Add(get(X0R), get(X1R))),
     ...store(get(R), f64x2Add(get(X0I), get(X1I))),
     // y2 = t0 − t2, y1 = t1 + t3, y3 = t1 − t3, each in the slots of values no longer needed.
-    ...f64x2Sub(get(X0R), get(X1R)), ...set(X0R),
-    ...f64x2Sub(get(X0I), get(X1I)), ...set(X0I),
+    ...f64x2Sub(get(X0R), get(X1R)),
+    ...set(X0R),
+    ...f64x2Sub(get(X0I), get(X1I)),
+    ...set(X0I),
     ...storeRotated(X0R, X0I, twiddle(shiftLeft(get(TW), i32(1))), get(QUARTER)),
-    ...f64x2Add(get(X2R), get(X3R)), ...set(X0R),
-    ...f64x2Add(get(X2I), get(X3I)), ...set(X0I),
+    ...f64x2Add(get(X2R), get(X3R)),
+    ...set(X0R),
+    ...f64x2Add(get(X2I), get(X3I)),
+    ...set(X0I),
     ...storeRotated(X0R, X0I, twiddle(get(TW)), shiftLeft(get(QUARTER), i32(1))),
-    ...f64x2Sub(get(X2R), get(X3R)), ...set(X0R),
-    ...f64x2Sub(get(X2I), get(X3I)), ...set(X0I),
+    ...f64x2Sub(get(X2R), get(X3R)),
+    ...set(X0R),
+    ...f64x2Sub(get(X2I), get(X3I)),
+    ...set(X0I),
     ...storeRotated(X0R, X0I, twiddle(mul(get(TW), i32(3))), mul(get(QUARTER), i32(3))),
   ];
 }
@@ -130,9 +166,12 @@ function radix4Butterfly(rotate: boolean): Code {
 /** The last radix-2 pass (span one vector, twiddle 1): x0, x1 → x0 + x1, x0 − x1. */
 function radix2Pass(base: number): Code {
   return forLoop(BLOCK, i32(0), get(TOTAL), i32(32), [
-    ...add(get(base), get(BLOCK)), ...set(P),
-    ...load(get(P)), ...set(X0R),
-    ...load(get(P), 16), ...set(X1R),
+    ...add(get(base), get(BLOCK)),
+    ...set(P),
+    ...load(get(P)),
+    ...set(X0R),
+    ...load(get(P), 16),
+    ...set(X1R),
     ...store(get(P), f64x2Add(get(X0R), get(X1R))),
     ...store(get(P), f64x2Sub(get(X0R), get(X1R)), 16),
   ]);
@@ -144,26 +183,35 @@ const fft: FunctionDef<keyof SpectraKernels> = {
   i32Locals: 8,
   v128Locals: 10,
   body: [
-    ...shiftLeft(get(N), i32(4)), ...set(TOTAL),
-    ...i32(16), ...set(STEP),
+    ...shiftLeft(get(N), i32(4)),
+    ...set(TOTAL),
+    ...i32(16),
+    ...set(STEP),
     // QUARTER: a quarter of a butterfly block in bytes, from n/4 vectors, ÷4 per pass, down to two.
     ...shrinkingLoop(QUARTER, shiftLeft(get(N), i32(2)), i32(32), 2, [
       ...forLoop(BLOCK, i32(0), get(TOTAL), shiftLeft(get(QUARTER), i32(2)), [
-        ...i32(0), ...set(TW),
+        ...i32(0),
+        ...set(TW),
         ...forLoop(K, i32(0), get(QUARTER), i32(16), [
-          ...add(get(RE), add(get(BLOCK), get(K))), ...set(P),
-          ...add(get(IM), add(get(BLOCK), get(K))), ...set(R),
+          ...add(get(RE), add(get(BLOCK), get(K))),
+          ...set(P),
+          ...add(get(IM), add(get(BLOCK), get(K))),
+          ...set(R),
           ...radix4Butterfly(true),
-          ...add(get(TW), get(STEP)), ...set(TW),
+          ...add(get(TW), get(STEP)),
+          ...set(TW),
         ]),
       ]),
-      ...shiftLeft(get(STEP), i32(2)), ...set(STEP),
+      ...shiftLeft(get(STEP), i32(2)),
+      ...set(STEP),
     ]),
     // Even log2(n): a last radix-4 pass of one-vector quarters, where every twiddle is 1.
     ...ifEqual(get(QUARTER), i32(16), [
       ...forLoop(BLOCK, i32(0), get(TOTAL), i32(64), [
-        ...add(get(RE), get(BLOCK)), ...set(P),
-        ...add(get(IM), get(BLOCK)), ...set(R),
+        ...add(get(RE), get(BLOCK)),
+        ...set(P),
+        ...add(get(IM), get(BLOCK)),
+        ...set(R),
         ...radix4Butterfly(false),
       ]),
     ]),
@@ -179,13 +227,29 @@ const windowFrames: FunctionDef<keyof SpectraKernels> = {
   i32Locals: 3,
   v128Locals: 1,
   body: [
-    ...shiftLeft(get(5), i32(2)), ...set(10),
-    ...i32(0), ...set(9),
+    ...shiftLeft(get(5), i32(2)),
+    ...set(10),
+    ...i32(0),
+    ...set(9),
     ...forLoop(8, i32(0), get(10), i32(4), [
-      ...load(add(get(4), get(9))), ...set(11),
-      ...store(add(get(6), get(9)), f64x2Mul(f64x2ReplaceLane(f64x2Splat(loadF32AsF64(add(get(0), get(8)))), 1, loadF32AsF64(add(get(2), get(8)))), get(11))),
-      ...store(add(get(7), get(9)), f64x2Mul(f64x2ReplaceLane(f64x2Splat(loadF32AsF64(add(get(1), get(8)))), 1, loadF32AsF64(add(get(3), get(8)))), get(11))),
-      ...add(get(9), i32(16)), ...set(9),
+      ...load(add(get(4), get(9))),
+      ...set(11),
+      ...store(
+        add(get(6), get(9)),
+        f64x2Mul(
+          f64x2ReplaceLane(f64x2Splat(loadF32AsF64(add(get(0), get(8)))), 1, loadF32AsF64(add(get(2), get(8)))),
+          get(11),
+        ),
+      ),
+      ...store(
+        add(get(7), get(9)),
+        f64x2Mul(
+          f64x2ReplaceLane(f64x2Splat(loadF32AsF64(add(get(1), get(8)))), 1, loadF32AsF64(add(get(3), get(8)))),
+          get(11),
+        ),
+      ),
+      ...add(get(9), i32(16)),
+      ...set(9),
     ]),
   ],
 };
@@ -194,10 +258,17 @@ const windowFrames: FunctionDef<keyof SpectraKernels> = {
 function accumulateMagnitude(p: Code, q: Code, sums: number): Code {
   const at = add(get(sums), get(M_SLOT));
   return [
-    ...p, ...set(M_P),
-    ...q, ...set(M_Q),
-    ...f64x2Mul(f64x2Sqrt(f64x2Add(f64x2Mul(get(M_P), get(M_P)), f64x2Mul(get(M_Q), get(M_Q)))), f64x2Splat(f64Const(0.5))), ...set(M_MAG),
-    ...f64x2Mul(get(M_MAG), get(M_W)), ...set(M_P),
+    ...p,
+    ...set(M_P),
+    ...q,
+    ...set(M_Q),
+    ...f64x2Mul(
+      f64x2Sqrt(f64x2Add(f64x2Mul(get(M_P), get(M_P)), f64x2Mul(get(M_Q), get(M_Q)))),
+      f64x2Splat(f64Const(0.5)),
+    ),
+    ...set(M_MAG),
+    ...f64x2Mul(get(M_MAG), get(M_W)),
+    ...set(M_P),
     ...store(at, f64x2Add(load(at), get(M_P))),
     ...store(at, f64x2Add(load(at, 16), f64x2Sub(get(M_MAG), get(M_P))), 16),
   ];
@@ -212,16 +283,25 @@ const melEnergies: FunctionDef<keyof SpectraKernels> = {
   i32Locals: 5,
   v128Locals: 8,
   body: [
-    ...shiftLeft(get(3), i32(4)), ...set(M_END),
+    ...shiftLeft(get(3), i32(4)),
+    ...set(M_END),
     ...forLoop(M_J, i32(0), get(M_END), i32(16), [
-      ...loadI32(add(get(2), get(M_J))), ...set(M_OK),
-      ...loadI32(add(get(2), get(M_J)), 4), ...set(M_OM),
-      ...loadI32(add(get(2), get(M_J)), 8), ...set(M_SLOT),
-      ...load(add(get(0), get(M_OK))), ...set(M_ZR),
-      ...load(add(get(1), get(M_OK))), ...set(M_ZI),
-      ...load(add(get(0), get(M_OM))), ...set(M_MR),
-      ...load(add(get(1), get(M_OM))), ...set(M_MI),
-      ...load(add(get(4), get(M_J))), ...set(M_W),
+      ...loadI32(add(get(2), get(M_J))),
+      ...set(M_OK),
+      ...loadI32(add(get(2), get(M_J)), 4),
+      ...set(M_OM),
+      ...loadI32(add(get(2), get(M_J)), 8),
+      ...set(M_SLOT),
+      ...load(add(get(0), get(M_OK))),
+      ...set(M_ZR),
+      ...load(add(get(1), get(M_OK))),
+      ...set(M_ZI),
+      ...load(add(get(0), get(M_OM))),
+      ...set(M_MR),
+      ...load(add(get(1), get(M_OM))),
+      ...set(M_MI),
+      ...load(add(get(4), get(M_J))),
+      ...set(M_W),
       // 2·A[k] = (zr + mr) + i(zi − mi); 2·B[k] = (zi + mi) − i(zr − mr)
       ...accumulateMagnitude(f64x2Add(get(M_ZR), get(M_MR)), f64x2Sub(get(M_ZI), get(M_MI)), 5),
       ...accumulateMagnitude(f64x2Add(get(M_ZI), get(M_MI)), f64x2Sub(get(M_ZR), get(M_MR)), 6),
@@ -237,17 +317,23 @@ const cepstrum: FunctionDef<keyof SpectraKernels> = {
   i32Locals: 4,
   v128Locals: 9,
   body: [
-    ...shiftLeft(get(1), i32(4)), ...set(7),
+    ...shiftLeft(get(1), i32(4)),
+    ...set(7),
     ...forLoop(5, i32(0), get(7), i32(16), [
-      ...f64x2Max(load(add(get(0), get(5)), 16), f64x2Splat(f64Const(FILTERBANK_FLOOR))), ...set(LOG_LOCALS.x),
+      ...f64x2Max(load(add(get(0), get(5)), 16), f64x2Splat(f64Const(FILTERBANK_FLOOR))),
+      ...set(LOG_LOCALS.x),
       ...store(add(get(0), get(5)), f64x2Log(LOG_LOCALS), 16),
     ]),
-    ...get(2), ...set(8),
+    ...get(2),
+    ...set(8),
     ...forLoop(6, i32(0), shiftLeft(get(3), i32(4)), i32(16), [
-      ...f64x2Splat(f64Const(0)), ...set(17),
+      ...f64x2Splat(f64Const(0)),
+      ...set(17),
       ...forLoop(5, i32(0), get(7), i32(16), [
-        ...f64x2Add(get(17), f64x2Mul(load(get(8)), load(add(get(0), get(5)), 16))), ...set(17),
-        ...add(get(8), i32(16)), ...set(8),
+        ...f64x2Add(get(17), f64x2Mul(load(get(8)), load(add(get(0), get(5)), 16))),
+        ...set(17),
+        ...add(get(8), i32(16)),
+        ...set(8),
       ]),
       ...store(add(get(4), get(6)), get(17)),
     ]),
@@ -284,7 +370,13 @@ interface Layout {
   samples: number;
 }
 
-function layout(fftLength: number, windowSamples: number, bins: number, channels: number, coefficients: number): Layout {
+function layout(
+  fftLength: number,
+  windowSamples: number,
+  bins: number,
+  channels: number,
+  coefficients: number,
+): Layout {
   const vectors = (count: number) => count * VECTOR_BYTES;
   const sizes = {
     re: vectors(fftLength),
@@ -340,7 +432,10 @@ export class WasmFrameFeatures implements FrameFeatures {
 
   constructor(windowSamples: number, filterbank: MelFilterbank, dctCoefficientCount: number | null) {
     const n = nextPowerOfTwo(windowSamples);
-    if (filterbank.endBin > n / 2) throw new RangeError(`WasmFrameFeatures: filterbank bin ${filterbank.endBin} is past the spectrum of a ${n}-point FFT`);
+    if (filterbank.endBin > n / 2)
+      throw new RangeError(
+        `WasmFrameFeatures: filterbank bin ${filterbank.endBin} is past the spectrum of a ${n}-point FFT`,
+      );
     this.windowSamples = windowSamples;
     this.fftLength = n;
     this.binCount = filterbank.leftSlot.length;

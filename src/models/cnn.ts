@@ -3,7 +3,14 @@
  * activation), a fully connected layer with batch norm and ReLU, then the logits layer.
  */
 import { convCost, mapSize, type FeatureMap } from './conv.js';
-import { denseCost, requireSizeInfo, validOutput, type ArchitectureFamily, type LayerCost, type ModelSpec } from './spec.js';
+import {
+  denseCost,
+  requireSizeInfo,
+  validOutput,
+  type ArchitectureFamily,
+  type LayerCost,
+  type ModelSpec,
+} from './spec.js';
 
 const HELP =
   '12 numbers: c1 kt1 kf1 st1 sf1 c2 kt2 kf2 st2 sf2 linear fc (filters, kernel time and frequency, stride time and frequency of two VALID convolutions; then the linear and fc layer widths)';
@@ -41,7 +48,6 @@ export function shape(spec: ModelSpec): CnnShape {
     fc,
   };
 }
-
 
 export const cnn: ArchitectureFamily = {
   name: 'cnn',

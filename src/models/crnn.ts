@@ -4,7 +4,14 @@
  */
 import { convCost, type FeatureMap } from './conv.js';
 import { gruCost } from './recurrent.js';
-import { denseCost, requireSizeInfo, validOutput, type ArchitectureFamily, type LayerCost, type ModelSpec } from './spec.js';
+import {
+  denseCost,
+  requireSizeInfo,
+  validOutput,
+  type ArchitectureFamily,
+  type LayerCost,
+  type ModelSpec,
+} from './spec.js';
 
 const HELP =
   '8 numbers: c kt kf st sf gru_layers gru_units fc (filters, kernel time and frequency, stride time and frequency of a VALID convolution; stacked GRU layers and their units; fc layer width)';

@@ -5,7 +5,14 @@
  */
 import { UsageError } from '../errors.js';
 import { convCost, type FeatureMap } from './conv.js';
-import { denseCost, requireSizeInfo, sameOutput, type ArchitectureFamily, type LayerCost, type ModelSpec } from './spec.js';
+import {
+  denseCost,
+  requireSizeInfo,
+  sameOutput,
+  type ArchitectureFamily,
+  type LayerCost,
+  type ModelSpec,
+} from './spec.js';
 
 const HELP =
   '1 + 5·N numbers: N (the layer count), then N groups of c kt kf st sf (output channels, kernel time and frequency, stride time and frequency); the first group is a regular convolution, the others depthwise-separable';
@@ -23,13 +30,16 @@ export function shape(spec: ModelSpec): DsLayer[] {
   let input: FeatureMap = { time: spec.frames, frequency: spec.coefficients, channels: 1 };
   for (let i = 0; i < spec.modelSizeInfo[0]; i++) {
     const [channels, kt, kf, st, sf] = spec.modelSizeInfo.slice(1 + 5 * i, 6 + 5 * i);
-    const output: FeatureMap = { time: sameOutput(input.time, st), frequency: sameOutput(input.frequency, sf), channels: channels };
+    const output: FeatureMap = {
+      time: sameOutput(input.time, st),
+      frequency: sameOutput(input.frequency, sf),
+      channels: channels,
+    };
     layers.push({ channels: channels, kernel: [kt, kf], strides: [st, sf], input, output });
     input = output;
   }
   return layers;
 }
-
 
 export const dsCnn: ArchitectureFamily = {
   name: 'ds_cnn',
@@ -38,7 +48,9 @@ export const dsCnn: ArchitectureFamily = {
   validate(sizeInfo) {
     const count = sizeInfo[0];
     if (count === undefined || !Number.isInteger(count) || count < 1) {
-      throw new UsageError(`ds_cnn takes ${HELP}; the first number must be a layer count of at least 1 (got ${count ?? 'nothing'})`);
+      throw new UsageError(
+        `ds_cnn takes ${HELP}; the first number must be a layer count of at least 1 (got ${count ?? 'nothing'})`,
+      );
     }
     requireSizeInfo('ds_cnn', `${HELP} — with N = ${count}, ${1 + 5 * count} numbers`, sizeInfo, 1 + 5 * count);
   },
@@ -49,7 +61,10 @@ export const dsCnn: ArchitectureFamily = {
     blocks.forEach((block, i) => {
       const depthwiseOut: FeatureMap = { ...block.output, channels: block.input.channels };
       costs.push(
-        convCost(`conv_ds_${i + 1}_dw`, block.input, depthwiseOut, block.kernel, { depthwise: true, batchNormParams: block.input.channels }),
+        convCost(`conv_ds_${i + 1}_dw`, block.input, depthwiseOut, block.kernel, {
+          depthwise: true,
+          batchNormParams: block.input.channels,
+        }),
         convCost(`conv_ds_${i + 1}_pw`, depthwiseOut, block.output, [1, 1], { batchNormParams: block.channels }),
       );
     });

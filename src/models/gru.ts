@@ -15,7 +15,8 @@ export const gru: ArchitectureFamily = {
   costs(spec) {
     const [layers, units] = spec.modelSizeInfo;
     const costs: LayerCost[] = [];
-    for (let i = 0; i < layers; i++) costs.push(gruCost(`gru_${i + 1}`, i === 0 ? spec.coefficients : units, units, spec.frames));
+    for (let i = 0; i < layers; i++)
+      costs.push(gruCost(`gru_${i + 1}`, i === 0 ? spec.coefficients : units, units, spec.frames));
     costs.push(denseCost('final_fc', units, spec.labelCount));
     return costs;
   },

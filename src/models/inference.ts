@@ -1,13 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
 
 /** Logits for every row of `x` in inference mode (moving batch-norm statistics), in batches. */
-export function predictLogits(model: tf.LayersModel, x: Float32Array, inputSize: number, labelCount: number, batchSize = 256): Float32Array {
+export function predictLogits(
+  model: tf.LayersModel,
+  x: Float32Array,
+  inputSize: number,
+  labelCount: number,
+  batchSize = 256,
+): Float32Array {
   const rows = x.length / inputSize;
   const out = new Float32Array(rows * labelCount);
   for (let start = 0; start < rows; start += batchSize) {
     const count = Math.min(batchSize, rows - start);
     // Not tidy(): tidy walks a returned typed array, which costs far more than the model.
-    const logits = tf.tidy(() => model.predict(tf.tensor2d(x.subarray(start * inputSize, (start + count) * inputSize), [count, inputSize])) as tf.Tensor);
+    const logits = tf.tidy(
+      () =>
+        model.predict(
+          tf.tensor2d(x.subarray(start * inputSize, (start + count) * inputSize), [count, inputSize]),
+        ) as tf.Tensor,
+    );
     out.set(logits.dataSync() as Float32Array, start * labelCount);
     logits.dispose();
   }

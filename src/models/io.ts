@@ -75,7 +75,8 @@ function toArrayBuffer(data: Uint8Array): ArrayBuffer {
 export async function writeModelFiles(dir: string, model: tf.LayersModel, sidecar: ModelSidecar): Promise<void> {
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      const weightData = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+      const weightData =
+        artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const modelJson = {
         format: artifacts.format,
         generatedBy: artifacts.generatedBy,
@@ -100,14 +101,17 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, sidecar: 
   if (fs.existsSync(dir)) {
     if (!fs.statSync(dir).isDirectory()) throw new KwsError(`cannot save the model to ${dir}: it is a file`);
     if (fs.readdirSync(dir).length > 0 && !fs.existsSync(path.join(dir, SIDECAR_FILE))) {
-      throw new KwsError(`refusing to replace ${dir}: it is not empty and not a kws model directory (no ${SIDECAR_FILE})`);
+      throw new KwsError(
+        `refusing to replace ${dir}: it is not empty and not a kws model directory (no ${SIDECAR_FILE})`,
+      );
     }
   }
   await replaceDirectoryAtomic(dir, (temp) => writeModelFiles(temp, model, sidecar));
 }
 
 function readJson(file: string, what: string): unknown {
-  if (!fs.existsSync(file)) throw new KwsError(`${path.dirname(file)} is not a kws model directory (no ${path.basename(file)})`);
+  if (!fs.existsSync(file))
+    throw new KwsError(`${path.dirname(file)} is not a kws model directory (no ${path.basename(file)})`);
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
@@ -119,7 +123,9 @@ function parseSidecar(file: string, json: unknown): ModelSidecar {
   const value = (json ?? {}) as Partial<Record<keyof ModelSidecar, unknown>>;
   const missing = [
     typeof value.architecture === 'string' ? undefined : 'architecture',
-    Array.isArray(value.modelSizeInfo) && value.modelSizeInfo.every((n) => typeof n === 'number') ? undefined : 'modelSizeInfo',
+    Array.isArray(value.modelSizeInfo) && value.modelSizeInfo.every((n) => typeof n === 'number')
+      ? undefined
+      : 'modelSizeInfo',
     typeof value.feature === 'object' && value.feature !== null ? undefined : 'feature',
     Array.isArray(value.labels) && value.labels.every((l) => typeof l === 'string') ? undefined : 'labels',
   ].filter((name) => name !== undefined);
@@ -148,7 +154,9 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
   const weightData = Buffer.concat(weightParts);
   const expected = byteLength(weightSpecs);
   if (expected !== undefined && expected !== weightData.byteLength) {
-    throw new KwsError(`${path.join(dir, WEIGHTS_FILE)} is damaged: ${weightData.byteLength} bytes, model.json describes ${expected}`);
+    throw new KwsError(
+      `${path.join(dir, WEIGHTS_FILE)} is damaged: ${weightData.byteLength} bytes, model.json describes ${expected}`,
+    );
   }
   let model: tf.LayersModel;
   try {
@@ -161,7 +169,9 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
   const outputs = model.outputs[0]?.shape.at(-1);
   if (outputs !== sidecar.labels.length) {
     model.dispose();
-    throw new KwsError(`${dir} does not add up: the model has ${outputs} outputs but ${SIDECAR_FILE} lists ${sidecar.labels.length} labels`);
+    throw new KwsError(
+      `${dir} does not add up: the model has ${outputs} outputs but ${SIDECAR_FILE} lists ${sidecar.labels.length} labels`,
+    );
   }
   return { model, sidecar };
 }

@@ -25,7 +25,9 @@ export class ProjectionLstmCell extends tf.layers.RNNCell {
   readonly projection: number;
   /** [recurrent output m (projected), cell state c]; the RNN layer outputs the first. */
   readonly stateSize: number[];
-  private readonly initializers: Required<Pick<ProjectionLstmCellArgs, 'kernelInitializer' | 'recurrentInitializer' | 'projectionInitializer'>>;
+  private readonly initializers: Required<
+    Pick<ProjectionLstmCellArgs, 'kernelInitializer' | 'recurrentInitializer' | 'projectionInitializer'>
+  >;
   private kernel!: tf.LayerVariable;
   private recurrentKernel!: tf.LayerVariable;
   private bias!: tf.LayerVariable;
@@ -52,14 +54,26 @@ export class ProjectionLstmCell extends tf.layers.RNNCell {
     const gates = 4 * this.units;
     const { kernelInitializer, recurrentInitializer, projectionInitializer } = this.initializers;
     this.kernel = this.addWeight('kernel', [inputDim, gates], 'float32', kernelInitializer);
-    this.recurrentKernel = this.addWeight('recurrent_kernel', [this.projection, gates], 'float32', recurrentInitializer);
+    this.recurrentKernel = this.addWeight(
+      'recurrent_kernel',
+      [this.projection, gates],
+      'float32',
+      recurrentInitializer,
+    );
     this.bias = this.addWeight('bias', [gates], 'float32', tf.initializers.zeros());
     this.inputPeephole = this.addWeight('input_peephole', [this.units], 'float32', tf.initializers.zeros());
     this.forgetPeephole = this.addWeight('forget_peephole', [this.units], 'float32', tf.initializers.zeros());
     this.outputPeephole = this.addWeight('output_peephole', [this.units], 'float32', tf.initializers.zeros());
-    this.projectionKernel = this.addWeight('projection_kernel', [this.units, this.projection], 'float32', projectionInitializer);
+    this.projectionKernel = this.addWeight(
+      'projection_kernel',
+      [this.units, this.projection],
+      'float32',
+      projectionInitializer,
+    );
     // Gate order i, j (candidate), f, o as TF1; forget bias 1.0.
-    const initialBias = tf.tidy(() => tf.concat([tf.zeros([2 * this.units]), tf.ones([this.units]), tf.zeros([this.units])]));
+    const initialBias = tf.tidy(() =>
+      tf.concat([tf.zeros([2 * this.units]), tf.ones([this.units]), tf.zeros([this.units])]),
+    );
     this.bias.write(initialBias);
     initialBias.dispose();
     this.built = true;
@@ -68,7 +82,13 @@ export class ProjectionLstmCell extends tf.layers.RNNCell {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
     return tf.tidy(() => {
       const [x, previousOutput, previousCell] = inputs as tf.Tensor2D[];
-      const z = tf.add(tf.add(tf.matMul(x!, this.kernel.read() as tf.Tensor2D), tf.matMul(previousOutput!, this.recurrentKernel.read() as tf.Tensor2D)), this.bias.read());
+      const z = tf.add(
+        tf.add(
+          tf.matMul(x!, this.kernel.read() as tf.Tensor2D),
+          tf.matMul(previousOutput!, this.recurrentKernel.read() as tf.Tensor2D),
+        ),
+        this.bias.read(),
+      );
       const [zi, zj, zf, zo] = tf.split(z, 4, 1);
       const inputGate = tf.sigmoid(tf.add(zi!, tf.mul(this.inputPeephole.read(), previousCell!)));
       const forgetGate = tf.sigmoid(tf.add(zf!, tf.mul(this.forgetPeephole.read(), previousCell!)));

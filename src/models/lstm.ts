@@ -14,6 +14,9 @@ export const lstm: ArchitectureFamily = {
 
   costs(spec) {
     const [projection, units] = spec.modelSizeInfo;
-    return [lstmCost('lstm', spec.coefficients, units, spec.frames, projection), denseCost('final_fc', projection, spec.labelCount)];
+    return [
+      lstmCost('lstm', spec.coefficients, units, spec.frames, projection),
+      denseCost('final_fc', projection, spec.labelCount),
+    ];
   },
 };

@@ -29,7 +29,10 @@ function presetRank(name: string): number {
   const cut = name.lastIndexOf('_');
   const architecture = ARCHITECTURE_NAMES.indexOf(name.slice(0, cut) as Architecture);
   const size = SIZE_ORDER.indexOf(name.slice(cut + 1));
-  return (architecture < 0 ? ARCHITECTURE_NAMES.length : architecture) * SIZE_ORDER.length + (size < 0 ? SIZE_ORDER.length : size);
+  return (
+    (architecture < 0 ? ARCHITECTURE_NAMES.length : architecture) * SIZE_ORDER.length +
+    (size < 0 ? SIZE_ORDER.length : size)
+  );
 }
 
 /** Built-in preset names in the paper's order (dnn_s, dnn_m, dnn_l, cnn_s, …). */
@@ -58,7 +61,9 @@ export function loadPreset(nameOrPath: string): Preset {
   }
   const file = path.join(PRESET_DIR, `${nameOrPath}.json`);
   if (!fs.existsSync(file)) {
-    throw new UsageError(`unknown --preset '${nameOrPath}'; available: ${presetNames().join(', ')} (or a path to a preset .json file)`);
+    throw new UsageError(
+      `unknown --preset '${nameOrPath}'; available: ${presetNames().join(', ')} (or a path to a preset .json file)`,
+    );
   }
   return readPresetFile(file);
 }
@@ -66,7 +71,9 @@ export function loadPreset(nameOrPath: string): Preset {
 function positiveNumber(file: string, json: Record<string, unknown>, key: string, integer = false): number {
   const value = json[key];
   if (typeof value !== 'number' || !(value > 0) || (integer && !Number.isInteger(value))) {
-    throw new KwsError(`preset ${file}: "${key}" must be a positive ${integer ? 'whole ' : ''}number (got ${JSON.stringify(value)})`);
+    throw new KwsError(
+      `preset ${file}: "${key}" must be a positive ${integer ? 'whole ' : ''}number (got ${JSON.stringify(value)})`,
+    );
   }
   return value;
 }

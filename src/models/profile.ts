@@ -63,7 +63,10 @@ export function profileModel(spec: ModelSpec): ModelProfile {
   const sum = (key: 'params' | 'weights' | 'macs') => layers.reduce((total, layer) => total + layer[key], 0);
   const macs = sum('macs');
   const weightBytes = sum('weights');
-  const activationBytes = largestConsecutivePair([spec.frames * spec.coefficients, ...layers.map((layer) => layer.activations)]);
+  const activationBytes = largestConsecutivePair([
+    spec.frames * spec.coefficients,
+    ...layers.map((layer) => layer.activations),
+  ]);
   const memoryBytes = weightBytes + activationBytes;
   return {
     spec,

@@ -24,5 +24,11 @@ export function lstmCost(name: string, inputs: number, units: number, steps: num
 /** A TF1 GRU cell: gate matrices [inputs + units, 2·units] and candidate [inputs + units, units], with biases. */
 export function gruCost(name: string, inputs: number, units: number, steps: number): LayerCost {
   const matrix = (inputs + units) * 3 * units;
-  return { name, params: matrix + 3 * units, weights: matrix + 3 * units, macs: steps * matrix, activations: 3 * units };
+  return {
+    name,
+    params: matrix + 3 * units,
+    weights: matrix + 3 * units,
+    macs: steps * matrix,
+    activations: 3 * units,
+  };
 }

@@ -36,8 +36,13 @@ export function architectureFamily(name: string): ArchitectureFamily {
 export function validateModelSpec(spec: ModelSpec): ArchitectureFamily {
   const family = architectureFamily(spec.architecture);
   family.validate(spec.modelSizeInfo);
-  for (const [field, value] of [['frames', spec.frames], ['coefficients', spec.coefficients], ['label count', spec.labelCount]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new UsageError(`model ${field} must be a whole number of at least 1 (got ${value})`);
+  for (const [field, value] of [
+    ['frames', spec.frames],
+    ['coefficients', spec.coefficients],
+    ['label count', spec.labelCount],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new UsageError(`model ${field} must be a whole number of at least 1 (got ${value})`);
   }
   // Computing the layer costs checks that every kernel fits its input.
   family.costs(spec);

@@ -36,7 +36,14 @@ export class SlimBatchNorm extends tf.layers.Layer {
     const channels = shape[shape.length - 1]!;
     this.beta = this.addWeight('beta', [channels], 'float32', tf.initializers.zeros(), undefined, true);
     this.movingMean = this.addWeight('moving_mean', [channels], 'float32', tf.initializers.zeros(), undefined, false);
-    this.movingVariance = this.addWeight('moving_variance', [channels], 'float32', tf.initializers.ones(), undefined, false);
+    this.movingVariance = this.addWeight(
+      'moving_variance',
+      [channels],
+      'float32',
+      tf.initializers.ones(),
+      undefined,
+      false,
+    );
     this.built = true;
   }
 

@@ -56,7 +56,9 @@ export function requireSizeInfo(name: Architecture, help: string, sizeInfo: read
   }
   const bad = sizeInfo.find((n) => !Number.isInteger(n) || n < 1);
   if (bad !== undefined) {
-    throw new UsageError(`${name} --model-size-info numbers must be whole numbers of at least 1 (got ${bad}); it takes ${help}`);
+    throw new UsageError(
+      `${name} --model-size-info numbers must be whole numbers of at least 1 (got ${bad}); it takes ${help}`,
+    );
   }
 }
 
@@ -64,7 +66,9 @@ export function requireSizeInfo(name: Architecture, help: string, sizeInfo: read
 export function validOutput(layer: string, axis: string, input: number, kernel: number, stride: number): number {
   const out = Math.ceil((input - kernel + 1) / stride);
   if (out < 1) {
-    throw new UsageError(`${layer}: kernel ${axis} ${kernel} is larger than its input (${input}); use a smaller --model-size-info kernel`);
+    throw new UsageError(
+      `${layer}: kernel ${axis} ${kernel} is larger than its input (${input}); use a smaller --model-size-info kernel`,
+    );
   }
   return out;
 }

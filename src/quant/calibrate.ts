@@ -111,7 +111,10 @@ export function searchFracs(
       let correct = 0;
       for (let n = 0; n < examples; n++) {
         const input = cache.subarray(n * cacheSize, (n + 1) * cacheSize);
-        const logits = point === 0 ? forward.run(input, { fracs: chosen }) : forward.run(input, { fracs: chosen, startPoint: point - 1 });
+        const logits =
+          point === 0
+            ? forward.run(input, { fracs: chosen })
+            : forward.run(input, { fracs: chosen, startPoint: point - 1 });
         if (argmax(logits) === set.y[n]) correct++;
       }
       if (correct > bestAccuracy) {
@@ -159,10 +162,13 @@ function advanceCache(
 /** ARM's `--act_max` list → per-point fractional bits (null = float), checking its length. */
 export function fracsFromActMax(actMax: readonly number[], names: readonly string[]): Array<number | null> {
   if (actMax.length !== names.length) {
-    throw new UsageError(`--act-max needs ${names.length} values for this model (${names.join(', ')}); got ${actMax.length}`);
+    throw new UsageError(
+      `--act-max needs ${names.length} values for this model (${names.join(', ')}); got ${actMax.length}`,
+    );
   }
   return actMax.map((a, i) => {
-    if (!Number.isFinite(a) || a < 0) throw new UsageError(`--act-max values must be 0 or positive (got ${a} for ${names[i]})`);
+    if (!Number.isFinite(a) || a < 0)
+      throw new UsageError(`--act-max values must be 0 or positive (got ${a} for ${names[i]})`);
     return a === 0 ? null : fracBitsFor(a);
   });
 }
@@ -180,7 +186,12 @@ export function chooseRanges(
   forward: FloatForward,
   set: CalibrationSet,
   stats: PointStats[],
-  options: { method: RangeMethod; percentile?: number; actMax?: readonly number[]; onSearchProgress?: (done: number, total: number) => void },
+  options: {
+    method: RangeMethod;
+    percentile?: number;
+    actMax?: readonly number[];
+    onSearchProgress?: (done: number, total: number) => void;
+  },
 ): RangeChoice {
   const names = pointNames(forward.network);
   const maxFracs = stats.map((s) => fracBitsFor(s.maxAbs));
@@ -190,10 +201,13 @@ export function chooseRanges(
     const fracs = fakeQuantFracs.map((frac, i) => {
       const a = options.actMax![i]!;
       if (frac === null) {
-        notes.push(`${names[i]}: --act-max 0 keeps it float in the fake-quant evaluation; the integer network uses its calibrated max range ${2 ** (7 - maxFracs[i]!)}`);
+        notes.push(
+          `${names[i]}: --act-max 0 keeps it float in the fake-quant evaluation; the integer network uses its calibrated max range ${2 ** (7 - maxFracs[i]!)}`,
+        );
         return maxFracs[i]!;
       }
-      if (2 ** (7 - frac) !== a) notes.push(`${names[i]}: --act-max ${a} is not a power of two; using ${2 ** (7 - frac)}`);
+      if (2 ** (7 - frac) !== a)
+        notes.push(`${names[i]}: --act-max ${a} is not a power of two; using ${2 ** (7 - frac)}`);
       return frac;
     });
     return { fracs, fakeQuantFracs, notes };

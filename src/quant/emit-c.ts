@@ -63,7 +63,9 @@ export function renderWeightsHeader(network: QuantizedNetwork): string {
     '',
   ];
   for (const layer of network.layers.filter(isWeighted)) {
-    parts.push(`/* ${layer.name}_WT: ${layer.source} weights ${weightShape(layer)}, ${qFormatName(layer.weightFrac)} */`);
+    parts.push(
+      `/* ${layer.name}_WT: ${layer.source} weights ${weightShape(layer)}, ${qFormatName(layer.weightFrac)} */`,
+    );
     parts.push(`#define ${layer.name}_WT ${cArray(layer.weights)}`);
     parts.push(`/* ${layer.name}_BIAS: ${layer.source} bias [${layer.bias.length}], ${qFormatName(layer.biasFrac)} */`);
     parts.push(`#define ${layer.name}_BIAS ${cArray(layer.bias)}`, '');
@@ -202,7 +204,8 @@ function describeLayer(layer: WeightedLayer | AvgPoolLayer): string {
     return `${layer.name}: average over ${s.height}x${s.width}x${s.channels} -> ${s.channels}, ${qFormatName(layer.inFrac)} -> ${qFormatName(layer.outFrac)}`;
   }
   const formats = `in ${qFormatName(layer.inFrac)}, weights ${qFormatName(layer.weightFrac)}, bias ${qFormatName(layer.biasFrac)}, out ${qFormatName(layer.outFrac)}`;
-  if (layer.kind === 'dense') return `${layer.name} (${layer.source}): fully connected ${layer.inputSize} -> ${layer.outputSize}; ${formats}`;
+  if (layer.kind === 'dense')
+    return `${layer.name} (${layer.source}): fully connected ${layer.inputSize} -> ${layer.outputSize}; ${formats}`;
   const i = layer.input;
   const o = layer.output;
   const what =
@@ -252,7 +255,8 @@ function layerCall(layer: WeightedLayer | AvgPoolLayer, source: string, target: 
 function reluCall(layer: WeightedLayer | AvgPoolLayer, buffer: string): string {
   const p = layer.name;
   if (layerOutputSize(layer) <= RELU_MAX_SIZE) return `  arm_relu_q7(${buffer}, ${sizeExpression(layer)});`;
-  if (layer.kind === 'dense' || layer.kind === 'avgpool') throw new Error(`${p}: ReLU over ${layerOutputSize(layer)} values exceeds arm_relu_q7's uint16_t size`);
+  if (layer.kind === 'dense' || layer.kind === 'avgpool')
+    throw new Error(`${p}: ReLU over ${layerOutputSize(layer)} values exceeds arm_relu_q7's uint16_t size`);
   return `  for (int row = 0; row < ${p}_OUT_Y; row++) arm_relu_q7(${buffer} + row * ${p}_OUT_X * ${p}_OUT_CH, ${p}_OUT_X * ${p}_OUT_CH);`;
 }
 
@@ -326,7 +330,7 @@ export function renderModelSource(network: QuantizedNetwork): string {
   }
   lines.push(
     '',
-    '/* Activations ping-pong between two buffers; col_buffer is the kernels\' scratch. */',
+    "/* Activations ping-pong between two buffers; col_buffer is the kernels' scratch. */",
     'static q7_t buffer1[BUFFER_SIZE];',
     'static q7_t buffer2[BUFFER_SIZE];',
     'static q15_t col_buffer[COL_BUFFER_SIZE];',
@@ -335,7 +339,14 @@ export function renderModelSource(network: QuantizedNetwork): string {
   if (network.layers.some((layer) => layer.kind === 'avgpool')) lines.push(AVEPOOL_SOURCE);
   lines.push('void kws_run(const q7_t *input, q7_t *output) {');
   lines.push(...runBody(network.layers));
-  lines.push('}', '', 'void kws_softmax(const q7_t *logits, q7_t *probs) {', '  arm_softmax_q7(logits, OUT_DIM, probs);', '}', '');
+  lines.push(
+    '}',
+    '',
+    'void kws_softmax(const q7_t *logits, q7_t *probs) {',
+    '  arm_softmax_q7(logits, OUT_DIM, probs);',
+    '}',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -375,7 +386,16 @@ export function renderQuantJson(model: QuantizedModel): string {
   const { network } = model;
   const layers = network.layers.flatMap((layer): Array<Record<string, unknown>> => {
     if (isWeighted(layer)) return [tensorSummary(layer)];
-    if (layer.kind === 'avgpool') return [{ name: layer.name, kind: layer.kind, inFrac: layer.inFrac, outFrac: layer.outFrac, outLshift: layer.outLshift }];
+    if (layer.kind === 'avgpool')
+      return [
+        {
+          name: layer.name,
+          kind: layer.kind,
+          inFrac: layer.inFrac,
+          outFrac: layer.outFrac,
+          outLshift: layer.outLshift,
+        },
+      ];
     return [];
   });
   const summary = {

@@ -28,7 +28,15 @@ import {
 } from '../wasm/assembler.js';
 import type { FloatLayer, FloatWeightedLayer } from './float-network.js';
 import { mapSize } from './ir.js';
-import { dotLength, fillTapTable, gatherPatches, kernelInputSize, outputPositions, outputRows, tapTableStride } from './windows.js';
+import {
+  dotLength,
+  fillTapTable,
+  gatherPatches,
+  kernelInputSize,
+  outputPositions,
+  outputRows,
+  tapTableStride,
+} from './windows.js';
 
 interface FloatMacKernels {
   /**
@@ -37,13 +45,31 @@ interface FloatMacKernels {
    * likewise. With odd `rows` the last pair's second lane lands on the next row's first value
    * (rewritten next), or one value past the end.
    */
-  matrixRows(vectors: number, count: number, length: number, weightPairs: number, biasPairs: number, rowPairs: number, rows: number, output: number): void;
+  matrixRows(
+    vectors: number,
+    count: number,
+    length: number,
+    weightPairs: number,
+    biasPairs: number,
+    rowPairs: number,
+    rows: number,
+    output: number,
+  ): void;
   /**
    * Per position p (tap tables as in the integer depthwise kernel: a count, then element
    * offsets of input and weight), output[p·channels + c] = f32(bias[c] + Σ_t in·w), two channels
    * at a time (an odd last channel writes one value past its row, as above).
    */
-  depthwise(input: number, taps: number, positions: number, weights: number, bias: number, channels: number, tapStride: number, output: number): void;
+  depthwise(
+    input: number,
+    taps: number,
+    positions: number,
+    weights: number,
+    bias: number,
+    channels: number,
+    tapStride: number,
+    output: number,
+  ): void;
 }
 
 // matrixRows(vectors0, count1, length2, weightPairs3, biasPairs4, rowPairs5, rows6, output7); p8 q9 i10 v11 w12 b13 out14 rowBytes15; acc16 (v128)
@@ -53,24 +79,41 @@ const matrixRows: FunctionDef<keyof FloatMacKernels> = {
   i32Locals: 8,
   v128Locals: 1,
   body: [
-    ...get(0), ...set(11),
-    ...get(7), ...set(14),
-    ...shiftLeft(get(6), i32(2)), ...set(15),
+    ...get(0),
+    ...set(11),
+    ...get(7),
+    ...set(14),
+    ...shiftLeft(get(6), i32(2)),
+    ...set(15),
     ...forLoop(8, i32(0), get(1), i32(1), [
-      ...get(3), ...set(12),
-      ...get(4), ...set(13),
+      ...get(3),
+      ...set(12),
+      ...get(4),
+      ...set(13),
       ...forLoop(9, i32(0), get(5), i32(1), [
-        ...load(get(13)), ...set(16),
+        ...load(get(13)),
+        ...set(16),
         ...forLoop(10, i32(0), get(2), i32(1), [
-          ...f64x2Add(get(16), f64x2Mul(f64x2Splat(loadF32AsF64(add(get(11), shiftLeft(get(10), i32(2))))), load(add(get(12), shiftLeft(get(10), i32(4)))))), ...set(16),
+          ...f64x2Add(
+            get(16),
+            f64x2Mul(
+              f64x2Splat(loadF32AsF64(add(get(11), shiftLeft(get(10), i32(2))))),
+              load(add(get(12), shiftLeft(get(10), i32(4)))),
+            ),
+          ),
+          ...set(16),
         ]),
         ...storeF64AsF32(add(get(14), shiftLeft(get(9), i32(3))), f64x2ExtractLane(get(16), 0)),
         ...storeF64AsF32(add(get(14), shiftLeft(get(9), i32(3))), f64x2ExtractLane(get(16), 1), 4),
-        ...add(get(12), shiftLeft(get(2), i32(4))), ...set(12),
-        ...add(get(13), i32(16)), ...set(13),
+        ...add(get(12), shiftLeft(get(2), i32(4))),
+        ...set(12),
+        ...add(get(13), i32(16)),
+        ...set(13),
       ]),
-      ...add(get(11), shiftLeft(get(2), i32(2))), ...set(11),
-      ...add(get(14), get(15)), ...set(14),
+      ...add(get(11), shiftLeft(get(2), i32(2))),
+      ...set(11),
+      ...add(get(14), get(15)),
+      ...set(14),
     ]),
   ],
 };
@@ -82,13 +125,18 @@ const depthwise: FunctionDef<keyof FloatMacKernels> = {
   i32Locals: 7,
   v128Locals: 1,
   body: [
-    ...get(1), ...set(12),
-    ...get(7), ...set(14),
+    ...get(1),
+    ...set(12),
+    ...get(7),
+    ...set(14),
     ...forLoop(8, i32(0), get(2), i32(1), [
-      ...loadI32(get(12)), ...set(11),
+      ...loadI32(get(12)),
+      ...set(11),
       ...forLoop(9, i32(0), get(5), i32(2), [
-        ...loadF32x2AsF64x2(add(get(4), shiftLeft(get(9), i32(2)))), ...set(15),
-        ...add(get(12), i32(4)), ...set(13),
+        ...loadF32x2AsF64x2(add(get(4), shiftLeft(get(9), i32(2)))),
+        ...set(15),
+        ...add(get(12), i32(4)),
+        ...set(13),
         ...forLoop(10, i32(0), get(11), i32(1), [
           ...f64x2Add(
             get(15),
@@ -96,14 +144,18 @@ const depthwise: FunctionDef<keyof FloatMacKernels> = {
               loadF32x2AsF64x2(add(get(0), shiftLeft(add(loadI32(get(13)), get(9)), i32(2)))),
               loadF32x2AsF64x2(add(get(3), shiftLeft(add(loadI32(get(13), 4), get(9)), i32(2)))),
             ),
-          ), ...set(15),
-          ...add(get(13), i32(8)), ...set(13),
+          ),
+          ...set(15),
+          ...add(get(13), i32(8)),
+          ...set(13),
         ]),
         ...storeF64AsF32(add(get(14), shiftLeft(get(9), i32(2))), f64x2ExtractLane(get(15), 0)),
         ...storeF64AsF32(add(get(14), shiftLeft(get(9), i32(2))), f64x2ExtractLane(get(15), 1), 4),
       ]),
-      ...add(get(12), get(6)), ...set(12),
-      ...add(get(14), shiftLeft(get(5), i32(2))), ...set(14),
+      ...add(get(12), get(6)),
+      ...set(12),
+      ...add(get(14), shiftLeft(get(5), i32(2))),
+      ...set(14),
     ]),
   ],
 };
@@ -196,7 +248,16 @@ export function createFloatWasmKernels(layers: readonly FloatLayer[]): FloatLaye
       if (layer.kind === 'depthwise') {
         kernels.depthwise(inputs, at.taps, positions, at.weights, at.bias, rows, at.tapStride, outputs);
       } else {
-        kernels.matrixRows(inputs, positions, dotLength(layer), at.weights, at.bias, Math.ceil(rows / 2), rows, outputs);
+        kernels.matrixRows(
+          inputs,
+          positions,
+          dotLength(layer),
+          at.weights,
+          at.bias,
+          Math.ceil(rows / 2),
+          rows,
+          outputs,
+        );
       }
       output.set(outputView.subarray(0, positions * rows));
     },

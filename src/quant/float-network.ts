@@ -8,14 +8,23 @@
  * every layer except ReLU (conv, depthwise, pointwise, dense, average pool), before its ReLU.
  */
 import type { FeatureConfig } from '../features/config.js';
-import { layerOutputSize, type FixedPoint, type IntegerArchitecture, type MapShape, type ReluLayer, type WeightedLayer } from './ir.js';
+import {
+  layerOutputSize,
+  type FixedPoint,
+  type IntegerArchitecture,
+  type MapShape,
+  type ReluLayer,
+  type WeightedLayer,
+} from './ir.js';
 import { roundHalfAway } from './qformat.js';
 import { createFloatWasmKernels } from './float-network-wasm.js';
 import { relu } from './simulate.js';
 import { gatherPatch, listTaps } from './windows.js';
 import { resolveEngine, type Engine } from '../wasm/engine.js';
 
-type FloatOf<L> = L extends WeightedLayer ? Omit<L, 'weights' | 'bias' | keyof FixedPoint> & { weights: Float32Array; bias: Float32Array } : never;
+type FloatOf<L> = L extends WeightedLayer
+  ? Omit<L, 'weights' | 'bias' | keyof FixedPoint> & { weights: Float32Array; bias: Float32Array }
+  : never;
 
 export type FloatWeightedLayer = FloatOf<WeightedLayer>;
 
@@ -38,11 +47,23 @@ export interface FloatNetwork {
 
 /** Names of the quantisation points, `input` first, then the layers' C names. */
 export function pointNames(network: FloatNetwork): string[] {
-  return ['input', ...network.layers.filter((l): l is FloatWeightedLayer | FloatPoolLayer => l.kind !== 'relu').map((l) => l.name)];
+  return [
+    'input',
+    ...network.layers.filter((l): l is FloatWeightedLayer | FloatPoolLayer => l.kind !== 'relu').map((l) => l.name),
+  ];
 }
 
 /** `rows` outputs of `[rows][length]` weights times `vector[vBase …)` plus bias; four rows at a time. */
-function matrixVector(vector: Float32Array, vBase: number, length: number, weights: Float32Array, bias: Float32Array, output: Float32Array, outBase: number, rows: number): void {
+function matrixVector(
+  vector: Float32Array,
+  vBase: number,
+  length: number,
+  weights: Float32Array,
+  bias: Float32Array,
+  output: Float32Array,
+  outBase: number,
+  rows: number,
+): void {
   const blocked = rows - (rows % 4);
   let o = 0;
   for (; o < blocked; o += 4) {
@@ -75,13 +96,27 @@ function matrixVector(vector: Float32Array, vBase: number, length: number, weigh
 }
 
 /** Regular convolution: per output position the (zero-padded) input patch, dotted with every filter. */
-function convolve(layer: Extract<FloatLayer, { kind: 'conv' }>, input: Float32Array, output: Float32Array, patch: Float32Array): void {
+function convolve(
+  layer: Extract<FloatLayer, { kind: 'conv' }>,
+  input: Float32Array,
+  output: Float32Array,
+  patch: Float32Array,
+): void {
   const { output: outShape, weights, bias } = layer;
   const filterSize = layer.kernel.y * layer.kernel.x * layer.input.channels;
   for (let oy = 0; oy < outShape.height; oy++) {
     for (let ox = 0; ox < outShape.width; ox++) {
       gatherPatch(layer, input, oy, ox, patch, 0);
-      matrixVector(patch, 0, filterSize, weights, bias, output, (oy * outShape.width + ox) * outShape.channels, outShape.channels);
+      matrixVector(
+        patch,
+        0,
+        filterSize,
+        weights,
+        bias,
+        output,
+        (oy * outShape.width + ox) * outShape.channels,
+        outShape.channels,
+      );
     }
   }
 }
@@ -90,10 +125,16 @@ function pointwise(layer: Extract<FloatLayer, { kind: 'pointwise' }>, input: Flo
   const inCh = layer.input.channels;
   const outCh = layer.output.channels;
   const positions = layer.input.height * layer.input.width;
-  for (let p = 0; p < positions; p++) matrixVector(input, p * inCh, inCh, layer.weights, layer.bias, output, p * outCh, outCh);
+  for (let p = 0; p < positions; p++)
+    matrixVector(input, p * inCh, inCh, layer.weights, layer.bias, output, p * outCh, outCh);
 }
 
-function depthwise(layer: Extract<FloatLayer, { kind: 'depthwise' }>, input: Float32Array, output: Float32Array, taps: Int32Array): void {
+function depthwise(
+  layer: Extract<FloatLayer, { kind: 'depthwise' }>,
+  input: Float32Array,
+  output: Float32Array,
+  taps: Int32Array,
+): void {
   const { input: inShape, output: outShape, weights, bias } = layer;
   const ch = inShape.channels;
   for (let oy = 0; oy < outShape.height; oy++) {
@@ -168,8 +209,12 @@ export function createFloatForward(network: FloatNetwork, engine: Engine = 'auto
   const logits = new Float32Array(network.labels.length);
   const chosen = resolveEngine(engine);
   const wasm = chosen === 'wasm' ? createFloatWasmKernels(network.layers) : null;
-  const patch = new Float32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))));
-  const taps = new Int32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))));
+  const patch = new Float32Array(
+    Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))),
+  );
+  const taps = new Int32Array(
+    Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))),
+  );
 
   return {
     network,

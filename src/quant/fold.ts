@@ -48,7 +48,8 @@ function values(tensor: tf.Tensor): Float32Array {
 
 function mapShape(s: tf.Shape, where: string): MapShape {
   const [, height, width, channels] = s;
-  if (s.length !== 4 || !height || !width || !channels) throw new KwsError(`${where}: expected a [batch, time, frequency, channels] map, got [${s.join(', ')}]`);
+  if (s.length !== 4 || !height || !width || !channels)
+    throw new KwsError(`${where}: expected a [batch, time, frequency, channels] map, got [${s.join(', ')}]`);
   return { height, width, channels };
 }
 
@@ -74,14 +75,24 @@ function convertLayer(layer: tf.layers.Layer, name: string, inputShape: tf.Shape
   const config = layer.getConfig();
   const activation = config['activation'];
   if (activation !== undefined && activation !== 'linear') {
-    throw new KwsError(`${where}: activation '${String(activation)}' inside the layer is not supported; use a separate ReLU layer`);
+    throw new KwsError(
+      `${where}: activation '${String(activation)}' inside the layer is not supported; use a separate ReLU layer`,
+    );
   }
   const { kernel, bias } = weightsOf(layer, where);
   const source = layer.name;
   switch (layer.getClassName()) {
     case 'Dense': {
       const [inputSize, outputSize] = kernel.shape as [number, number];
-      return { kind: 'dense', name, source, inputSize, outputSize, weights: toCmsisOrder(values(kernel), kernel.shape), bias };
+      return {
+        kind: 'dense',
+        name,
+        source,
+        inputSize,
+        outputSize,
+        weights: toCmsisOrder(values(kernel), kernel.shape),
+        bias,
+      };
     }
     case 'Conv2D': {
       const input = mapShape(inputShape, where);
@@ -89,29 +100,59 @@ function convertLayer(layer: tf.layers.Layer, name: string, inputShape: tf.Shape
       const [kh, kw] = kernel.shape as [number, number, number, number];
       const stride = pair(config['strides']);
       const dilation = pair(config['dilationRate'] ?? 1);
-      if (dilation.y !== 1 || dilation.x !== 1) throw new KwsError(`${where}: dilated convolutions are not supported by the CMSIS-NN kernels`);
+      if (dilation.y !== 1 || dilation.x !== 1)
+        throw new KwsError(`${where}: dilated convolutions are not supported by the CMSIS-NN kernels`);
       const weights = toCmsisOrder(values(kernel), kernel.shape);
-      if (kh === 1 && kw === 1 && stride.y === 1 && stride.x === 1) return { kind: 'pointwise', name, source, input, output, weights, bias };
+      if (kh === 1 && kw === 1 && stride.y === 1 && stride.x === 1)
+        return { kind: 'pointwise', name, source, input, output, weights, bias };
       const same = config['padding'] === 'same';
-      const padding = same ? { y: samePaddingBefore(input.height, output.height, kh, stride.y), x: samePaddingBefore(input.width, output.width, kw, stride.x) } : { y: 0, x: 0 };
+      const padding = same
+        ? {
+            y: samePaddingBefore(input.height, output.height, kh, stride.y),
+            x: samePaddingBefore(input.width, output.width, kw, stride.x),
+          }
+        : { y: 0, x: 0 };
       return { kind: 'conv', name, source, input, output, kernel: { y: kh, x: kw }, stride, padding, weights, bias };
     }
     case 'DepthwiseConv2D': {
       const input = mapShape(inputShape, where);
       const output = mapShape(outputShapeOf(layer, inputShape), where);
       const [kh, kw, , multiplier] = kernel.shape as [number, number, number, number];
-      if (multiplier !== 1) throw new KwsError(`${where}: depth multiplier ${multiplier} is not supported (CMSIS-NN needs 1)`);
+      if (multiplier !== 1)
+        throw new KwsError(`${where}: depth multiplier ${multiplier} is not supported (CMSIS-NN needs 1)`);
       const stride = pair(config['strides']);
       const same = config['padding'] === 'same';
-      const padding = same ? { y: samePaddingBefore(input.height, output.height, kh, stride.y), x: samePaddingBefore(input.width, output.width, kw, stride.x) } : { y: 0, x: 0 };
-      return { kind: 'depthwise', name, source, input, output, kernel: { y: kh, x: kw }, stride, padding, weights: toCmsisOrder(values(kernel), kernel.shape), bias };
+      const padding = same
+        ? {
+            y: samePaddingBefore(input.height, output.height, kh, stride.y),
+            x: samePaddingBefore(input.width, output.width, kw, stride.x),
+          }
+        : { y: 0, x: 0 };
+      return {
+        kind: 'depthwise',
+        name,
+        source,
+        input,
+        output,
+        kernel: { y: kh, x: kw },
+        stride,
+        padding,
+        weights: toCmsisOrder(values(kernel), kernel.shape),
+        bias,
+      };
     }
     default:
       throw new KwsError(`${where}: ${layer.getClassName()} has no CMSIS-NN integer kernel`);
   }
 }
 
-function batchNormParameters(layer: tf.layers.Layer): { gamma?: Float32Array; beta?: Float32Array; mean: Float32Array; variance: Float32Array; epsilon: number } {
+function batchNormParameters(layer: tf.layers.Layer): {
+  gamma?: Float32Array;
+  beta?: Float32Array;
+  mean: Float32Array;
+  variance: Float32Array;
+  epsilon: number;
+} {
   const byName = new Map<string, Float32Array>();
   layer.weights.forEach((variable, i) => {
     const base = variable.name.split('/').pop()!.replace(/_\d+$/, '');
@@ -128,7 +169,8 @@ function batchNormParameters(layer: tf.layers.Layer): { gamma?: Float32Array; be
 export function foldBatchNorm(target: FloatWeightedLayer, bn: tf.layers.Layer): void {
   const { gamma, beta, mean, variance, epsilon } = batchNormParameters(bn);
   const channels = target.bias.length;
-  if (mean.length !== channels) throw new KwsError(`layer ${bn.name}: ${mean.length} channels, but ${target.source} has ${channels}`);
+  if (mean.length !== channels)
+    throw new KwsError(`layer ${bn.name}: ${mean.length} channels, but ${target.source} has ${channels}`);
   const scale = new Float64Array(channels);
   for (let c = 0; c < channels; c++) scale[c] = (gamma ? gamma[c]! : 1) / Math.sqrt(variance[c]! + epsilon);
   const perChannel = target.weights.length / channels;
@@ -147,12 +189,16 @@ export function foldBatchNorm(target: FloatWeightedLayer, bn: tf.layers.Layer): 
 export function foldModel(model: tf.LayersModel, description: ModelDescription): FloatNetwork {
   const { architecture } = description;
   if (!isIntegerArchitecture(architecture)) {
-    throw new KwsError(`integer (CMSIS-NN) quantisation supports ${INTEGER_ARCHITECTURES.join(', ')}; this model is ${architecture}`);
+    throw new KwsError(
+      `integer (CMSIS-NN) quantisation supports ${INTEGER_ARCHITECTURES.join(', ')}; this model is ${architecture}`,
+    );
   }
   const geometry = featureGeometry(description.feature);
   const inputSize = model.inputs[0]?.shape[1];
   if (inputSize !== geometry.frames * geometry.coefficients) {
-    throw new KwsError(`the model takes ${inputSize} inputs but its feature settings give ${geometry.frames}×${geometry.coefficients}`);
+    throw new KwsError(
+      `the model takes ${inputSize} inputs but its feature settings give ${geometry.frames}×${geometry.coefficients}`,
+    );
   }
   const layers: FloatLayer[] = [];
   let lastWeighted: FloatWeightedLayer | undefined;
@@ -166,7 +212,10 @@ export function foldModel(model: tf.LayersModel, description: ModelDescription):
     if (PASS_THROUGH.has(className)) continue;
     if (BATCH_NORM.has(className)) {
       const previous = layers[layers.length - 1];
-      if (!lastWeighted || previous !== lastWeighted) throw new KwsError(`layer ${layer.name}: batch norm must directly follow a convolution or dense layer to be folded`);
+      if (!lastWeighted || previous !== lastWeighted)
+        throw new KwsError(
+          `layer ${layer.name}: batch norm must directly follow a convolution or dense layer to be folded`,
+        );
       foldBatchNorm(lastWeighted, layer);
       continue;
     }
@@ -183,9 +232,13 @@ export function foldModel(model: tf.LayersModel, description: ModelDescription):
     if (className === 'Dense') denseIndex++;
     lastWeighted = convertLayer(layer, cName(architecture, layer.name, denseIndex), inputShape);
     layers.push(lastWeighted);
-    size = lastWeighted.kind === 'dense' ? lastWeighted.outputSize : lastWeighted.output.height * lastWeighted.output.width * lastWeighted.output.channels;
+    size =
+      lastWeighted.kind === 'dense'
+        ? lastWeighted.outputSize
+        : lastWeighted.output.height * lastWeighted.output.width * lastWeighted.output.channels;
   }
-  if (size !== description.labels.length) throw new KwsError(`the model has ${size} outputs but ${description.labels.length} labels`);
+  if (size !== description.labels.length)
+    throw new KwsError(`the model has ${size} outputs but ${description.labels.length} labels`);
   return {
     architecture,
     feature: { ...description.feature },

@@ -192,7 +192,8 @@ export function validateNetwork(network: QuantizedNetwork): void {
   let size = network.frames * network.coefficients;
   let previous: QuantLayer | undefined;
   for (const layer of network.layers) {
-    const where = layer.kind === 'relu' ? `relu after ${previous && 'name' in previous ? previous.name : 'input'}` : layer.name;
+    const where =
+      layer.kind === 'relu' ? `relu after ${previous && 'name' in previous ? previous.name : 'input'}` : layer.name;
     if (layerInputSize(layer) !== size) fail(where, `reads ${layerInputSize(layer)} values but receives ${size}`);
     if (layer.kind === 'relu' && (!previous || previous.kind === 'relu')) fail(where, 'ReLU must follow a layer');
     if (isWeighted(layer)) checkWeighted(layer, where, fail);
@@ -215,7 +216,10 @@ function checkPool(layer: AvgPoolLayer, fail: (where: string, what: string) => n
 }
 
 function checkWeighted(layer: WeightedLayer, where: string, fail: (where: string, what: string) => never): void {
-  for (const [label, shift] of [['bias shift', layer.biasShift], ['output shift', layer.outShift]] as const) {
+  for (const [label, shift] of [
+    ['bias shift', layer.biasShift],
+    ['output shift', layer.outShift],
+  ] as const) {
     if (!Number.isInteger(shift) || shift < 0 || shift > 31) fail(where, `${label} ${shift} outside [0, 31]`);
   }
   let weights: number;
@@ -231,7 +235,8 @@ function checkWeighted(layer: WeightedLayer, where: string, fail: (where: string
       outputs = layer.output.channels;
       break;
     case 'pointwise':
-      if (layer.input.height !== layer.output.height || layer.input.width !== layer.output.width) fail(where, '1×1 conv changes the map size');
+      if (layer.input.height !== layer.output.height || layer.input.width !== layer.output.width)
+        fail(where, '1×1 conv changes the map size');
       weights = layer.output.channels * layer.input.channels;
       outputs = layer.output.channels;
       break;

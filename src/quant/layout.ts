@@ -24,7 +24,9 @@ export function cmsisLayout(shape: readonly number[]): CmsisLayout {
     const [kh, kw, inCh, outCh] = shape as [number, number, number, number];
     for (let y = 0; y < kh; y++)
       for (let x = 0; x < kw; x++)
-        for (let i = 0; i < inCh; i++) for (let o = 0; o < outCh; o++) source[((o * kh + y) * kw + x) * inCh + i] = ((y * kw + x) * inCh + i) * outCh + o;
+        for (let i = 0; i < inCh; i++)
+          for (let o = 0; o < outCh; o++)
+            source[((o * kh + y) * kw + x) * inCh + i] = ((y * kw + x) * inCh + i) * outCh + o;
     return { source, shape: [outCh, kh, kw, inCh], axes: '(out, ky, kx, in)' };
   }
   for (let i = 0; i < size; i++) source[i] = i;

@@ -15,9 +15,22 @@ import { KwsError } from '../errors.js';
 import { quantizeFeatures } from '../features/quantize.js';
 import { argmax } from '../eval/metrics.js';
 import { type CalibrationSet, type RangeMethod, accuracyOf, chooseRanges, collectPointStats } from './calibrate.js';
-import { type FloatLayer, type FloatNetwork, type FloatWeightedLayer, createFloatForward, pointNames } from './float-network.js';
+import {
+  type FloatLayer,
+  type FloatNetwork,
+  type FloatWeightedLayer,
+  createFloatForward,
+  pointNames,
+} from './float-network.js';
 import { type ModelDescription, foldModel } from './fold.js';
-import { type AvgPoolLayer, type QuantLayer, type QuantizedNetwork, type WeightedLayer, fixedPoint, validateNetwork } from './ir.js';
+import {
+  type AvgPoolLayer,
+  type QuantLayer,
+  type QuantizedNetwork,
+  type WeightedLayer,
+  fixedPoint,
+  validateNetwork,
+} from './ir.js';
 import { dequantize, quantizeTensor, quantizeWithFrac } from './qformat.js';
 import type { PointReport, QuantReport, QuantizedModel, TensorReport } from './report.js';
 import { createSimulator } from './simulate.js';
@@ -32,7 +45,11 @@ export interface IntegerBuild {
   adjustments: string[];
 }
 
-function tensorReport(layer: string, tensor: 'weights' | 'bias', q: { frac: number; maxAbs: number; saturated: number; values: Int8Array }): TensorReport {
+function tensorReport(
+  layer: string,
+  tensor: 'weights' | 'bias',
+  q: { frac: number; maxAbs: number; saturated: number; values: Int8Array },
+): TensorReport {
   return { layer, tensor, frac: q.frac, maxAbs: q.maxAbs, saturated: q.saturated, count: q.values.length };
 }
 
@@ -41,26 +58,42 @@ interface BuildLog {
   adjustments: string[];
 }
 
-function quantizeWeighted(layer: FloatWeightedLayer, inFrac: number, requestedOutFrac: number, log: BuildLog): WeightedLayer {
+function quantizeWeighted(
+  layer: FloatWeightedLayer,
+  inFrac: number,
+  requestedOutFrac: number,
+  log: BuildLog,
+): WeightedLayer {
   let weights = quantizeTensor(layer.weights);
   let bias = quantizeTensor(layer.bias);
   let outFrac = requestedOutFrac;
   const shiftLimit = Math.min(MAX_SHIFT + bias.frac, MAX_SHIFT + outFrac) - inFrac;
   if (weights.frac > shiftLimit) {
-    log.adjustments.push(`${layer.name}: weights lowered from ${weights.frac} to ${shiftLimit} fractional bits to keep shifts ≤ ${MAX_SHIFT}`);
+    log.adjustments.push(
+      `${layer.name}: weights lowered from ${weights.frac} to ${shiftLimit} fractional bits to keep shifts ≤ ${MAX_SHIFT}`,
+    );
     weights = quantizeWithFrac(layer.weights, shiftLimit);
   }
   const productFrac = inFrac + weights.frac;
   if (bias.frac > productFrac) {
-    log.adjustments.push(`${layer.name}: bias lowered from ${bias.frac} to ${productFrac} fractional bits (bias shift would be negative)`);
+    log.adjustments.push(
+      `${layer.name}: bias lowered from ${bias.frac} to ${productFrac} fractional bits (bias shift would be negative)`,
+    );
     bias = quantizeWithFrac(layer.bias, productFrac);
   }
   if (outFrac > productFrac) {
-    log.adjustments.push(`${layer.name}: output lowered from ${outFrac} to ${productFrac} fractional bits (output shift would be negative)`);
+    log.adjustments.push(
+      `${layer.name}: output lowered from ${outFrac} to ${productFrac} fractional bits (output shift would be negative)`,
+    );
     outFrac = productFrac;
   }
   log.tensors.push(tensorReport(layer.name, 'weights', weights), tensorReport(layer.name, 'bias', bias));
-  return { ...layer, weights: weights.values, bias: bias.values, ...fixedPoint(inFrac, weights.frac, bias.frac, outFrac) } as WeightedLayer;
+  return {
+    ...layer,
+    weights: weights.values,
+    bias: bias.values,
+    ...fixedPoint(inFrac, weights.frac, bias.frac, outFrac),
+  } as WeightedLayer;
 }
 
 /** Largest left shift for which `sum · 2^k` of a `count`-value int8 average fits 32 bits. */
@@ -71,12 +104,15 @@ function maxPoolShift(count: number): number {
 /** Integer network from the folded float network and one format per quantisation point. */
 export function buildIntegerNetwork(float: FloatNetwork, pointFracs: readonly number[]): IntegerBuild {
   const names = pointNames(float);
-  if (pointFracs.length !== names.length) throw new Error(`buildIntegerNetwork: ${pointFracs.length} formats for ${names.length} points`);
+  if (pointFracs.length !== names.length)
+    throw new Error(`buildIntegerNetwork: ${pointFracs.length} formats for ${names.length} points`);
   const log: BuildLog = { tensors: [], adjustments: [] };
   // ARM's mfcc.cpp scales by (1 << MFCC_DEC_BITS): a negative value would be undefined there.
   const inputFrac = Math.max(0, pointFracs[0]!);
   if (inputFrac !== pointFracs[0]) {
-    log.adjustments.push(`input: range ${2 ** (7 - pointFracs[0]!)} needs MFCC_DEC_BITS ${pointFracs[0]}; the device code needs ≥ 0, so features beyond ±128 saturate`);
+    log.adjustments.push(
+      `input: range ${2 ** (7 - pointFracs[0]!)} needs MFCC_DEC_BITS ${pointFracs[0]}; the device code needs ≥ 0, so features beyond ±128 saturate`,
+    );
   }
   const effectiveFracs = [inputFrac];
   const layers: QuantLayer[] = [];
@@ -94,10 +130,19 @@ export function buildIntegerNetwork(float: FloatNetwork, pointFracs: readonly nu
       let outLshift = requested - frac;
       if (outLshift < 0 || outLshift > limit) {
         const clamped = Math.min(Math.max(outLshift, 0), limit);
-        log.adjustments.push(`${layer.name}: output format ${requested} → ${frac + clamped} fractional bits (left shift must be in [0, ${limit}])`);
+        log.adjustments.push(
+          `${layer.name}: output format ${requested} → ${frac + clamped} fractional bits (left shift must be in [0, ${limit}])`,
+        );
         outLshift = clamped;
       }
-      const pool: AvgPoolLayer = { kind: 'avgpool', name: layer.name, input: layer.input, inFrac: frac, outFrac: frac + outLshift, outLshift };
+      const pool: AvgPoolLayer = {
+        kind: 'avgpool',
+        name: layer.name,
+        input: layer.input,
+        inFrac: frac,
+        outFrac: frac + outLshift,
+        outLshift,
+      };
       layers.push(pool);
       frac = pool.outFrac;
     } else {
@@ -137,7 +182,11 @@ export function weightQuantizedNetwork(float: FloatNetwork): FloatNetwork {
     const q = quantizeTensor(values);
     return dequantize(q.values, q.frac);
   };
-  const layers = float.layers.map((layer): FloatLayer => (layer.kind === 'relu' || layer.kind === 'avgpool' ? layer : { ...layer, weights: round(layer.weights), bias: round(layer.bias) }));
+  const layers = float.layers.map((layer): FloatLayer =>
+    layer.kind === 'relu' || layer.kind === 'avgpool'
+      ? layer
+      : { ...layer, weights: round(layer.weights), bias: round(layer.bias) },
+  );
   return { ...float, layers };
 }
 
@@ -176,7 +225,9 @@ export function quantizeModel(options: QuantizeModelOptions): QuantizedModel {
   const examples = calibration.y.length;
   if (examples === 0) throw new KwsError('the calibration set is empty');
   if (calibration.x.length !== examples * inputSize) {
-    throw new KwsError(`calibration features hold ${calibration.x.length} values; ${examples} examples need ${examples * inputSize}`);
+    throw new KwsError(
+      `calibration features hold ${calibration.x.length} values; ${examples} examples need ${examples * inputSize}`,
+    );
   }
   const floatForward = createFloatForward(float);
   const stats = collectPointStats(floatForward, calibration.x);

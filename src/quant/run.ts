@@ -45,8 +45,21 @@ export interface QuantizeRunOptions {
 export type QuantizeStage = 'features' | 'search';
 
 export type QuantizeRunResult =
-  | { kind: 'integer'; quantized: QuantizedModel; files: EmittedFiles; networkFile: string; calibrationClips: number; outDir: string }
-  | { kind: 'weights-only'; result: WeightsOnlyModel; files: { weightsHeader: string; quantJson: string }; calibrationClips: number; outDir: string };
+  | {
+      kind: 'integer';
+      quantized: QuantizedModel;
+      files: EmittedFiles;
+      networkFile: string;
+      calibrationClips: number;
+      outDir: string;
+    }
+  | {
+      kind: 'weights-only';
+      result: WeightsOnlyModel;
+      files: { weightsHeader: string; quantJson: string };
+      calibrationClips: number;
+      outDir: string;
+    };
 
 /** A seeded sample of `size` rows (all when 0 or larger than the set), kept in set order. */
 export function sampleRows(set: CalibrationSet, inputSize: number, size: number, seed: number): CalibrationSet {
@@ -70,7 +83,9 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
   const { model, sidecar } = await loadModelDir(checkpointDir(options.trainDir, options.checkpoint));
   try {
     if (sidecar.labels.join(',') !== labelsFor(options.data.wantedWords).join(',')) {
-      throw new UsageError(`--wanted-words ${options.data.wantedWords.join(',')} does not match the model's labels (${sidecar.labels.join(', ')})`);
+      throw new UsageError(
+        `--wanted-words ${options.data.wantedWords.join(',')} does not match the model's labels (${sidecar.labels.join(', ')})`,
+      );
     }
     const index = buildIndex({ ...options.data, seed: options.run.seed });
     const evaluation = await loadEvaluationSet({
@@ -82,15 +97,26 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
     });
     evaluation.warnings.forEach((warning) => options.onWarning?.(warning));
     if (evaluation.y.length === 0) {
-      throw new KwsError(`the ${options.calibrationSet} set of ${options.data.dataDir} is empty: nothing to calibrate on (choose another --calibration-set)`);
+      throw new KwsError(
+        `the ${options.calibrationSet} set of ${options.data.dataDir} is empty: nothing to calibrate on (choose another --calibration-set)`,
+      );
     }
     const { frames, coefficients } = featureGeometry(sidecar.feature);
     const calibration = sampleRows(evaluation, frames * coefficients, options.calibrationSize, options.seed);
     const outDir = path.resolve(options.outDir ?? path.join(options.trainDir, 'cmsis'));
     if (!isIntegerArchitecture(sidecar.architecture)) {
-      if (options.actMax) throw new UsageError(`--act-max applies to ${INTEGER_ARCHITECTURES.join(', ')}; ${sidecar.architecture} is quantised weights-only`);
+      if (options.actMax)
+        throw new UsageError(
+          `--act-max applies to ${INTEGER_ARCHITECTURES.join(', ')}; ${sidecar.architecture} is quantised weights-only`,
+        );
       const result = quantizeWeightsOnly(model, sidecar, calibration);
-      return { kind: 'weights-only', result, files: emitWeightsOnly(result, outDir), calibrationClips: calibration.y.length, outDir };
+      return {
+        kind: 'weights-only',
+        result,
+        files: emitWeightsOnly(result, outDir),
+        calibrationClips: calibration.y.length,
+        outDir,
+      };
     }
     const quantized = quantizeModel({
       model,
@@ -103,7 +129,14 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
     });
     const files = emitC(quantized, outDir);
     saveQuantizedNetwork(options.trainDir, quantized.network);
-    return { kind: 'integer', quantized, files, networkFile: quantizedNetworkPath(options.trainDir), calibrationClips: calibration.y.length, outDir };
+    return {
+      kind: 'integer',
+      quantized,
+      files,
+      networkFile: quantizedNetworkPath(options.trainDir),
+      calibrationClips: calibration.y.length,
+      outDir,
+    };
   } finally {
     model.dispose();
   }

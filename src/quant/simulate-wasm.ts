@@ -43,7 +43,15 @@ import {
 } from '../wasm/assembler.js';
 import { mapSize, type QuantizedNetwork, type WeightedLayer } from './ir.js';
 import { roundConstant, type SaturationCounts } from './requantize.js';
-import { dotLength, fillTapTable, gatherPatches, kernelInputSize, outputPositions, outputRows, tapTableStride } from './windows.js';
+import {
+  dotLength,
+  fillTapTable,
+  gatherPatches,
+  kernelInputSize,
+  outputPositions,
+  outputRows,
+  tapTableStride,
+} from './windows.js';
 import type { LayerKernels } from './simulate.js';
 
 interface MacKernels {
@@ -53,12 +61,27 @@ interface MacKernels {
    * Per position p: the tap table at taps + p·tapStride holds a count, then (input offset, weight
    * offset) pairs; sums[p·channels + c] = Σ_t input[in_t + c] · weights[w_t + c].
    */
-  depthwise(input: number, taps: number, positions: number, weights: number, channels: number, tapStride: number, sums: number): void;
+  depthwise(
+    input: number,
+    taps: number,
+    positions: number,
+    weights: number,
+    channels: number,
+    tapStride: number,
+    sums: number,
+  ): void;
   /**
    * output[p·rows + r] = saturate_int8((sums[p·rows + r] + biasTerms[r]) >> outShift), biasTerms
    * being (bias << bias_shift) + NN_ROUND(out_shift) as int32; returns how many were clamped.
    */
-  requantize(sums: number, positions: number, rows: number, biasTerms: number, outShift: number, output: number): number;
+  requantize(
+    sums: number,
+    positions: number,
+    rows: number,
+    biasTerms: number,
+    outShift: number,
+    output: number,
+  ): number;
 }
 
 // dotProducts(vectors0, count1, length2, weights3, rows4, sums5); p6 r7 i8 v9 w10 sum11 end12 out13; acc14 (v128)
@@ -68,25 +91,39 @@ const dotProducts: FunctionDef<keyof MacKernels> = {
   i32Locals: 8,
   v128Locals: 1,
   body: [
-    ...and(get(2), i32(-8)), ...set(12),
-    ...get(5), ...set(13),
-    ...get(0), ...set(9),
+    ...and(get(2), i32(-8)),
+    ...set(12),
+    ...get(5),
+    ...set(13),
+    ...get(0),
+    ...set(9),
     ...forLoop(6, i32(0), get(1), i32(1), [
-      ...get(3), ...set(10),
+      ...get(3),
+      ...set(10),
       ...forLoop(7, i32(0), get(4), i32(1), [
-        ...i32x4Splat(i32(0)), ...set(14),
+        ...i32x4Splat(i32(0)),
+        ...set(14),
         ...forLoop(8, i32(0), get(12), i32(8), [
-          ...i32x4Add(get(14), i32x4DotI16x8(loadI8x8(add(get(9), get(8))), loadI8x8(add(get(10), get(8))))), ...set(14),
+          ...i32x4Add(get(14), i32x4DotI16x8(loadI8x8(add(get(9), get(8))), loadI8x8(add(get(10), get(8))))),
+          ...set(14),
         ]),
-        ...add(add(i32x4ExtractLane(get(14), 0), i32x4ExtractLane(get(14), 1)), add(i32x4ExtractLane(get(14), 2), i32x4ExtractLane(get(14), 3))), ...set(11),
+        ...add(
+          add(i32x4ExtractLane(get(14), 0), i32x4ExtractLane(get(14), 1)),
+          add(i32x4ExtractLane(get(14), 2), i32x4ExtractLane(get(14), 3)),
+        ),
+        ...set(11),
         ...forLoop(8, get(12), get(2), i32(1), [
-          ...add(get(11), mul(loadI8(add(get(9), get(8))), loadI8(add(get(10), get(8))))), ...set(11),
+          ...add(get(11), mul(loadI8(add(get(9), get(8))), loadI8(add(get(10), get(8))))),
+          ...set(11),
         ]),
         ...storeI32(get(13), get(11)),
-        ...add(get(13), i32(4)), ...set(13),
-        ...add(get(10), get(2)), ...set(10),
+        ...add(get(13), i32(4)),
+        ...set(13),
+        ...add(get(10), get(2)),
+        ...set(10),
       ]),
-      ...add(get(9), get(2)), ...set(9),
+      ...add(get(9), get(2)),
+      ...set(9),
     ]),
   ],
 };
@@ -99,38 +136,62 @@ const depthwise: FunctionDef<keyof MacKernels> = {
   i32Locals: 9,
   v128Locals: 4,
   body: [
-    ...and(get(4), i32(-8)), ...set(12),
-    ...get(1), ...set(11),
-    ...get(6), ...set(14),
+    ...and(get(4), i32(-8)),
+    ...set(12),
+    ...get(1),
+    ...set(11),
+    ...get(6),
+    ...set(14),
     ...forLoop(7, i32(0), get(2), i32(1), [
-      ...loadI32(get(11)), ...set(10),
+      ...loadI32(get(11)),
+      ...set(10),
       // Eight channels at a time: products of the i16 lanes, low and high four into i32.
       ...forLoop(8, i32(0), get(12), i32(8), [
-        ...i32x4Splat(i32(0)), ...set(16),
-        ...i32x4Splat(i32(0)), ...set(17),
-        ...add(get(11), i32(4)), ...set(15),
+        ...i32x4Splat(i32(0)),
+        ...set(16),
+        ...i32x4Splat(i32(0)),
+        ...set(17),
+        ...add(get(11), i32(4)),
+        ...set(15),
         ...forLoop(9, i32(0), get(10), i32(1), [
-          ...loadI8x8(add(add(get(0), loadI32(get(15))), get(8))), ...set(18),
-          ...loadI8x8(add(add(get(3), loadI32(get(15), 4)), get(8))), ...set(19),
-          ...i32x4Add(get(16), i32x4MulLowI16x8(get(18), get(19))), ...set(16),
-          ...i32x4Add(get(17), i32x4MulHighI16x8(get(18), get(19))), ...set(17),
-          ...add(get(15), i32(8)), ...set(15),
+          ...loadI8x8(add(add(get(0), loadI32(get(15))), get(8))),
+          ...set(18),
+          ...loadI8x8(add(add(get(3), loadI32(get(15), 4)), get(8))),
+          ...set(19),
+          ...i32x4Add(get(16), i32x4MulLowI16x8(get(18), get(19))),
+          ...set(16),
+          ...i32x4Add(get(17), i32x4MulHighI16x8(get(18), get(19))),
+          ...set(17),
+          ...add(get(15), i32(8)),
+          ...set(15),
         ]),
         ...store(add(get(14), shiftLeft(get(8), i32(2))), get(16)),
         ...store(add(get(14), shiftLeft(get(8), i32(2))), get(17), 16),
       ]),
       // The channels past the last multiple of eight, one at a time.
       ...forLoop(8, get(12), get(4), i32(1), [
-        ...i32(0), ...set(13),
-        ...add(get(11), i32(4)), ...set(15),
+        ...i32(0),
+        ...set(13),
+        ...add(get(11), i32(4)),
+        ...set(15),
         ...forLoop(9, i32(0), get(10), i32(1), [
-          ...add(get(13), mul(loadI8(add(add(get(0), loadI32(get(15))), get(8))), loadI8(add(add(get(3), loadI32(get(15), 4)), get(8))))), ...set(13),
-          ...add(get(15), i32(8)), ...set(15),
+          ...add(
+            get(13),
+            mul(
+              loadI8(add(add(get(0), loadI32(get(15))), get(8))),
+              loadI8(add(add(get(3), loadI32(get(15), 4)), get(8))),
+            ),
+          ),
+          ...set(13),
+          ...add(get(15), i32(8)),
+          ...set(15),
         ]),
         ...storeI32(add(get(14), shiftLeft(get(8), i32(2))), get(13)),
       ]),
-      ...add(get(11), get(5)), ...set(11),
-      ...add(get(14), shiftLeft(get(4), i32(2))), ...set(14),
+      ...add(get(11), get(5)),
+      ...set(11),
+      ...add(get(14), shiftLeft(get(4), i32(2))),
+      ...set(14),
     ]),
   ],
 };
@@ -143,28 +204,58 @@ const requantize: FunctionDef<keyof MacKernels> = {
   i32Locals: 7,
   v128Locals: 2,
   body: [
-    ...and(get(2), i32(-4)), ...set(8),
-    ...get(0), ...set(9),
-    ...get(5), ...set(10),
-    ...i32x4Splat(i32(0)), ...set(14),
+    ...and(get(2), i32(-4)),
+    ...set(8),
+    ...get(0),
+    ...set(9),
+    ...get(5),
+    ...set(10),
+    ...i32x4Splat(i32(0)),
+    ...set(14),
     ...forLoop(6, i32(0), get(1), i32(1), [
       // Four rows at a time; the saturating narrows clamp to [−128, 127], the compares count it.
       ...forLoop(7, i32(0), get(8), i32(4), [
-        ...i32x4ShiftRightSigned(i32x4Add(load(add(get(9), shiftLeft(get(7), i32(2)))), load(add(get(3), shiftLeft(get(7), i32(2))))), get(4)), ...set(13),
-        ...i32x4Sub(i32x4Sub(get(14), i32x4GreaterThan(get(13), i32x4Splat(i32(127)))), i32x4LessThan(get(13), i32x4Splat(i32(-128)))), ...set(14),
-        ...storeI32(add(get(10), get(7)), i32x4ExtractLane(i8x16NarrowI16x8(i16x8NarrowI32x4(get(13), get(13)), i16x8NarrowI32x4(get(13), get(13))), 0)),
+        ...i32x4ShiftRightSigned(
+          i32x4Add(load(add(get(9), shiftLeft(get(7), i32(2)))), load(add(get(3), shiftLeft(get(7), i32(2))))),
+          get(4),
+        ),
+        ...set(13),
+        ...i32x4Sub(
+          i32x4Sub(get(14), i32x4GreaterThan(get(13), i32x4Splat(i32(127)))),
+          i32x4LessThan(get(13), i32x4Splat(i32(-128))),
+        ),
+        ...set(14),
+        ...storeI32(
+          add(get(10), get(7)),
+          i32x4ExtractLane(i8x16NarrowI16x8(i16x8NarrowI32x4(get(13), get(13)), i16x8NarrowI32x4(get(13), get(13))), 0),
+        ),
       ]),
       ...forLoop(7, get(8), get(2), i32(1), [
-        ...shiftRightSigned(add(loadI32(add(get(9), shiftLeft(get(7), i32(2)))), loadI32(add(get(3), shiftLeft(get(7), i32(2))))), get(4)), ...set(12),
-        ...add(get(11), add(greaterThan(get(12), i32(127)), lessThan(get(12), i32(-128)))), ...set(11),
-        ...select(i32(127), get(12), greaterThan(get(12), i32(127))), ...set(12),
-        ...select(i32(-128), get(12), lessThan(get(12), i32(-128))), ...set(12),
+        ...shiftRightSigned(
+          add(loadI32(add(get(9), shiftLeft(get(7), i32(2)))), loadI32(add(get(3), shiftLeft(get(7), i32(2))))),
+          get(4),
+        ),
+        ...set(12),
+        ...add(get(11), add(greaterThan(get(12), i32(127)), lessThan(get(12), i32(-128)))),
+        ...set(11),
+        ...select(i32(127), get(12), greaterThan(get(12), i32(127))),
+        ...set(12),
+        ...select(i32(-128), get(12), lessThan(get(12), i32(-128))),
+        ...set(12),
         ...storeI8(add(get(10), get(7)), get(12)),
       ]),
-      ...add(get(9), shiftLeft(get(2), i32(2))), ...set(9),
-      ...add(get(10), get(2)), ...set(10),
+      ...add(get(9), shiftLeft(get(2), i32(2))),
+      ...set(9),
+      ...add(get(10), get(2)),
+      ...set(10),
     ]),
-    ...add(get(11), add(add(i32x4ExtractLane(get(14), 0), i32x4ExtractLane(get(14), 1)), add(i32x4ExtractLane(get(14), 2), i32x4ExtractLane(get(14), 3)))),
+    ...add(
+      get(11),
+      add(
+        add(i32x4ExtractLane(get(14), 0), i32x4ExtractLane(get(14), 1)),
+        add(i32x4ExtractLane(get(14), 2), i32x4ExtractLane(get(14), 3)),
+      ),
+    ),
   ],
 };
 
@@ -218,12 +309,22 @@ export function createWasmKernels(network: QuantizedNetwork): LayerKernels {
   for (const [layer, at] of placements) {
     bytes.set(new Uint8Array(layer.weights.buffer, layer.weights.byteOffset, layer.weights.length), at.weights);
     const round = roundConstant(layer.outShift);
-    new Int32Array(memory.buffer, at.biasTerms, layer.bias.length).set(Array.from(layer.bias, (b) => ((b << layer.biasShift) + round) | 0));
-    if (layer.kind === 'depthwise') fillTapTable(layer, new Int32Array(memory.buffer, at.taps, (at.tapStride / 4) * outputPositions(layer)));
+    new Int32Array(memory.buffer, at.biasTerms, layer.bias.length).set(
+      Array.from(layer.bias, (b) => ((b << layer.biasShift) + round) | 0),
+    );
+    if (layer.kind === 'depthwise')
+      fillTapTable(layer, new Int32Array(memory.buffer, at.taps, (at.tapStride / 4) * outputPositions(layer)));
   }
   const placed = (layer: WeightedLayer): LayerPlacement => placements.get(layer)!;
   /** Requantises the sums of `positions` × `rows` outputs into `output`, counting clamps. */
-  function finish(layer: WeightedLayer, positions: number, rows: number, output: Int8Array, counts: SaturationCounts, slot: number): void {
+  function finish(
+    layer: WeightedLayer,
+    positions: number,
+    rows: number,
+    output: Int8Array,
+    counts: SaturationCounts,
+    slot: number,
+  ): void {
     counts[slot]! += kernels.requantize(sumsAddress, positions, rows, placed(layer).biasTerms, layer.outShift, outputs);
     output.set(outputView.subarray(0, positions * rows));
   }
@@ -232,19 +333,41 @@ export function createWasmKernels(network: QuantizedNetwork): LayerKernels {
     convolve(layer, input, output, counts, slot) {
       gatherPatches(layer, input, inputView);
       const positions = outputPositions(layer);
-      kernels.dotProducts(inputs, positions, dotLength(layer), placed(layer).weights, layer.output.channels, sumsAddress);
+      kernels.dotProducts(
+        inputs,
+        positions,
+        dotLength(layer),
+        placed(layer).weights,
+        layer.output.channels,
+        sumsAddress,
+      );
       finish(layer, positions, layer.output.channels, output, counts, slot);
     },
     pointwise(layer, input, output, counts, slot) {
       const positions = layer.input.height * layer.input.width;
       inputView.set(input.subarray(0, mapSize(layer.input)));
-      kernels.dotProducts(inputs, positions, layer.input.channels, placed(layer).weights, layer.output.channels, sumsAddress);
+      kernels.dotProducts(
+        inputs,
+        positions,
+        layer.input.channels,
+        placed(layer).weights,
+        layer.output.channels,
+        sumsAddress,
+      );
       finish(layer, positions, layer.output.channels, output, counts, slot);
     },
     depthwise(layer, input, output, counts, slot) {
       const at = placed(layer);
       inputView.set(input.subarray(0, mapSize(layer.input)));
-      kernels.depthwise(inputs, at.taps, outputPositions(layer), at.weights, layer.input.channels, at.tapStride, sumsAddress);
+      kernels.depthwise(
+        inputs,
+        at.taps,
+        outputPositions(layer),
+        at.weights,
+        layer.input.channels,
+        at.tapStride,
+        sumsAddress,
+      );
       finish(layer, outputPositions(layer), layer.input.channels, output, counts, slot);
     },
     fullyConnected(layer, input, output, counts, slot) {

@@ -44,7 +44,20 @@ export function convolve(
   for (let oy = 0; oy < outShape.height; oy++) {
     for (let ox = 0; ox < outShape.width; ox++) {
       gatherPatch(layer, input, oy, ox, patch, 0);
-      matrixVector(patch, 0, filterSize, weights, bias, biasShift, outShift, output, (oy * outShape.width + ox) * outCh, outCh, counts, slot);
+      matrixVector(
+        patch,
+        0,
+        filterSize,
+        weights,
+        bias,
+        biasShift,
+        outShift,
+        output,
+        (oy * outShape.width + ox) * outCh,
+        outCh,
+        counts,
+        slot,
+      );
     }
   }
 }
@@ -101,12 +114,31 @@ function matrixVector(
 }
 
 /** arm_convolve_1x1_HWC_q7_fast_nonsquare (and its basic-kernel fallback: same arithmetic). */
-export function pointwise(layer: PointwiseLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts = new Float64Array(1), slot = 0): void {
+export function pointwise(
+  layer: PointwiseLayer,
+  input: Int8Array,
+  output: Int8Array,
+  counts: SaturationCounts = new Float64Array(1),
+  slot = 0,
+): void {
   const inCh = layer.input.channels;
   const outCh = layer.output.channels;
   const positions = layer.input.height * layer.input.width;
   for (let p = 0; p < positions; p++) {
-    matrixVector(input, p * inCh, inCh, layer.weights, layer.bias, layer.biasShift, layer.outShift, output, p * outCh, outCh, counts, slot);
+    matrixVector(
+      input,
+      p * inCh,
+      inCh,
+      layer.weights,
+      layer.bias,
+      layer.biasShift,
+      layer.outShift,
+      output,
+      p * outCh,
+      outCh,
+      counts,
+      slot,
+    );
   }
 }
 
@@ -139,8 +171,27 @@ export function depthwise(
 }
 
 /** arm_fully_connected_q7: weights row-major `[out][in]`. */
-export function fullyConnected(layer: DenseLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts = new Float64Array(1), slot = 0): void {
-  matrixVector(input, 0, layer.inputSize, layer.weights, layer.bias, layer.biasShift, layer.outShift, output, 0, layer.outputSize, counts, slot);
+export function fullyConnected(
+  layer: DenseLayer,
+  input: Int8Array,
+  output: Int8Array,
+  counts: SaturationCounts = new Float64Array(1),
+  slot = 0,
+): void {
+  matrixVector(
+    input,
+    0,
+    layer.inputSize,
+    layer.weights,
+    layer.bias,
+    layer.biasShift,
+    layer.outShift,
+    output,
+    0,
+    layer.outputSize,
+    counts,
+    slot,
+  );
 }
 
 /**
@@ -219,8 +270,12 @@ export interface LayerKernels {
 /** The JavaScript kernels above with scratch sized once for `network`. */
 function javaScriptKernels(network: QuantizedNetwork): LayerKernels {
   // Conv input patches and depthwise tap offsets.
-  const patch = new Int8Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))));
-  const taps = new Int32Array(Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))));
+  const patch = new Int8Array(
+    Math.max(1, ...network.layers.map((l) => (l.kind === 'conv' ? l.kernel.y * l.kernel.x * l.input.channels : 0))),
+  );
+  const taps = new Int32Array(
+    Math.max(1, ...network.layers.map((l) => (l.kind === 'depthwise' ? 2 * l.kernel.y * l.kernel.x : 0))),
+  );
   return {
     convolve: (layer, input, output, counts, slot) => convolve(layer, input, output, counts, slot, patch),
     pointwise,
@@ -278,7 +333,8 @@ export function createSimulator(network: QuantizedNetwork, engine: Engine = 'aut
     saturations,
     resetSaturations: () => saturations.fill(0),
     run(input: Int8Array, out = new Int8Array(outputSize)): Int8Array {
-      if (input.length !== inputSize) throw new Error(`simulator: input has ${input.length} values, expected ${inputSize}`);
+      if (input.length !== inputSize)
+        throw new Error(`simulator: input has ${input.length} values, expected ${inputSize}`);
       let current = input;
       let next = 0;
       network.layers.forEach((layer, index) => {

@@ -18,7 +18,9 @@ export function quantizedNetworkPath(trainDir: string): string {
 export function saveQuantizedNetwork(trainDir: string, network: QuantizedNetwork): void {
   const plain = {
     ...network,
-    layers: network.layers.map((layer) => (isWeighted(layer) ? { ...layer, weights: Array.from(layer.weights), bias: Array.from(layer.bias) } : layer)),
+    layers: network.layers.map((layer) =>
+      isWeighted(layer) ? { ...layer, weights: Array.from(layer.weights), bias: Array.from(layer.bias) } : layer,
+    ),
   };
   writeFileAtomic(quantizedNetworkPath(trainDir), `${JSON.stringify(plain)}\n`);
 }
@@ -26,13 +28,17 @@ export function saveQuantizedNetwork(trainDir: string, network: QuantizedNetwork
 export function loadQuantizedNetwork(trainDir: string): QuantizedNetwork {
   const file = quantizedNetworkPath(trainDir);
   if (!fs.existsSync(file)) {
-    throw new KwsError(`${trainDir} has no quantised network (${QUANTIZED_NETWORK_FILE}); run 'kws quantize --train-dir ${trainDir}' first`);
+    throw new KwsError(
+      `${trainDir} has no quantised network (${QUANTIZED_NETWORK_FILE}); run 'kws quantize --train-dir ${trainDir}' first`,
+    );
   }
   let network: QuantizedNetwork;
   try {
     network = JSON.parse(fs.readFileSync(file, 'utf8')) as QuantizedNetwork;
     network.layers = network.layers.map((layer) =>
-      isWeighted(layer) ? { ...layer, weights: Int8Array.from(layer.weights), bias: Int8Array.from(layer.bias) } : layer,
+      isWeighted(layer)
+        ? { ...layer, weights: Int8Array.from(layer.weights), bias: Int8Array.from(layer.bias) }
+        : layer,
     );
     validateNetwork(network);
   } catch (error) {

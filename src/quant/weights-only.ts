@@ -46,7 +46,8 @@ function macroName(layer: string, variable: string): string {
 function accuracy(model: tf.LayersModel, set: CalibrationSet, inputSize: number, labelCount: number): number {
   const logits = predictLogits(model, set.x, inputSize, labelCount);
   let correct = 0;
-  for (let n = 0; n < set.y.length; n++) if (argmax(logits.subarray(n * labelCount, (n + 1) * labelCount)) === set.y[n]) correct++;
+  for (let n = 0; n < set.y.length; n++)
+    if (argmax(logits.subarray(n * labelCount, (n + 1) * labelCount)) === set.y[n]) correct++;
   return correct / set.y.length;
 }
 
@@ -54,7 +55,11 @@ function accuracy(model: tf.LayersModel, set: CalibrationSet, inputSize: number,
  * Quantises every weight of `model` and measures the effect. The model's weights are swapped
  * for the rounded ones during the measurement and restored afterwards.
  */
-export function quantizeWeightsOnly(model: tf.LayersModel, description: ModelDescription, calibration: CalibrationSet): WeightsOnlyModel {
+export function quantizeWeightsOnly(
+  model: tf.LayersModel,
+  description: ModelDescription,
+  calibration: CalibrationSet,
+): WeightsOnlyModel {
   const { frames, coefficients } = featureGeometry(description.feature);
   const inputSize = frames * coefficients;
   const labelCount = description.labels.length;
@@ -83,7 +88,12 @@ export function quantizeWeightsOnly(model: tf.LayersModel, description: ModelDes
     const float = accuracy(model, calibration, inputSize, labelCount);
     model.setWeights(rounded);
     const weightsQuantized = accuracy(model, calibration, inputSize, labelCount);
-    return { architecture: description.architecture, labels: [...description.labels], tensors, accuracy: { float, weightsQuantized } };
+    return {
+      architecture: description.architecture,
+      labels: [...description.labels],
+      tensors,
+      accuracy: { float, weightsQuantized },
+    };
   } finally {
     model.setWeights(original);
     original.forEach((t) => t.dispose());
@@ -98,14 +108,19 @@ export function renderWeightsOnlyHeader(result: WeightsOnlyModel): string {
   ];
   for (const t of result.tensors) {
     const shape = t.shape.map((d) => `[${d}]`).join('');
-    parts.push(`/* ${t.name}: ${t.source} ${shape}${t.layout ? ` ${t.layout}` : ''}, ${qFormatName(t.quantized.frac)} */`);
+    parts.push(
+      `/* ${t.name}: ${t.source} ${shape}${t.layout ? ` ${t.layout}` : ''}, ${qFormatName(t.quantized.frac)} */`,
+    );
     parts.push(`#define ${t.name} ${cArray(t.quantized.values)}`, '');
   }
   return parts.join('\n');
 }
 
 /** Writes weights.h and quant.json into `outDir` (atomically); returns their paths. */
-export function emitWeightsOnly(result: WeightsOnlyModel, outDir: string): { weightsHeader: string; quantJson: string } {
+export function emitWeightsOnly(
+  result: WeightsOnlyModel,
+  outDir: string,
+): { weightsHeader: string; quantJson: string } {
   const files = { weightsHeader: path.join(outDir, 'weights.h'), quantJson: path.join(outDir, 'quant.json') };
   writeFileAtomic(files.weightsHeader, renderWeightsOnlyHeader(result));
   const summary = {

@@ -32,7 +32,11 @@ export function outputRows(layer: WeightedGeometry): number {
 
 /** Inputs one output value of a matrix layer (conv, pointwise, dense) is a dot product over. */
 export function dotLength(layer: Exclude<WeightedGeometry, { kind: 'depthwise' }>): number {
-  return layer.kind === 'dense' ? layer.inputSize : layer.kind === 'conv' ? layer.kernel.y * layer.kernel.x * layer.input.channels : layer.input.channels;
+  return layer.kind === 'dense'
+    ? layer.inputSize
+    : layer.kind === 'conv'
+      ? layer.kernel.y * layer.kernel.x * layer.input.channels
+      : layer.input.channels;
 }
 
 /** Values a kernel reads as its input: a conv's patches of every position, else the layer input. */
@@ -42,7 +46,11 @@ export function kernelInputSize(layer: WeightedGeometry): number {
 }
 
 /** Every position's patch, one after another, into `patches` (the conv input as a matrix). */
-export function gatherPatches<T extends Int8Array | Float32Array>(layer: WindowGeometry & { kind: 'conv' }, input: T, patches: T): void {
+export function gatherPatches<T extends Int8Array | Float32Array>(
+  layer: WindowGeometry & { kind: 'conv' },
+  input: T,
+  patches: T,
+): void {
   const filterSize = dotLength(layer);
   for (let oy = 0, at = 0; oy < layer.output.height; oy++) {
     for (let ox = 0; ox < layer.output.width; ox++, at += filterSize) gatherPatch(layer, input, oy, ox, patches, at);
@@ -58,7 +66,8 @@ export function tapTableStride(layer: WindowGeometry): number {
 export function fillTapTable(layer: WindowGeometry, table: Int32Array): void {
   const stride = tapTableStride(layer);
   for (let oy = 0, p = 0; oy < layer.output.height; oy++) {
-    for (let ox = 0; ox < layer.output.width; ox++, p++) table[p * stride] = listTaps(layer, oy, ox, table, p * stride + 1);
+    for (let ox = 0; ox < layer.output.width; ox++, p++)
+      table[p * stride] = listTaps(layer, oy, ox, table, p * stride + 1);
   }
 }
 
@@ -66,7 +75,14 @@ export function fillTapTable(layer: WindowGeometry, table: Int32Array): void {
  * The input patch of output position (oy, ox) into patch[at …], `[ky][kx][in]` like the
  * weights, zeros where the window hangs over the padding (they add nothing, as the C skips them).
  */
-export function gatherPatch<T extends Int8Array | Float32Array>(layer: WindowGeometry, input: T, oy: number, ox: number, patch: T, at: number): void {
+export function gatherPatch<T extends Int8Array | Float32Array>(
+  layer: WindowGeometry,
+  input: T,
+  oy: number,
+  ox: number,
+  patch: T,
+  at: number,
+): void {
   const { input: inShape, kernel, stride, padding } = layer;
   const inCh = inShape.channels;
   const y0 = oy * stride.y - padding.y;

@@ -57,7 +57,12 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const warmupSteps = options.warmupSteps ?? 3;
   const inferBatches = options.inferBatches ?? 20;
   const random = new Random(options.seed ?? 1);
-  const result: BenchResult = { backend: backend.name, train_samples_per_s: {}, infer_samples_per_s: {}, features_clips_per_s: 0 };
+  const result: BenchResult = {
+    backend: backend.name,
+    train_samples_per_s: {},
+    infer_samples_per_s: {},
+    features_clips_per_s: 0,
+  };
   for (const name of options.presets) {
     const spec = presetSpec(loadPreset(name), LABELS);
     const inputSize = spec.frames * spec.coefficients;
@@ -74,11 +79,15 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     started = performance.now();
     predictLogits(model, inferX, inputSize, LABELS, batchSize);
     result.infer_samples_per_s[name] = Math.round((inferBatches * batchSize) / ((performance.now() - started) / 1000));
-    options.onProgress?.(`${name}: train ${result.train_samples_per_s[name]} samples/s, inference ${result.infer_samples_per_s[name]} samples/s`);
+    options.onProgress?.(
+      `${name}: train ${result.train_samples_per_s[name]} samples/s, inference ${result.infer_samples_per_s[name]} samples/s`,
+    );
     model.dispose();
     optimizer.dispose();
   }
-  result.features_clips_per_s = Math.round(benchFeatures(DEFAULT_FEATURE_CONFIG, options.featureClips ?? 2000, options.seed ?? 1));
+  result.features_clips_per_s = Math.round(
+    benchFeatures(DEFAULT_FEATURE_CONFIG, options.featureClips ?? 2000, options.seed ?? 1),
+  );
   options.onProgress?.(`features: ${result.features_clips_per_s} clips/s (49x10 MFCC, one core)`);
   return result;
 }

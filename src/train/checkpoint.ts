@@ -89,17 +89,25 @@ export class CheckpointStore {
       const expected = model.weights.map((w) => w.shape.join('x')).join(',');
       const found = saved.model.weights.map((w) => w.shape.join('x')).join(',');
       if (expected !== found) {
-        throw new KwsError(`checkpoint ${dir} was saved from a different model (architecture or size flags differ from the run's config)`);
+        throw new KwsError(
+          `checkpoint ${dir} was saved from a different model (architecture or size flags differ from the run's config)`,
+        );
       }
       model.setWeights(saved.model.getWeights());
     } finally {
       saved.model.dispose();
     }
     if (optimizer) {
-      const specs = JSON.parse(fs.readFileSync(path.join(dir, OPTIMIZER_SPECS), 'utf8')) as tf.io.WeightsManifestEntry[];
+      const specs = JSON.parse(
+        fs.readFileSync(path.join(dir, OPTIMIZER_SPECS), 'utf8'),
+      ) as tf.io.WeightsManifestEntry[];
       const tensors = deserializeWeights(specs, fs.readFileSync(path.join(dir, OPTIMIZER_WEIGHTS)));
       const powers = new Set([ADAM_BETA1_POWER, ADAM_BETA2_POWER]);
-      await optimizer.setWeights(specs.filter((spec) => !powers.has(spec.name)).map((spec) => ({ name: spec.name, tensor: tensors[spec.name]! })));
+      await optimizer.setWeights(
+        specs
+          .filter((spec) => !powers.has(spec.name))
+          .map((spec) => ({ name: spec.name, tensor: tensors[spec.name]! })),
+      );
       // setWeights recomputes β^t with pow(); the running products the uninterrupted run has differ in the last bit.
       const adam = adamPowers(optimizer);
       if (tensors[ADAM_BETA1_POWER] && tensors[ADAM_BETA2_POWER]) {
@@ -113,7 +121,15 @@ export class CheckpointStore {
   }
 
   writeTestResults(checkpoint: CheckpointName, step: number, metrics: Metrics): void {
-    const report = { checkpoint, step, labels: this.run.labels, n: metrics.n, accuracy: metrics.accuracy, confusion: metrics.confusion, perClass: metrics.perClass };
+    const report = {
+      checkpoint,
+      step,
+      labels: this.run.labels,
+      n: metrics.n,
+      accuracy: metrics.accuracy,
+      confusion: metrics.confusion,
+      perClass: metrics.perClass,
+    };
     writeFileAtomic(path.join(this.trainDir, TEST_RESULTS_FILE), `${JSON.stringify(report, null, 2)}\n`);
   }
 }

@@ -29,12 +29,17 @@ try {
   const model = buildModel(spec);
   parentPort!.on('message', ({ weights, x, y, labelCount }: ReplicaRequest) => {
     try {
-      tf.tidy(() => model.trainableWeights.forEach((weight, i) => weight.write(tf.tensor(weights[i]!, weight.shape as number[]))));
+      tf.tidy(() =>
+        model.trainableWeights.forEach((weight, i) => weight.write(tf.tensor(weights[i]!, weight.shape as number[]))),
+      );
       const { grads, loss, logits } = batchGradients(model, x, y, labelCount);
       const arrays = grads.map((grad) => grad.dataSync() as Float32Array);
       tf.dispose(grads);
       const reply: ReplicaReply = { type: 'gradients', grads: arrays, loss, logits };
-      parentPort!.postMessage(reply, [...arrays, logits].map((array) => array.buffer as ArrayBuffer));
+      parentPort!.postMessage(
+        reply,
+        [...arrays, logits].map((array) => array.buffer as ArrayBuffer),
+      );
     } catch (error) {
       parentPort!.postMessage({ type: 'error', message: errorMessage(error) } satisfies ReplicaReply);
     }

@@ -39,11 +39,16 @@ export class GradientReplica {
 
   /** A replica of the model `spec` on `backend` (the main thread's), ready for steps. */
   static start(spec: ModelSpec, backend: BackendName): Promise<GradientReplica> {
-    const worker = new Worker(workerPath('train/replica-worker.js'), { workerData: { spec, backend } satisfies ReplicaWorkerData });
+    const worker = new Worker(workerPath('train/replica-worker.js'), {
+      workerData: { spec, backend } satisfies ReplicaWorkerData,
+    });
     return new Promise((resolve, reject) => {
       worker.once('message', (reply: ReplicaReply) => {
         if (reply.type === 'ready') resolve(new GradientReplica(worker));
-        else reject(new KwsError(`training replica could not start: ${reply.type === 'error' ? reply.message : reply.type}`));
+        else
+          reject(
+            new KwsError(`training replica could not start: ${reply.type === 'error' ? reply.message : reply.type}`),
+          );
       });
       worker.once('error', reject);
     });
@@ -81,7 +86,9 @@ export async function parallelTrainStep(
   const local = batchGradients(model, x.subarray(0, own * inputSize), y.subarray(0, own), labelCount);
   const other = await remote;
   const [ownShare, otherShare] = [own / batch, (batch - own) / batch];
-  const grads = local.grads.map((grad, i) => tf.tidy(() => grad.mul(ownShare).add(tf.tensor(other.grads[i]!, grad.shape).mul(otherShare))));
+  const grads = local.grads.map((grad, i) =>
+    tf.tidy(() => grad.mul(ownShare).add(tf.tensor(other.grads[i]!, grad.shape).mul(otherShare))),
+  );
   tf.dispose(local.grads);
   applyGradients(model, optimizer, grads);
   const logits = new Float32Array(batch * labelCount);

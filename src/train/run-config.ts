@@ -63,7 +63,9 @@ export function saveRunConfig(trainDir: string, config: RunConfig): void {
 export function loadRunConfig(trainDir: string): RunConfig {
   const file = runConfigPath(trainDir);
   if (!fs.existsSync(file)) {
-    throw new KwsError(`${trainDir} is not a training directory (no ${RUN_CONFIG_FILE}); run 'kws train --train-dir ${trainDir}' first`);
+    throw new KwsError(
+      `${trainDir} is not a training directory (no ${RUN_CONFIG_FILE}); run 'kws train --train-dir ${trainDir}' first`,
+    );
   }
   let parsed: unknown;
   try {

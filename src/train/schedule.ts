@@ -15,7 +15,8 @@ export function makeSchedule(steps: readonly number[], learningRates: readonly n
   }
   if (steps.length === 0) throw new UsageError('--how-many-training-steps needs at least one entry');
   for (const s of steps) {
-    if (!Number.isInteger(s) || s < 1) throw new UsageError(`--how-many-training-steps entries must be whole numbers of at least 1 (got ${s})`);
+    if (!Number.isInteger(s) || s < 1)
+      throw new UsageError(`--how-many-training-steps entries must be whole numbers of at least 1 (got ${s})`);
   }
   for (const lr of learningRates) {
     if (!(lr > 0) || !Number.isFinite(lr)) throw new UsageError(`--learning-rate entries must be positive (got ${lr})`);

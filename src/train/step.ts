@@ -29,7 +29,12 @@ export interface BatchGradients {
 }
 
 /** Batch norm runs in training mode (batch statistics) and updates its moving statistics. */
-export function batchGradients(model: tf.LayersModel, x: Float32Array, y: Int32Array, labelCount: number): BatchGradients {
+export function batchGradients(
+  model: tf.LayersModel,
+  x: Float32Array,
+  y: Int32Array,
+  labelCount: number,
+): BatchGradients {
   const batch = y.length;
   const inputSize = x.length / batch;
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
@@ -67,7 +72,13 @@ export function applyGradients(model: tf.LayersModel, optimizer: tf.Optimizer, g
 }
 
 /** One optimisation step on one batch (what ARM's training loop does per step). */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, x: Float32Array, y: Int32Array, labelCount: number): StepResult {
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  x: Float32Array,
+  y: Int32Array,
+  labelCount: number,
+): StepResult {
   const { grads, loss, logits } = batchGradients(model, x, y, labelCount);
   applyGradients(model, optimizer, grads);
   return stepResult(loss, logits, y, labelCount);

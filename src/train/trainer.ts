@@ -33,8 +33,25 @@ export type TrainEvent =
       testingClips: number;
       warnings: string[];
     }
-  | { type: 'step'; step: number; totalSteps: number; learningRate: number; loss: number; accuracy: number; samplesPerSecond: number }
-  | { type: 'eval'; step: number; validationAccuracy: number; improved: boolean; loss: number; trainAccuracy: number; learningRate: number; samplesPerSecond: number }
+  | {
+      type: 'step';
+      step: number;
+      totalSteps: number;
+      learningRate: number;
+      loss: number;
+      accuracy: number;
+      samplesPerSecond: number;
+    }
+  | {
+      type: 'eval';
+      step: number;
+      validationAccuracy: number;
+      improved: boolean;
+      loss: number;
+      trainAccuracy: number;
+      learningRate: number;
+      samplesPerSecond: number;
+    }
   | { type: 'stopped'; step: number }
   | { type: 'test'; checkpoint: 'best' | 'last'; step: number; metrics: Metrics };
 
@@ -68,11 +85,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
   const workers = run.train.trainWorkers ?? 1;
   if (workers !== 1 && workers !== 2) throw new KwsError(`--train-workers must be 1 or 2 (got ${workers})`);
-  if (workers === 2 && run.train.batchSize < 2) throw new KwsError('--train-workers 2 splits each batch in two: it needs --batch-size of at least 2');
+  if (workers === 2 && run.train.batchSize < 2)
+    throw new KwsError('--train-workers 2 splits each batch in two: it needs --batch-size of at least 2');
   const backend = await initBackend(options.backend ?? 'auto');
   const { frames, coefficients } = validateFeatureConfig(run.feature);
   const labelCount = run.labels.length;
-  const spec = { architecture: run.architecture as Architecture, modelSizeInfo: run.modelSizeInfo, frames, coefficients, labelCount };
+  const spec = {
+    architecture: run.architecture as Architecture,
+    modelSizeInfo: run.modelSizeInfo,
+    frames,
+    coefficients,
+    labelCount,
+  };
   const model = buildModel(spec, run.seed);
   const optimizer = createOptimizer(schedule.learningRates[0]!);
   const store = new CheckpointStore(trainDir, run);
@@ -80,12 +104,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let state: TrainerState = { step: 0, bestValidationAccuracy: null, bestStep: null };
     const resumeFrom = options.startCheckpoint ?? store.latest();
     if (resumeFrom) state = await store.restore(resumeFrom, model, optimizer);
-    const data = await openTrainingData(run, { startBatch: state.step, cacheDir: options.cacheDir, useWorker: options.useWorker ?? true });
+    const data = await openTrainingData(run, {
+      startBatch: state.step,
+      cacheDir: options.cacheDir,
+      useWorker: options.useWorker ?? true,
+    });
     const replica = workers === 2 ? await GradientReplica.start(spec, backend.name) : undefined;
     try {
       fs.mkdirSync(trainDir, { recursive: true });
       saveRunConfig(trainDir, run);
-      return await runLoop({ options, schedule, backend, data, model, optimizer, replica, store, state, inputSize: frames * coefficients });
+      return await runLoop({
+        options,
+        schedule,
+        backend,
+        data,
+        model,
+        optimizer,
+        replica,
+        store,
+        state,
+        inputSize: frames * coefficients,
+      });
     } finally {
       await replica?.close();
       await data.close();
@@ -150,14 +189,25 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     intervalLoss += result.loss;
     intervalAccuracy += result.accuracy;
     intervalSteps += 1;
-    const samplesPerSecond = (intervalSteps * run.train.batchSize) / Math.max(1e-3, (Date.now() - intervalStart) / 1000);
-    emit({ type: 'step', step, totalSteps: schedule.totalSteps, learningRate, loss: result.loss, accuracy: result.accuracy, samplesPerSecond });
+    const samplesPerSecond =
+      (intervalSteps * run.train.batchSize) / Math.max(1e-3, (Date.now() - intervalStart) / 1000);
+    emit({
+      type: 'step',
+      step,
+      totalSteps: schedule.totalSteps,
+      learningRate,
+      loss: result.loss,
+      accuracy: result.accuracy,
+      samplesPerSecond,
+    });
     state = { ...state, step };
 
     stopped = options.shouldStop?.() ?? false;
     if (step % run.train.evalStepInterval === 0 || step === schedule.totalSteps || stopped) {
       const validationAccuracy = accuracyOf(model, data.validation, inputSize, labelCount);
-      const improved = validationAccuracy !== null && (state.bestValidationAccuracy === null || validationAccuracy > state.bestValidationAccuracy);
+      const improved =
+        validationAccuracy !== null &&
+        (state.bestValidationAccuracy === null || validationAccuracy > state.bestValidationAccuracy);
       if (improved) {
         state = { ...state, bestValidationAccuracy: validationAccuracy, bestStep: step };
         await store.save('best', model, optimizer, state);
@@ -173,7 +223,16 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
         elapsedSeconds: (Date.now() - started) / 1000,
       };
       log.append(row);
-      emit({ type: 'eval', step, validationAccuracy: validationAccuracy ?? Number.NaN, improved, loss: row.loss, trainAccuracy: row.trainAccuracy, learningRate, samplesPerSecond });
+      emit({
+        type: 'eval',
+        step,
+        validationAccuracy: validationAccuracy ?? Number.NaN,
+        improved,
+        loss: row.loss,
+        trainAccuracy: row.trainAccuracy,
+        learningRate,
+        samplesPerSecond,
+      });
       intervalStart = Date.now();
       intervalLoss = 0;
       intervalAccuracy = 0;

@@ -66,7 +66,12 @@ export const shiftRightSigned = (a: Code, bits: Code): Code => [...a, ...bits, 0
 export const greaterThan = (a: Code, b: Code): Code => [...a, ...b, 0x4a];
 export const lessThan = (a: Code, b: Code): Code => [...a, ...b, 0x48];
 /** condition ? ifTrue : ifFalse (both evaluated). */
-export const select = (ifTrue: Code, ifFalse: Code, condition: Code): Code => [...ifTrue, ...ifFalse, ...condition, 0x1b];
+export const select = (ifTrue: Code, ifFalse: Code, condition: Code): Code => [
+  ...ifTrue,
+  ...ifFalse,
+  ...condition,
+  0x1b,
+];
 export const shiftLeft = (a: Code, bits: Code): Code => [...a, ...bits, 0x74];
 const shiftRightUnsigned = (a: Code, bits: Code): Code => [...a, ...bits, 0x76];
 /** i32.load with a 4-byte alignment hint. */
@@ -74,14 +79,35 @@ export const loadI32 = (address: Code, offset = 0): Code => [...address, 0x28, .
 /** i32.load8_s: one int8 from memory, sign-extended. */
 export const loadI8 = (address: Code, offset = 0): Code => [...address, 0x2c, ...memarg(0, offset)];
 /** i32.store with no alignment promise. */
-export const storeI32 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x36, ...memarg(0, offset)];
+export const storeI32 = (address: Code, value: Code, offset = 0): Code => [
+  ...address,
+  ...value,
+  0x36,
+  ...memarg(0, offset),
+];
 /** i32.store8: the low byte. */
-export const storeI8 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x3a, ...memarg(0, offset)];
+export const storeI8 = (address: Code, value: Code, offset = 0): Code => [
+  ...address,
+  ...value,
+  0x3a,
+  ...memarg(0, offset),
+];
 /** f32.store of an f64 rounded to f32 (f32.demote_f64: round to nearest, as a Float32Array store does). */
-export const storeF64AsF32 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0xb6, 0x38, ...memarg(0, offset)];
+export const storeF64AsF32 = (address: Code, value: Code, offset = 0): Code => [
+  ...address,
+  ...value,
+  0xb6,
+  0x38,
+  ...memarg(0, offset),
+];
 /** v128.load / v128.store with a 4-byte alignment hint (float data is at least float-aligned). */
 export const load = (address: Code, offset = 0): Code => [...address, ...simd(0x00), ...memarg(2, offset)];
-export const store = (address: Code, value: Code, offset = 0): Code => [...address, ...value, ...simd(0x0b), ...memarg(2, offset)];
+export const store = (address: Code, value: Code, offset = 0): Code => [
+  ...address,
+  ...value,
+  ...simd(0x0b),
+  ...memarg(2, offset),
+];
 /** v128.load8x8_s: eight int8 from memory, sign-extended to i16x8. */
 export const loadI8x8 = (address: Code, offset = 0): Code => [...address, ...simd(0x01), ...memarg(0, offset)];
 export const i32x4Splat = (value: Code): Code => [...value, ...simd(0x11)];
@@ -117,7 +143,12 @@ export function f64Const(value: number): Code {
 export const loadF32AsF64 = (address: Code, offset = 0): Code => [...address, 0x2a, ...memarg(2, offset), 0xbb];
 /** Both lanes set to the f64 scalar `value`. */
 export const f64x2Splat = (value: Code): Code => [...value, ...simd(0x14)];
-export const f64x2ReplaceLane = (vector: Code, lane: 0 | 1, value: Code): Code => [...vector, ...value, ...simd(0x22), lane];
+export const f64x2ReplaceLane = (vector: Code, lane: 0 | 1, value: Code): Code => [
+  ...vector,
+  ...value,
+  ...simd(0x22),
+  lane,
+];
 export const f64x2Div = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xf3)];
 export const f64x2Max = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xf5)];
 /** Lanes of all ones where a > b, else zeros. */
@@ -125,7 +156,12 @@ export const f64x2GreaterThan = (a: Code, b: Code): Code => [...a, ...b, ...simd
 export const v128And = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x4e)];
 export const v128Or = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x50)];
 /** Bits of `ifSet` where `mask` is 1, else of `ifClear`. */
-export const v128Select = (ifSet: Code, ifClear: Code, mask: Code): Code => [...ifSet, ...ifClear, ...mask, ...simd(0x52)];
+export const v128Select = (ifSet: Code, ifClear: Code, mask: Code): Code => [
+  ...ifSet,
+  ...ifClear,
+  ...mask,
+  ...simd(0x52),
+];
 export const i64x2ShiftRightUnsigned = (a: Code, bits: number): Code => [...a, ...i32(bits), ...simd(0xcd)];
 /** A v128 constant with both 64-bit lanes set to `bits`. */
 export function u64x2Const(bits: bigint): Code {
@@ -137,34 +173,59 @@ export function u64x2Const(bits: bigint): Code {
 }
 export const f64x2Const = (value: number): Code => f64x2Splat(f64Const(value));
 /** Two adjacent f32 from memory, widened to f64x2 (v128.load64_zero + f64x2.promote_low_f32x4; exact). */
-export const loadF32x2AsF64x2 = (address: Code, offset = 0): Code => [...address, ...simd(0x5d), ...memarg(0, offset), ...simd(0x5f)];
+export const loadF32x2AsF64x2 = (address: Code, offset = 0): Code => [
+  ...address,
+  ...simd(0x5d),
+  ...memarg(0, offset),
+  ...simd(0x5f),
+];
 export const f64x2ExtractLane = (a: Code, lane: 0 | 1): Code => [...a, ...simd(0x21), lane];
 
 /** for (local = from; local < end; local += step) body — unsigned compare, `end` an expression. */
 export function forLoop(local: number, from: Code, end: Code, step: Code, body: Code): Code {
   return [
-    ...from, ...set(local),
-    0x02, 0x40, // block
-    0x03, 0x40, // loop
-    ...get(local), ...end, 0x4f, 0x0d, 0x01, // i32.ge_u; br_if 1 (leave the block)
+    ...from,
+    ...set(local),
+    0x02,
+    0x40, // block
+    0x03,
+    0x40, // loop
+    ...get(local),
+    ...end,
+    0x4f,
+    0x0d,
+    0x01, // i32.ge_u; br_if 1 (leave the block)
     ...body,
-    ...add(get(local), step), ...set(local),
-    0x0c, 0x00, // br 0 (next iteration)
-    0x0b, 0x0b, // end loop, end block
+    ...add(get(local), step),
+    ...set(local),
+    0x0c,
+    0x00, // br 0 (next iteration)
+    0x0b,
+    0x0b, // end loop, end block
   ];
 }
 
 /** for (local = from; local >= min; local >>= shift) body — sizes shrinking by powers of two (unsigned). */
 export function shrinkingLoop(local: number, from: Code, min: Code, shift: number, body: Code): Code {
   return [
-    ...from, ...set(local),
-    0x02, 0x40, // block
-    0x03, 0x40, // loop
-    ...get(local), ...min, 0x49, 0x0d, 0x01, // i32.lt_u; br_if 1 (leave the block)
+    ...from,
+    ...set(local),
+    0x02,
+    0x40, // block
+    0x03,
+    0x40, // loop
+    ...get(local),
+    ...min,
+    0x49,
+    0x0d,
+    0x01, // i32.lt_u; br_if 1 (leave the block)
     ...body,
-    ...shiftRightUnsigned(get(local), i32(shift)), ...set(local),
-    0x0c, 0x00, // br 0 (next iteration)
-    0x0b, 0x0b, // end loop, end block
+    ...shiftRightUnsigned(get(local), i32(shift)),
+    ...set(local),
+    0x0c,
+    0x00, // br 0 (next iteration)
+    0x0b,
+    0x0b, // end loop, end block
   ];
 }
 
@@ -191,7 +252,11 @@ export interface FunctionDef<Name extends string = string> {
 
 /** A module that imports its memory as env.memory and exports `functions`. */
 function assembleModule(functions: readonly FunctionDef[]): Uint8Array {
-  const types = functions.map((f) => [0x60, ...vector(Array.from({ length: f.params }, () => [I32])), ...vector(f.returnsI32 ? [[I32]] : [])]);
+  const types = functions.map((f) => [
+    0x60,
+    ...vector(Array.from({ length: f.params }, () => [I32])),
+    ...vector(f.returnsI32 ? [[I32]] : []),
+  ]);
   const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x00, 0x01]; // memory, min 1 page, no max
   const functionTypes = functions.map((_, i) => unsignedLeb(i));
   const exports = functions.map((f, i) => [...name(f.exportName), 0x00, ...unsignedLeb(i)]);
@@ -203,7 +268,14 @@ function assembleModule(functions: readonly FunctionDef[]): Uint8Array {
     return [...unsignedLeb(body.length), ...body];
   });
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vector(types)),
     ...section(2, vector([memoryImport])),
     ...section(3, vector(functionTypes)),
@@ -245,7 +317,9 @@ export function createMemory(bytes: number): WasmMemory {
  * `functions` compiled once and instantiated once per memory; returns a function that gives
  * the exports bound to a memory.
  */
-export function kernelModule<Exports extends object>(functions: readonly FunctionDef[]): (memory: WasmMemory) => Exports {
+export function kernelModule<Exports extends object>(
+  functions: readonly FunctionDef[],
+): (memory: WasmMemory) => Exports {
   let compiled: object | undefined;
   const instances = new WeakMap<WasmMemory, Exports>();
   return (memory) => {

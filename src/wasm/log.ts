@@ -23,10 +23,10 @@ import {
 } from './assembler.js';
 
 const LG = [
-  6.666666666666735130e-1, 3.999999999940941908e-1, 2.857142874366239149e-1, 2.222219843214978396e-1, 1.818357216161805012e-1,
-  1.531383769920937332e-1, 1.479819860511658591e-1,
+  6.66666666666673513e-1, 3.999999999940941908e-1, 2.857142874366239149e-1, 2.222219843214978396e-1,
+  1.818357216161805012e-1, 1.531383769920937332e-1, 1.479819860511658591e-1,
 ] as const;
-const LN2_HIGH = 6.93147180369123816490e-1;
+const LN2_HIGH = 6.9314718036912381649e-1;
 const LN2_LOW = 1.90821492927058770002e-10;
 /** 2^52 as f64 bits: OR-ing a 52-bit integer n into them gives the double 2^52 + n exactly. */
 const TWO_52_BITS = 0x4330000000000000n;
@@ -51,27 +51,47 @@ export function f64x2Log(at: LogLocals): Code {
   const c = f64x2Const;
   return [
     // k = biased exponent − 1023, as a double; f = mantissa scaled to [1, 2).
-    ...f64x2Sub(v128Or(i64x2ShiftRightUnsigned(get(x), 52), u64x2Const(TWO_52_BITS)), c(2 ** 52 + 1023)), ...set(k),
-    ...v128Or(v128And(get(x), u64x2Const(MANTISSA_BITS)), u64x2Const(ONE_BITS)), ...set(f),
+    ...f64x2Sub(v128Or(i64x2ShiftRightUnsigned(get(x), 52), u64x2Const(TWO_52_BITS)), c(2 ** 52 + 1023)),
+    ...set(k),
+    ...v128Or(v128And(get(x), u64x2Const(MANTISSA_BITS)), u64x2Const(ONE_BITS)),
+    ...set(f),
     // Above √2: halve it and count one more power of two (h is the mask here).
-    ...f64x2GreaterThan(get(f), c(Math.SQRT2)), ...set(h),
-    ...v128Select(f64x2Mul(get(f), c(0.5)), get(f), get(h)), ...set(f),
-    ...f64x2Add(get(k), v128And(get(h), c(1))), ...set(k),
-    ...f64x2Sub(get(f), c(1)), ...set(f),
-    ...f64x2Div(get(f), f64x2Add(get(f), c(2))), ...set(s),
-    ...f64x2Mul(get(s), get(s)), ...set(z),
-    ...f64x2Mul(get(z), get(z)), ...set(w),
+    ...f64x2GreaterThan(get(f), c(Math.SQRT2)),
+    ...set(h),
+    ...v128Select(f64x2Mul(get(f), c(0.5)), get(f), get(h)),
+    ...set(f),
+    ...f64x2Add(get(k), v128And(get(h), c(1))),
+    ...set(k),
+    ...f64x2Sub(get(f), c(1)),
+    ...set(f),
+    ...f64x2Div(get(f), f64x2Add(get(f), c(2))),
+    ...set(s),
+    ...f64x2Mul(get(s), get(s)),
+    ...set(z),
+    ...f64x2Mul(get(z), get(z)),
+    ...set(w),
     // R = z·(Lg1 + w·(Lg3 + w·(Lg5 + w·Lg7))) + w·(Lg2 + w·(Lg4 + w·Lg6))
     ...f64x2Add(
-      f64x2Mul(get(z), f64x2Add(c(LG[0]), f64x2Mul(get(w), f64x2Add(c(LG[2]), f64x2Mul(get(w), f64x2Add(c(LG[4]), f64x2Mul(get(w), c(LG[6])))))))),
+      f64x2Mul(
+        get(z),
+        f64x2Add(
+          c(LG[0]),
+          f64x2Mul(get(w), f64x2Add(c(LG[2]), f64x2Mul(get(w), f64x2Add(c(LG[4]), f64x2Mul(get(w), c(LG[6])))))),
+        ),
+      ),
       f64x2Mul(get(w), f64x2Add(c(LG[1]), f64x2Mul(get(w), f64x2Add(c(LG[3]), f64x2Mul(get(w), c(LG[5])))))),
-    ), ...set(r),
-    ...f64x2Mul(c(0.5), f64x2Mul(get(f), get(f))), ...set(h),
+    ),
+    ...set(r),
+    ...f64x2Mul(c(0.5), f64x2Mul(get(f), get(f))),
+    ...set(h),
     // k·ln2_hi − ((h − (s·(h + R) + k·ln2_lo)) − f), plus (x − x): 0, or NaN for NaN input.
     ...f64x2Add(
       f64x2Sub(
         f64x2Mul(get(k), c(LN2_HIGH)),
-        f64x2Sub(f64x2Sub(get(h), f64x2Add(f64x2Mul(get(s), f64x2Add(get(h), get(r))), f64x2Mul(get(k), c(LN2_LOW)))), get(f)),
+        f64x2Sub(
+          f64x2Sub(get(h), f64x2Add(f64x2Mul(get(s), f64x2Add(get(h), get(r))), f64x2Mul(get(k), c(LN2_LOW)))),
+          get(f),
+        ),
       ),
       f64x2Sub(get(x), get(x)),
     ),

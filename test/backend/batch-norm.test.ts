@@ -10,12 +10,19 @@ const EPSILON = 1e-3;
 
 /** The definition, in plain tfjs ops: tf.moments over all but the last axis, then normalise and offset. */
 function reference(x: tf.Tensor, beta: tf.Tensor1D): tf.Tensor[] {
-  const { mean, variance } = tf.moments(x, Array.from({ length: x.rank - 1 }, (_, i) => i));
+  const { mean, variance } = tf.moments(
+    x,
+    Array.from({ length: x.rank - 1 }, (_, i) => i),
+  );
   return [tf.add(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, EPSILON))), beta), mean, variance];
 }
 
 /** y, mean, variance, and the gradients of Σ y·r with respect to x and β. */
-function evaluate(useFused: boolean, shape: number[], values: { x: Float32Array; beta: Float32Array; r: Float32Array }): Float32Array[] {
+function evaluate(
+  useFused: boolean,
+  shape: number[],
+  values: { x: Float32Array; beta: Float32Array; r: Float32Array },
+): Float32Array[] {
   return tf.tidy(() => {
     const x = tf.tensor(values.x, shape);
     const beta = tf.tensor1d(values.beta);
@@ -80,7 +87,9 @@ describe('fused batch norm without scale', () => {
     const x = tf.randomNormal([4, 3, 2, 5]);
     const beta = tf.zeros([5]) as tf.Tensor1D;
     const before = tf.memory().numTensors;
-    tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(batchNormTraining(a, b as tf.Tensor1D, EPSILON).y))([x, beta])).forEach((g) => g.dispose());
+    tf.tidy(() =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(batchNormTraining(a, b as tf.Tensor1D, EPSILON).y))([x, beta]),
+    ).forEach((g) => g.dispose());
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, beta]);
   });

@@ -40,14 +40,49 @@ async function compareGradients(c: ConvCase, depthwise: boolean, seed: number): 
 
 describe('Conv2D gradients on wasm match the cpu backend', () => {
   const cases: ConvCase[] = [
-    { name: 'DS-CNN first layer shape: 10×4, stride 2, SAME', x: [2, 13, 10, 1], filter: [10, 4, 1, 5], strides: 2, pad: 'same' },
-    { name: 'non-square 3×2, stride 2×1, VALID, channels > 1', x: [3, 9, 6, 3], filter: [3, 2, 3, 4], strides: [2, 1], pad: 'valid' },
+    {
+      name: 'DS-CNN first layer shape: 10×4, stride 2, SAME',
+      x: [2, 13, 10, 1],
+      filter: [10, 4, 1, 5],
+      strides: 2,
+      pad: 'same',
+    },
+    {
+      name: 'non-square 3×2, stride 2×1, VALID, channels > 1',
+      x: [3, 9, 6, 3],
+      filter: [3, 2, 3, 4],
+      strides: [2, 1],
+      pad: 'valid',
+    },
     { name: 'pointwise 1×1 (matrix-multiply path)', x: [2, 5, 4, 6], filter: [1, 1, 6, 7], strides: 1, pad: 'same' },
     { name: '1×1 with stride 2 (im2col path)', x: [2, 5, 5, 3], filter: [1, 1, 3, 4], strides: 2, pad: 'valid' },
     { name: 'stride 1 SAME, even kernel', x: [2, 6, 7, 2], filter: [4, 2, 2, 3], strides: 1, pad: 'same' },
-    { name: 'wide filter rows, SIMD col2im (Cin 8), stride 2×1, SAME', x: [2, 9, 7, 8], filter: [3, 2, 8, 5], strides: [2, 1], pad: 'same' },
-    { name: 'wide filter rows, VALID, channels not a multiple of 4', x: [2, 8, 9, 6], filter: [2, 3, 6, 4], strides: [1, 2], pad: 'valid' },
-    { name: 'explicit padding', x: [2, 6, 5, 2], filter: [3, 3, 2, 3], strides: [1, 2], pad: [[0, 0], [2, 1], [0, 1], [0, 0]] },
+    {
+      name: 'wide filter rows, SIMD col2im (Cin 8), stride 2×1, SAME',
+      x: [2, 9, 7, 8],
+      filter: [3, 2, 8, 5],
+      strides: [2, 1],
+      pad: 'same',
+    },
+    {
+      name: 'wide filter rows, VALID, channels not a multiple of 4',
+      x: [2, 8, 9, 6],
+      filter: [2, 3, 6, 4],
+      strides: [1, 2],
+      pad: 'valid',
+    },
+    {
+      name: 'explicit padding',
+      x: [2, 6, 5, 2],
+      filter: [3, 3, 2, 3],
+      strides: [1, 2],
+      pad: [
+        [0, 0],
+        [2, 1],
+        [0, 1],
+        [0, 0],
+      ],
+    },
   ];
   cases.forEach((c, i) => {
     it(c.name, async () => {
@@ -65,7 +100,11 @@ describe('Conv2D gradients on wasm match the cpu backend', () => {
       const filter = tf.tensor4d(filterValues, [3, 2, 3, 4]);
       const bias = tf.tensor1d(biasValues);
       const loss = (a: tf.Tensor, f: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.square(tf.fused.conv2d({ x: a as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 2, pad: 'same' })));
+        tf.sum(
+          tf.square(
+            tf.fused.conv2d({ x: a as tf.Tensor4D, filter: f as tf.Tensor4D, bias: b, strides: 2, pad: 'same' }),
+          ),
+        );
       return tf.grads(loss)([x, filter, bias]);
     });
     expect(worstDifference(results)).toBeLessThanOrEqual(TOLERANCE);
@@ -74,13 +113,41 @@ describe('Conv2D gradients on wasm match the cpu backend', () => {
 
 describe('DepthwiseConv2dNative gradients on wasm match the cpu backend', () => {
   const cases: ConvCase[] = [
-    { name: 'DS-CNN block shape: 3×3, stride 1, SAME (forward-kernel path)', x: [3, 7, 5, 8], filter: [3, 3, 8, 1], strides: 1, pad: 'same' },
+    {
+      name: 'DS-CNN block shape: 3×3, stride 1, SAME (forward-kernel path)',
+      x: [3, 7, 5, 8],
+      filter: [3, 3, 8, 1],
+      strides: 1,
+      pad: 'same',
+    },
     { name: 'stride 2, SAME', x: [2, 9, 6, 4], filter: [3, 3, 4, 1], strides: 2, pad: 'same' },
     { name: 'non-square 2×3, stride 2×1, VALID', x: [2, 7, 8, 3], filter: [2, 3, 3, 1], strides: [2, 1], pad: 'valid' },
     { name: 'stride 1 VALID, even kernel', x: [2, 6, 6, 5], filter: [4, 2, 5, 1], strides: 1, pad: 'valid' },
     { name: 'channel multiplier 2', x: [2, 6, 5, 3], filter: [3, 3, 3, 2], strides: 1, pad: 'same' },
-    { name: 'explicit padding', x: [2, 6, 5, 2], filter: [3, 3, 2, 1], strides: 1, pad: [[0, 0], [2, 0], [1, 1], [0, 0]] },
-    { name: 'padding wider than the filter (direct loop)', x: [1, 5, 4, 4], filter: [2, 2, 4, 1], strides: 1, pad: [[0, 0], [2, 0], [0, 0], [0, 0]] },
+    {
+      name: 'explicit padding',
+      x: [2, 6, 5, 2],
+      filter: [3, 3, 2, 1],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [1, 1],
+        [0, 0],
+      ],
+    },
+    {
+      name: 'padding wider than the filter (direct loop)',
+      x: [1, 5, 4, 4],
+      filter: [2, 2, 4, 1],
+      strides: 1,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [0, 0],
+        [0, 0],
+      ],
+    },
   ];
   cases.forEach((c, i) => {
     it(c.name, async () => {
@@ -93,7 +160,13 @@ describe('DepthwiseConv2dNative gradients on wasm match the cpu backend', () => 
     const x = tf.zeros([1, 5, 5, 2]);
     const dy = tf.zeros([1, 5, 5, 2]);
     const run = () =>
-      tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy }, { strides: 1, pad: 'same', dilations: 2, filterShape: [3, 3, 2, 1] });
+      tf
+        .engine()
+        .runKernel(
+          tf.DepthwiseConv2dNativeBackpropFilter,
+          { x, dy },
+          { strides: 1, pad: 'same', dilations: 2, filterShape: [3, 3, 2, 1] },
+        );
     expect(run).toThrow(KwsError);
     expect(run).toThrow(/only dilation 1 \(got 2×2\)/);
     tf.dispose([x, dy]);

@@ -8,13 +8,16 @@ export function randomArray(random: Random, size: number): Float32Array {
 }
 
 /** Evaluates `compute` on each backend; returns the flattened results, read back by value. */
-export async function onCpuAndWasm(compute: () => tf.Tensor | tf.Tensor[]): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
+export async function onCpuAndWasm(
+  compute: () => tf.Tensor | tf.Tensor[],
+): Promise<{ cpu: Float32Array[]; wasm: Float32Array[] }> {
   const run = async (backend: 'cpu' | 'wasm'): Promise<Float32Array[]> => {
     await initBackend(backend);
     const outputs: Float32Array[] = [];
     tf.tidy(() => {
       const result = compute();
-      for (const tensor of Array.isArray(result) ? result : [result]) outputs.push(Float32Array.from(tensor.dataSync()));
+      for (const tensor of Array.isArray(result) ? result : [result])
+        outputs.push(Float32Array.from(tensor.dataSync()));
     });
     return outputs;
   };

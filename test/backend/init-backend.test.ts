@@ -38,6 +38,8 @@ describe('initBackend', () => {
     if (await nodeBackendLoads()) return; // a user's machine with libtensorflow: nothing to reject
     const attempt = initBackend('node');
     await expect(attempt).rejects.toThrow(KwsError);
-    await expect(initBackend('node')).rejects.toThrow(/^--backend node: @tensorflow\/tfjs-node is not installed \(it needs internet at install time\); use --backend wasm$/);
+    await expect(initBackend('node')).rejects.toThrow(
+      /^--backend node: @tensorflow\/tfjs-node is not installed \(it needs internet at install time\); use --backend wasm$/,
+    );
   });
 });

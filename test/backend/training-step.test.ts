@@ -32,7 +32,12 @@ function buildTinyConvModel(): tf.LayersModel {
  * From the given weights: the loss, the gradient of every trainable weight, then every weight
  * (batch-norm moving statistics included) after one SGD step on the same batch.
  */
-async function trainOneStep(backend: 'cpu' | 'wasm', weights: Float32Array[], x: Float32Array, labels: number[]): Promise<Float32Array[]> {
+async function trainOneStep(
+  backend: 'cpu' | 'wasm',
+  weights: Float32Array[],
+  x: Float32Array,
+  labels: number[],
+): Promise<Float32Array[]> {
   await initBackend(backend);
   const model = buildTinyConvModel();
   const start = model.getWeights().map((w, i) => tf.tensor(weights[i]!, w.shape));

@@ -19,13 +19,33 @@ function kws(...args: string[]) {
 const cases: Array<[string, string[], number, RegExp]> = [
   ['missing WAV', ['features', path.join(empty, 'missing.wav')], 1, /missing\.wav/],
   ['not a WAV', ['features', notWav], 1, /notes\.wav/],
-  ['bad number (ARM spelling)', ['features', notWav, '--window_size_ms', 'abc'], 2, /--window-size-ms.*expected a number/],
+  [
+    'bad number (ARM spelling)',
+    ['features', notWav, '--window_size_ms', 'abc'],
+    2,
+    /--window-size-ms.*expected a number/,
+  ],
   ['unknown preset', ['train', '--preset', 'ds_cnn_xl', '--data-dir', empty], 2, /ds_cnn_xl/],
-  ['schedule lengths differ', ['train', '--preset', 'dnn_s', '--data-dir', empty, '--how-many-training-steps', '10,10', '--learning-rate', '0.1'], 2, /same number of entries \(got 2 and 1\)/],
-  ['wrong model_size_info length', ['info', '--model-architecture', 'cnn', '--model-size-info', '1', '2', '3'], 2, /cnn takes 12 numbers/],
+  [
+    'schedule lengths differ',
+    ['train', '--preset', 'dnn_s', '--data-dir', empty, '--how-many-training-steps', '10,10', '--learning-rate', '0.1'],
+    2,
+    /same number of entries \(got 2 and 1\)/,
+  ],
+  [
+    'wrong model_size_info length',
+    ['info', '--model-architecture', 'cnn', '--model-size-info', '1', '2', '3'],
+    2,
+    /cnn takes 12 numbers/,
+  ],
   ['no model chosen', ['train', '--data-dir', empty], 2, /--preset/],
   ['missing data dir', ['train', '--preset', 'dnn_s', '--data-dir', path.join(empty, 'nothing')], 1, /does not exist/],
-  ['empty data dir', ['train', '--preset', 'dnn_s', '--data-dir', empty, '--train-dir', path.join(empty, 'run')], 1, new RegExp(path.basename(empty))],
+  [
+    'empty data dir',
+    ['train', '--preset', 'dnn_s', '--data-dir', empty, '--train-dir', path.join(empty, 'run')],
+    1,
+    new RegExp(path.basename(empty)),
+  ],
   ['not a training dir', ['eval', '--train-dir', empty], 1, /not a training directory/],
   ['unknown option', ['info', '--preset', 'dnn_s', '--frobnicate'], 2, /unknown option '--frobnicate'/],
 ];

@@ -1,10 +1,20 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { DATA_OPTIONS, FEATURE_OPTIONS, MODEL_OPTIONS, addOptions, featureConfigFrom, layeredOptions, normalizeArgv } from '../../src/cli/options.js';
+import {
+  DATA_OPTIONS,
+  FEATURE_OPTIONS,
+  MODEL_OPTIONS,
+  addOptions,
+  featureConfigFrom,
+  layeredOptions,
+  normalizeArgv,
+} from '../../src/cli/options.js';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../../src/features/config.js';
 
 function parse(args: string[]): Command {
-  const command = new Command('t').exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const command = new Command('t')
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
   addOptions(command, FEATURE_OPTIONS);
   addOptions(command, DATA_OPTIONS);
   addOptions(command, MODEL_OPTIONS);
@@ -14,7 +24,13 @@ function parse(args: string[]): Command {
 
 describe('ARM flag spellings', () => {
   it('accepts underscores, with and without =value, and leaves values alone', () => {
-    expect(normalizeArgv(['--window_size_ms', '30', '--data_dir=/x_y/z_w', '-v', 'a_b'])).toEqual(['--window-size-ms', '30', '--data-dir=/x_y/z_w', '-v', 'a_b']);
+    expect(normalizeArgv(['--window_size_ms', '30', '--data_dir=/x_y/z_w', '-v', 'a_b'])).toEqual([
+      '--window-size-ms',
+      '30',
+      '--data-dir=/x_y/z_w',
+      '-v',
+      'a_b',
+    ]);
     const opts = parse(['--window_size_ms', '30', '--dct_coefficient_count=13', '--wanted_words', 'Yes,no']).opts();
     expect(opts.windowSizeMs).toBe(30);
     expect(opts.dctCoefficientCount).toBe(13);
@@ -41,7 +57,11 @@ describe('ARM flag spellings', () => {
 describe('option layers', () => {
   it('puts typed flags over saved settings over defaults', () => {
     const command = parse(['--window-stride-ms', '10']);
-    const merged = layeredOptions<FeatureConfig & { splitSalt: string }>(command, { windowStrideMs: 40, windowSizeMs: 30, splitSalt: 'kws' });
+    const merged = layeredOptions<FeatureConfig & { splitSalt: string }>(command, {
+      windowStrideMs: 40,
+      windowSizeMs: 30,
+      splitSalt: 'kws',
+    });
     expect(merged.windowStrideMs).toBe(10);
     expect(merged.windowSizeMs).toBe(30);
     expect(merged.splitSalt).toBe('kws');

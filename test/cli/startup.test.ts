@@ -36,7 +36,9 @@ describe('CLI start-up', () => {
     // The walk really followed the graph: the command modules and their libraries are in it.
     expect(packages.has('commander')).toBe(true);
     expect(packages.has('wavefile')).toBe(true);
-    const tensorflow = [...packages].filter(([name]) => name.startsWith('@tensorflow/')).map(([name, chain]) => `${name} via ${chain.join(' → ')}`);
+    const tensorflow = [...packages]
+      .filter(([name]) => name.startsWith('@tensorflow/'))
+      .map(([name, chain]) => `${name} via ${chain.join(' → ')}`);
     expect(tensorflow).toEqual([]);
   });
 

@@ -10,11 +10,21 @@ export const gccAvailable = spawnSync('gcc', ['--version']).status === 0;
 export function compileHarness(outDir: string, architecture: string): string {
   const binary = path.join(outDir, 'harness');
   execFileSync('gcc', [
-    '-std=c99', '-Wall', '-Wextra', '-Werror', '-O1',
+    '-std=c99',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-O1',
     `-DKWS_MODEL_HEADER="${architecture}.h"`,
-    '-I', outDir, '-I', CMSIS_DIR,
-    path.join(outDir, `${architecture}.c`), path.join(CMSIS_DIR, 'arm_nnfunctions.c'), path.join(CMSIS_DIR, 'harness.c'),
-    '-o', binary,
+    '-I',
+    outDir,
+    '-I',
+    CMSIS_DIR,
+    path.join(outDir, `${architecture}.c`),
+    path.join(CMSIS_DIR, 'arm_nnfunctions.c'),
+    path.join(CMSIS_DIR, 'harness.c'),
+    '-o',
+    binary,
   ]);
   return binary;
 }

@@ -23,11 +23,23 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-data-'));
   trainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-run-'));
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-cli-'));
-  generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'up', 'cat'], speakers: 16, clipsPerSpeaker: 2, seed: 7, noiseSeconds: 3 });
+  generateSyntheticDataset({
+    dir: dataDir,
+    words: ['yes', 'no', 'up', 'cat'],
+    speakers: 16,
+    clipsPerSpeaker: 2,
+    seed: 7,
+    noiseSeconds: 3,
+  });
   // The trainer tests' small DNN, wider and on the default 20 ms frames.
   await train({
     run: {
-      ...generatedRunConfig(dataDir, { howManyTrainingSteps: [80, 40], learningRate: [0.003, 0.001], batchSize: 32, evalStepInterval: 40 }),
+      ...generatedRunConfig(dataDir, {
+        howManyTrainingSteps: [80, 40],
+        learningRate: [0.003, 0.001],
+        batchSize: 32,
+        evalStepInterval: 40,
+      }),
       modelSizeInfo: [64, 64],
       feature: DEFAULT_FEATURE_CONFIG,
     },
@@ -41,16 +53,47 @@ beforeAll(async () => {
 describe('kws detect (CLI, with a model trained in the test)', () => {
   it('builds a stream, detects keywords in it and scores them: JSON lines contract, sweep and report', async () => {
     const stream = path.join(work, 'stream.wav');
-    const made = await run(['--make-stream', stream, '--data-dir', dataDir, '--duration-s', '80', '--split', 'all', '--gap-s', '2', '--seed', '3']);
+    const made = await run([
+      '--make-stream',
+      stream,
+      '--data-dir',
+      dataDir,
+      '--duration-s',
+      '80',
+      '--split',
+      'all',
+      '--gap-s',
+      '2',
+      '--seed',
+      '3',
+    ]);
     expect(made.error).toBeUndefined();
-    expect(made.stdout).toMatch(/^wrote .*stream\.wav \(80\.0 s, \d+ clips: cat \d+, no \d+, up \d+, yes \d+; background: .*_background_noise_ × 0\.1\)/);
+    expect(made.stdout).toMatch(
+      /^wrote .*stream\.wav \(80\.0 s, \d+ clips: cat \d+, no \d+, up \d+, yes \d+; background: .*_background_noise_ × 0\.1\)/,
+    );
     expect(fs.existsSync(path.join(work, 'stream.csv'))).toBe(true);
 
     const report = path.join(work, 'report');
-    const args = ['--train-dir', trainDir, stream, '--json', '--labels', path.join(work, 'stream.csv'), '--threshold', '0.6', '--average-window-ms', '300', '--report', report];
+    const args = [
+      '--train-dir',
+      trainDir,
+      stream,
+      '--json',
+      '--labels',
+      path.join(work, 'stream.csv'),
+      '--threshold',
+      '0.6',
+      '--average-window-ms',
+      '300',
+      '--report',
+      report,
+    ];
     const { stdout, stderr, error } = await run(args);
     expect(error).toBeUndefined();
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const detections = lines.slice(0, -1);
     expect(detections.length).toBeGreaterThan(3);
     for (const d of detections) {
@@ -61,19 +104,37 @@ describe('kws detect (CLI, with a model trained in the test)', () => {
     }
     const times = detections.map((d) => d.time_s as number);
     expect(times).toEqual([...times].sort((a, b) => a - b));
-    const summary = lines.at(-1)!.summary as { audioSeconds: number; detections: number; realTimeFactor: number; evaluation: { atThreshold: { recall: number; hits: number }; sweep: Array<{ threshold: number }> } };
+    const summary = lines.at(-1)!.summary as {
+      audioSeconds: number;
+      detections: number;
+      realTimeFactor: number;
+      evaluation: { atThreshold: { recall: number; hits: number }; sweep: Array<{ threshold: number }> };
+    };
     expect(summary.audioSeconds).toBe(80);
     expect(summary.detections).toBe(detections.length);
     expect(summary.realTimeFactor).toBeGreaterThan(1);
     expect(summary.evaluation.sweep.map((p) => p.threshold)).toEqual(SWEEP_THRESHOLDS);
     // A tiny model on generated words: well above nothing.
     expect(summary.evaluation.atThreshold.recall).toBeGreaterThan(0.4);
-    for (const name of ['evaluation.json', 'sweep.svg', 'index.html']) expect(fs.existsSync(path.join(report, name))).toBe(true);
+    for (const name of ['evaluation.json', 'sweep.svg', 'index.html'])
+      expect(fs.existsSync(path.join(report, name))).toBe(true);
     expect(stderr).toContain('sweep.svg');
 
-    const text = await run(['--train-dir', trainDir, stream, '--labels', path.join(work, 'stream.csv'), '--threshold', '0.6', '--average-window-ms', '300']);
+    const text = await run([
+      '--train-dir',
+      trainDir,
+      stream,
+      '--labels',
+      path.join(work, 'stream.csv'),
+      '--threshold',
+      '0.6',
+      '--average-window-ms',
+      '300',
+    ]);
     expect(text.error).toBeUndefined();
-    expect(text.stdout).toMatch(/stream\.wav: 80\.0 s of 16-bit PCM audio, 3951 windows, \d+ detections?; .* \(real-time factor [\d.]+×\)/);
+    expect(text.stdout).toMatch(
+      /stream\.wav: 80\.0 s of 16-bit PCM audio, 3951 windows, \d+ detections?; .* \(real-time factor [\d.]+×\)/,
+    );
     expect(text.stdout).toMatch(/at threshold 0\.6: recall [\d.]+% \(\d+ of \d+\)/);
     expect(text.stdout).toContain('0.90  recall');
   });

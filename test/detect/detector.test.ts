@@ -34,7 +34,8 @@ function referenceDetections(samples: Float32Array, options: DetectOptions): Det
   const model = fakeModel();
   const hop = (options.hopMs * RATE) / 1000;
   const scores: Float32Array[] = [];
-  for (let start = 0; start + RATE <= samples.length; start += hop) scores.push(model.scores(extractor.compute(samples.subarray(start, start + RATE))));
+  for (let start = 0; start + RATE <= samples.length; start += hop)
+    scores.push(model.scores(extractor.compute(samples.subarray(start, start + RATE))));
   const span = Math.floor(options.averageWindowMs / options.hopMs) + 1;
   const detections: Detection[] = [];
   let last = -Infinity;
@@ -85,7 +86,8 @@ describe('keyword detection over a stream (fake classifier)', () => {
     expect(some.length).toBeLessThan(none.length);
     for (const list of [some, long]) {
       const gap = list === some ? 1.5 : 5;
-      for (let i = 1; i < list.length; i++) expect(list[i]!.timeS - list[i - 1]!.timeS).toBeGreaterThanOrEqual(gap - 1e-9);
+      for (let i = 1; i < list.length; i++)
+        expect(list[i]!.timeS - list[i - 1]!.timeS).toBeGreaterThanOrEqual(gap - 1e-9);
     }
     // The two 'low' bursts 1.1 s apart give two detections at 1.5 s suppression, one at 5 s.
     expect(some.filter((d) => d.timeS > 11 && d.timeS < 15)).toHaveLength(2);
@@ -106,10 +108,16 @@ describe('keyword detection over a stream (fake classifier)', () => {
     const whole = runWhole({ ...settings, keepTrace: true });
     for (const size of [333, 4096, 65536, bytes.length]) {
       const model = fakeModel();
-      const streamed = await detectStream(chunks(bytes, size), 'scene.wav', model, { ...settings, keepTrace: true, batchWindows: 16 });
+      const streamed = await detectStream(chunks(bytes, size), 'scene.wav', model, {
+        ...settings,
+        keepTrace: true,
+        batchWindows: 16,
+      });
       expectSameDetections(streamed.detections, whole.detections);
       expect(streamed.trace!.keyword).toEqual(whole.trace!.keyword);
-      expect(Array.from(streamed.trace!.score)).toEqual(Array.from(whole.trace!.score).map((v) => expect.closeTo(v, 9)));
+      expect(Array.from(streamed.trace!.score)).toEqual(
+        Array.from(whole.trace!.score).map((v) => expect.closeTo(v, 9)),
+      );
       expect(Math.max(...model.calls)).toBeLessThanOrEqual(16);
       expect(streamed.format).toEqual({ sampleRate: 16000, channels: 1, format: '16-bit PCM' });
     }
@@ -117,7 +125,10 @@ describe('keyword detection over a stream (fake classifier)', () => {
 
   it('the trace reruns to the detections that were emitted', () => {
     const result = runWhole({ ...settings, keepTrace: true });
-    expectSameDetections(detectionsFromTrace(result.trace!, FAKE_LABELS, settings.threshold, settings.suppressionMs / 1000), result.detections);
+    expectSameDetections(
+      detectionsFromTrace(result.trace!, FAKE_LABELS, settings.threshold, settings.suppressionMs / 1000),
+      result.detections,
+    );
   });
 
   it('reports each detection as it fires', () => {
@@ -127,8 +138,12 @@ describe('keyword detection over a stream (fake classifier)', () => {
   });
 
   it('rejects audio at another sample rate with one clear line', async () => {
-    await expect(detectStream(chunks(wavBytes(scene.subarray(0, 8000), 8000), 1000), 'low.wav', fakeModel(), settings)).rejects.toThrow(
-      new KwsError('low.wav: 8000 Hz audio, but the model expects 16000 Hz; convert it first (e.g. sox in.wav -r 16000 out.wav)'),
+    await expect(
+      detectStream(chunks(wavBytes(scene.subarray(0, 8000), 8000), 1000), 'low.wav', fakeModel(), settings),
+    ).rejects.toThrow(
+      new KwsError(
+        'low.wav: 8000 Hz audio, but the model expects 16000 Hz; convert it first (e.g. sox in.wav -r 16000 out.wav)',
+      ),
     );
   });
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { KeywordDetector, type ScoreTrace } from '../../src/detect/detector.js';
-import { SWEEP_THRESHOLDS, detectionsFromTrace, formatTruthCsv, parseTruthCsv, scoreDetections, thresholdSweep, type TruthEvent } from '../../src/detect/evaluation.js';
+import {
+  SWEEP_THRESHOLDS,
+  detectionsFromTrace,
+  formatTruthCsv,
+  parseTruthCsv,
+  scoreDetections,
+  thresholdSweep,
+  type TruthEvent,
+} from '../../src/detect/evaluation.js';
 import { sweepHtml, sweepSvg } from '../../src/detect/report.js';
 import { KwsError } from '../../src/errors.js';
 import { FAKE_LABELS, asPcm16, fakeModel, renderScene, type Burst } from './helpers.js';
@@ -17,8 +25,12 @@ describe('truth CSV', () => {
   });
 
   it('names the file and line of a bad row', () => {
-    expect(() => parseTruthCsv('time,word\n1,yes\n', 't.csv')).toThrow(new KwsError("t.csv: expected the header 'time_s,word' on line 1"));
-    expect(() => parseTruthCsv('time_s,word\n1,yes\n\nabc,no\n', 't.csv')).toThrow(new KwsError("t.csv:4: expected 'seconds,word' (got 'abc,no')"));
+    expect(() => parseTruthCsv('time,word\n1,yes\n', 't.csv')).toThrow(
+      new KwsError("t.csv: expected the header 'time_s,word' on line 1"),
+    );
+    expect(() => parseTruthCsv('time_s,word\n1,yes\n\nabc,no\n', 't.csv')).toThrow(
+      new KwsError("t.csv:4: expected 'seconds,word' (got 'abc,no')"),
+    );
   });
 });
 
@@ -59,7 +71,16 @@ describe('scoring detections against the truth', () => {
       { timeS: 5, word: 'yes' },
       { timeS: 6, word: 'yes' },
     ];
-    expect(scoreDetections([{ timeS: 5.2, label: 'yes' }, { timeS: 6.4, label: 'yes' }], close, options)).toMatchObject({ hits: 2, falseAlarms: 0 });
+    expect(
+      scoreDetections(
+        [
+          { timeS: 5.2, label: 'yes' },
+          { timeS: 6.4, label: 'yes' },
+        ],
+        close,
+        options,
+      ),
+    ).toMatchObject({ hits: 2, falseAlarms: 0 });
     expect(scoreDetections([], [{ timeS: 1, word: '_unknown_' }], options).recall).toBeNull();
   });
 });
@@ -72,11 +93,21 @@ describe('threshold sweep', () => {
     bursts.push({ kind, startS: 1 + i * 3.1, durationS: 0.3 + 0.05 * i });
     if (kind !== 'noise') truth.push({ timeS: 1 + i * 3.1 + 0.5, word: kind });
   }
-  const detector = new KeywordDetector(fakeModel(), { hopMs: 20, averageWindowMs: 500, threshold: 0.5, suppressionMs: 1500, keepTrace: true });
+  const detector = new KeywordDetector(fakeModel(), {
+    hopMs: 20,
+    averageWindowMs: 500,
+    threshold: 0.5,
+    suppressionMs: 1500,
+    keepTrace: true,
+  });
   detector.push(asPcm16(renderScene(46, bursts, 9)));
   const result = detector.finish();
   const trace = result.trace as ScoreTrace;
-  const sweep = thresholdSweep(trace, FAKE_LABELS, truth, { toleranceS: 1.5, audioSeconds: result.audioSeconds, suppressionS: 1.5 });
+  const sweep = thresholdSweep(trace, FAKE_LABELS, truth, {
+    toleranceS: 1.5,
+    audioSeconds: result.audioSeconds,
+    suppressionS: 1.5,
+  });
 
   it('covers 0.05 … 0.99 and falls monotonically: fewer detections, lower recall, fewer false alarms', () => {
     expect(sweep.map((p) => p.threshold)).toEqual(SWEEP_THRESHOLDS);
@@ -94,13 +125,24 @@ describe('threshold sweep', () => {
 
   it('at the run threshold equals scoring the detections the run emitted', () => {
     const point = sweep.find((p) => p.threshold === 0.5)!;
-    const direct = scoreDetections(result.detections, truth, { keywords: ['low', 'high'], toleranceS: 1.5, audioSeconds: result.audioSeconds });
+    const direct = scoreDetections(result.detections, truth, {
+      keywords: ['low', 'high'],
+      toleranceS: 1.5,
+      audioSeconds: result.audioSeconds,
+    });
     expect(point).toEqual({ threshold: 0.5, detections: result.detections.length, ...direct });
     expect(detectionsFromTrace(trace, FAKE_LABELS, 0.5, 1.5)).toEqual(result.detections);
   });
 
   it('draws an SVG curve and an HTML page with the chosen threshold marked', () => {
-    const evaluation = { input: 'scene.wav', audioSeconds: result.audioSeconds, threshold: 0.5, toleranceMs: 1500, atThreshold: sweep[45]!, sweep };
+    const evaluation = {
+      input: 'scene.wav',
+      audioSeconds: result.audioSeconds,
+      threshold: 0.5,
+      toleranceMs: 1500,
+      atThreshold: sweep[45]!,
+      sweep,
+    };
     const svg = sweepSvg(evaluation);
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg).toContain('<polyline');

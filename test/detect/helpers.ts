@@ -20,7 +20,7 @@ export function fakeModel(feature: FeatureConfig = DEFAULT_FEATURE_CONFIG): Scor
     feature,
     calls,
     scores(x: Float32Array): Float32Array {
-      const frames = Math.round(((feature.clipDurationMs - feature.windowSizeMs) / feature.windowStrideMs) + 1);
+      const frames = Math.round((feature.clipDurationMs - feature.windowSizeMs) / feature.windowStrideMs + 1);
       const size = frames * coefficients;
       const rows = x.length / size;
       calls.push(rows);
@@ -54,7 +54,8 @@ export function renderScene(seconds: number, bursts: readonly Burst[], seed = 1)
     const end = Math.min(out.length, start + Math.round(burst.durationS * RATE));
     const frequency = burst.kind === 'low' ? 300 : 2500;
     for (let i = start; i < end; i++) {
-      out[i]! += burst.kind === 'noise' ? 0.5 * random.uniform(-1, 1) : 0.5 * Math.sin((2 * Math.PI * frequency * i) / RATE);
+      out[i]! +=
+        burst.kind === 'noise' ? 0.5 * random.uniform(-1, 1) : 0.5 * Math.sin((2 * Math.PI * frequency * i) / RATE);
     }
   }
   return out;

@@ -16,7 +16,14 @@ let outDir: string;
 beforeAll(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-stream-data-'));
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-stream-out-'));
-  generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'cat'], speakers: 12, clipsPerSpeaker: 1, seed: 3, noiseSeconds: 4 });
+  generateSyntheticDataset({
+    dir: dataDir,
+    words: ['yes', 'no', 'cat'],
+    speakers: 12,
+    clipsPerSpeaker: 1,
+    seed: 3,
+    noiseSeconds: 4,
+  });
 });
 
 function options(overrides: Partial<MakeStreamOptions>): MakeStreamOptions {
@@ -41,7 +48,9 @@ describe('kws detect --make-stream (library)', () => {
   it('places clips where the truth CSV says: the stream holds each clip there (no noise)', () => {
     const result = makeStream(options({ noiseVolume: 0, out: path.join(outDir, 'quiet.wav') }));
     expect(result.truthPath).toBe(path.join(outDir, 'quiet.csv'));
-    expect(readTruthCsv(result.truthPath)).toEqual(result.truth.map((e) => ({ timeS: Number(e.timeS.toFixed(3)), word: e.word })));
+    expect(readTruthCsv(result.truthPath)).toEqual(
+      result.truth.map((e) => ({ timeS: Number(e.timeS.toFixed(3)), word: e.word })),
+    );
     const wav = readWav(result.wavPath);
     expect(wav.samples.length).toBe(40 * 16000);
     expect(result.placements.length).toBeGreaterThan(8);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DetectionGate, PosteriorSmoother, bestKeyword, keywordIndices, windowsAveraged } from '../../src/detect/posteriors.js';
+import {
+  DetectionGate,
+  PosteriorSmoother,
+  bestKeyword,
+  keywordIndices,
+  windowsAveraged,
+} from '../../src/detect/posteriors.js';
 
 describe('posterior smoothing (tflite-micro RecognizeCommands semantics)', () => {
   it('averages the windows ending within the averaging window, inclusive of both ends', () => {
@@ -63,6 +69,9 @@ describe('keywords', () => {
     const labels = ['_silence_', '_unknown_', 'yes', 'no'];
     expect(keywordIndices(labels)).toEqual([2, 3]);
     // _unknown_ has the highest score, yet only a keyword can be the candidate.
-    expect(bestKeyword([0.05, 0.8, 0.05, 0.1], keywordIndices(labels))).toEqual({ index: 3, score: expect.closeTo(0.1, 9) });
+    expect(bestKeyword([0.05, 0.8, 0.05, 0.1], keywordIndices(labels))).toEqual({
+      index: 3,
+      score: expect.closeTo(0.1, 9),
+    });
   });
 });

@@ -8,7 +8,12 @@ import { Random } from '../../src/random.js';
 import { renderScene } from './helpers.js';
 
 /** Every window the slider emits, pushed in random-sized pieces. */
-function slide(config: FeatureConfig, hopSamples: number, samples: Float32Array, seed: number): { windows: Float32Array[]; slider: SlidingFeatures } {
+function slide(
+  config: FeatureConfig,
+  hopSamples: number,
+  samples: Float32Array,
+  seed: number,
+): { windows: Float32Array[]; slider: SlidingFeatures } {
   const slider = new SlidingFeatures(createFeatureExtractor(config), hopSamples);
   const windows: Float32Array[] = [];
   const sink = (features: Float32Array, index: number) => {
@@ -16,7 +21,7 @@ function slide(config: FeatureConfig, hopSamples: number, samples: Float32Array,
     windows.push(features.slice());
   };
   const random = new Random(seed);
-  for (let i = 0; i < samples.length; ) {
+  for (let i = 0; i < samples.length;) {
     const size = random.int(1, 9000);
     slider.push(samples.subarray(i, i + size), sink);
     i += size;
@@ -35,7 +40,11 @@ describe('sliding feature windows with frame reuse', () => {
   const cases: Array<[string, FeatureConfig, number]> = [
     ['20 ms hop, 40/20 ms frames', DEFAULT_FEATURE_CONFIG, 20],
     ['60 ms hop', DEFAULT_FEATURE_CONFIG, 60],
-    ['40 ms hop, 30/10 ms frames (span shorter than the clip)', { ...DEFAULT_FEATURE_CONFIG, windowSizeMs: 30, windowStrideMs: 10 }, 40],
+    [
+      '40 ms hop, 30/10 ms frames (span shorter than the clip)',
+      { ...DEFAULT_FEATURE_CONFIG, windowSizeMs: 30, windowStrideMs: 10 },
+      40,
+    ],
     ['1500 ms hop (frames between windows skipped)', DEFAULT_FEATURE_CONFIG, 1500],
   ];
   it.each(cases)('%s: equal to recomputing every window from scratch', (_, config, hopMs) => {
@@ -70,7 +79,9 @@ describe('sliding feature windows with frame reuse', () => {
   it('rejects a hop that is not a multiple of the feature stride, naming the flag', () => {
     const geometry = featureGeometry(DEFAULT_FEATURE_CONFIG);
     expect(() => hopSamplesFor(30, geometry, 16000, 20)).toThrow(UsageError);
-    expect(() => hopSamplesFor(30, geometry, 16000, 20)).toThrow(/--hop-ms 30 is not a multiple of the model's feature stride \(20 ms = 320 samples/);
+    expect(() => hopSamplesFor(30, geometry, 16000, 20)).toThrow(
+      /--hop-ms 30 is not a multiple of the model's feature stride \(20 ms = 320 samples/,
+    );
     expect(() => hopSamplesFor(0, geometry, 16000, 20)).toThrow(/--hop-ms/);
     expect(hopSamplesFor(100, geometry, 16000, 20)).toBe(1600);
   });

@@ -40,7 +40,12 @@ describe('WavStreamDecoder', () => {
     ['16-bit stereo', 2, '16', [ints(1500, -32768, 32768), ints(1500, -32768, 32768)]],
     ['24-bit mono', 1, '24', ints(999, -8388608, 8388608)],
     ['8-bit mono', 1, '8', ints(777, 0, 256)],
-    ['32-bit float, 3 channels (extensible header)', 3, '32f', [0, 1, 2].map(() => Array.from({ length: 500 }, () => random.uniform(-1, 1)))],
+    [
+      '32-bit float, 3 channels (extensible header)',
+      3,
+      '32f',
+      [0, 1, 2].map(() => Array.from({ length: 500 }, () => random.uniform(-1, 1))),
+    ],
   ];
   it.each(cases)('%s: pieces of any size decode like decodeWav', (_, channels, depth, samples) => {
     const bytes = wavBytes(channels, 16000, depth, samples);
@@ -96,7 +101,9 @@ describe('openAudioInput', () => {
     for await (const chunk of openAudioInput(file)) pieces.push(chunk);
     expect(pieces.length).toBeGreaterThan(1);
     expect(Buffer.concat(pieces).equals(Buffer.from(bytes))).toBe(true);
-    expect(() => openAudioInput(path.join(dir, 'missing.wav'))).toThrow(new KwsError(`${path.join(dir, 'missing.wav')}: cannot read (no such file)`));
+    expect(() => openAudioInput(path.join(dir, 'missing.wav'))).toThrow(
+      new KwsError(`${path.join(dir, 'missing.wav')}: cannot read (no such file)`),
+    );
     expect(() => openAudioInput(dir)).toThrow(new KwsError(`${dir}: cannot read (is a directory)`));
   });
 });

@@ -46,7 +46,8 @@ describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
 
   it('writes the C folder, the integer network and the report', () => {
     expect(summary.quantization.kind).toBe('integer');
-    for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c', 'quant.json']) expect(fs.existsSync(path.join(summary.trainDir, 'cmsis', file))).toBe(true);
+    for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c', 'quant.json'])
+      expect(fs.existsSync(path.join(summary.trainDir, 'cmsis', file))).toBe(true);
     const html = fs.readFileSync(summary.reportFiles.at(-1)!, 'utf8');
     expect(html).toContain((summary.evaluation.int8!.accuracy * 100).toFixed(2));
   });
@@ -63,7 +64,9 @@ describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
     const inputSize = network.frames * network.coefficients;
     for (let n = 0; n < test.y.length; n++) {
       const expected = simulator.run(inputs.subarray(n * inputSize, (n + 1) * inputSize));
-      expect(Array.from(output.subarray(n * 2 * classes, n * 2 * classes + classes)), `clip ${n}`).toEqual(Array.from(expected));
+      expect(Array.from(output.subarray(n * 2 * classes, n * 2 * classes + classes)), `clip ${n}`).toEqual(
+        Array.from(expected),
+      );
     }
   });
 });

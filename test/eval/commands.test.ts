@@ -41,7 +41,12 @@ function evalArgs(...more: string[]): string[] {
 }
 
 async function testingFeatures() {
-  return loadEvaluationSet({ index: indexForRun(fixture.run), set: 'testing', feature: fixture.run.feature, cacheDir: fixture.cacheDir });
+  return loadEvaluationSet({
+    index: indexForRun(fixture.run),
+    set: 'testing',
+    feature: fixture.run.feature,
+    cacheDir: fixture.cacheDir,
+  });
 }
 
 describe('kws eval', () => {
@@ -50,7 +55,11 @@ describe('kws eval', () => {
     expect(error).toBeUndefined();
     const json = JSON.parse(stdout);
     expect(Object.keys(json)).toEqual(['set', 'n', 'accuracy', 'labels', 'confusion', 'per_class', 'quantized']);
-    expect(json).toMatchObject({ set: 'testing', quantized: false, labels: ['_silence_', '_unknown_', 'yes', 'no', 'up'] });
+    expect(json).toMatchObject({
+      set: 'testing',
+      quantized: false,
+      labels: ['_silence_', '_unknown_', 'yes', 'no', 'up'],
+    });
     expect(Object.keys(json.per_class)).toEqual(json.labels);
     expect(Object.keys(json.per_class.yes)).toEqual(['precision', 'recall', 'f1', 'support']);
 
@@ -62,7 +71,9 @@ describe('kws eval', () => {
     expect(json.n).toBe(set.y.length);
     expect(json.confusion).toEqual(expected);
     expect(json.accuracy).toBeCloseTo(expected.reduce((sum, row, i) => sum + row[i]!, 0) / set.y.length, 12);
-    json.labels.forEach((label: string, i: number) => expect(json.per_class[label].support).toBe(expected[i]!.reduce((a, b) => a + b, 0)));
+    json.labels.forEach((label: string, i: number) =>
+      expect(json.per_class[label].support).toBe(expected[i]!.reduce((a, b) => a + b, 0)),
+    );
   });
 
   it('--quantized scores the integer network, as the quantiser predicts it', async () => {
@@ -71,13 +82,17 @@ describe('kws eval', () => {
     const json = JSON.parse(stdout);
     expect(json.quantized).toBe(true);
     const set = await testingFeatures();
-    expect(json.confusion).toEqual(confusionMatrix(set.y, predictInteger(loadQuantizedNetwork(fixture.trainDir), set.x), 5));
+    expect(json.confusion).toEqual(
+      confusionMatrix(set.y, predictInteger(loadQuantizedNetwork(fixture.trainDir), set.x), 5),
+    );
   });
 
   it('prints accuracy, a labelled confusion matrix and the per-class table as text', async () => {
     const { stdout, error } = await kws('eval', ...evalArgs('--checkpoint', 'last'));
     expect(error).toBeUndefined();
-    expect(stdout).toMatch(/^testing set, float model \(last checkpoint, cpu backend\): accuracy \d+\.\d\d% \(\d+ of \d+\)/);
+    expect(stdout).toMatch(
+      /^testing set, float model \(last checkpoint, cpu backend\): accuracy \d+\.\d\d% \(\d+ of \d+\)/,
+    );
     expect(stdout).toMatch(/truth\\pred\s+_silence_/);
     expect(stdout).toMatch(/\nlabel\s+precision\s+recall\s+f1\s+support\n/);
     expect(stdout).toMatch(/\nmacro avg\s/);
@@ -112,7 +127,12 @@ describe('kws eval', () => {
     const int8 = JSON.parse(stdout);
     const float = JSON.parse((await kws('eval', ...evalArgs('--json'))).stdout);
     expect(stderr).toContain(path.join(dir, 'index.html'));
-    expect(fs.readdirSync(dir).sort()).toEqual(['confusion-float.svg', 'confusion-int8.svg', 'index.html', 'training-curves.svg']);
+    expect(fs.readdirSync(dir).sort()).toEqual([
+      'confusion-float.svg',
+      'confusion-int8.svg',
+      'index.html',
+      'training-curves.svg',
+    ]);
 
     const html = fs.readFileSync(path.join(dir, 'index.html'), 'utf8');
     expect(html).not.toMatch(/<(link|script)\b|src="http/);
@@ -144,7 +164,10 @@ describe('kws predict', () => {
     const files = [clip('yes'), clip('up')];
     const { stdout, error } = await kws('predict', ...runArgs('--top-k', '2', '--json'), ...files);
     expect(error).toBeUndefined();
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((l) => l.file)).toEqual(files);
     for (const line of lines) {
       expect(Object.keys(line)).toEqual(['file', 'label', 'scores']);
@@ -178,7 +201,9 @@ describe('kws predict', () => {
     expect(stderr.split('\n').filter((l) => l.startsWith('kws: '))).toHaveLength(2);
     expect(stderr).toContain(broken);
     expect(stderr).toContain(missing);
-    expect(stdout).toMatch(new RegExp(`^${clip('yes').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n  \\S+ \\(score = 0\\.\\d{5}\\)\\n`));
+    expect(stdout).toMatch(
+      new RegExp(`^${clip('yes').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n  \\S+ \\(score = 0\\.\\d{5}\\)\\n`),
+    );
     expect(stdout.trim().split('\n')).toHaveLength(4);
   });
 });

@@ -36,7 +36,9 @@ describe('eval output', () => {
 
   it('text has the headline with the count right, and an aligned per-class table with the macro average', () => {
     const metrics = metricsFromConfusion(CONFUSION);
-    expect(formatMetrics('testing set, float model', metrics, LABELS).split('\n')[0]).toBe('testing set, float model: accuracy 75.00% (3 of 4)');
+    expect(formatMetrics('testing set, float model', metrics, LABELS).split('\n')[0]).toBe(
+      'testing set, float model: accuracy 75.00% (3 of 4)',
+    );
     const table = formatClassTable(metrics, LABELS).split('\n');
     expect(new Set(table.map((line) => line.length)).size).toBe(1);
     expect(table[1]).toMatch(/^a\s+100\.0%\s+66\.7%\s+80\.0%\s+3$/);
@@ -74,7 +76,14 @@ describe('predict output', () => {
   });
 
   it("JSON holds the int8 arrays only when traced; text is label_wav.py's", () => {
-    const prediction = { file: 'a.wav', label: 'yes', top: [{ label: 'yes', score: 0.75 }, { label: 'no', score: 0.25 }] };
+    const prediction = {
+      file: 'a.wav',
+      label: 'yes',
+      top: [
+        { label: 'yes', score: 0.75 },
+        { label: 'no', score: 0.25 },
+      ],
+    };
     expect(predictionJson(prediction)).toEqual({ file: 'a.wav', label: 'yes', scores: { yes: 0.75, no: 0.25 } });
     const traced = predictionJson({ ...prediction, inputInt8: Int8Array.of(-128, 5), logitsInt8: Int8Array.of(3, -2) });
     expect(traced).toMatchObject({ input_int8: [-128, 5], logits_int8: [3, -2] });

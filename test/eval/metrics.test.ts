@@ -39,7 +39,13 @@ describe('classification metrics', () => {
   });
 
   it('formats an aligned labelled matrix', () => {
-    const text = formatConfusion([[12, 0], [3, 100]], ['_silence_', 'yes']).split('\n');
+    const text = formatConfusion(
+      [
+        [12, 0],
+        [3, 100],
+      ],
+      ['_silence_', 'yes'],
+    ).split('\n');
     expect(text).toHaveLength(3);
     expect(new Set(text.map((line) => line.length)).size).toBe(1);
     expect(text[2]).toMatch(/^yes\s+3\s+100$/);

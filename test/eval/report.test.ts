@@ -27,7 +27,15 @@ const INT8 = [
 ];
 
 function logRow(step: number, loss: number, trainAccuracy: number, validationAccuracy: number | null): LogRow {
-  return { step, learningRate: 0.001, loss, trainAccuracy, validationAccuracy, samplesPerSecond: 1000, elapsedSeconds: step / 10 };
+  return {
+    step,
+    learningRate: 0.001,
+    loss,
+    trainAccuracy,
+    validationAccuracy,
+    samplesPerSecond: 1000,
+    elapsedSeconds: step / 10,
+  };
 }
 
 function reportData(evaluation: Evaluation, log: LogRow[]): ReportData {
@@ -39,7 +47,13 @@ function reportData(evaluation: Evaluation, log: LogRow[]): ReportData {
     modelSizeInfo: [16, 16],
     feature: DEFAULT_FEATURE_CONFIG,
     dataDir: '/data',
-    profile: profileModel({ architecture: 'dnn', modelSizeInfo: [16, 16], frames: 49, coefficients: 10, labelCount: 4 }),
+    profile: profileModel({
+      architecture: 'dnn',
+      modelSizeInfo: [16, 16],
+      frames: 49,
+      coefficients: 10,
+      labelCount: 4,
+    }),
     log,
     generatedAt: new Date('2026-01-02T03:04:05Z'),
     command: 'kws eval --quantized --report out',

@@ -29,15 +29,31 @@ export async function makeTrainedRun(): Promise<TrainedRun> {
   const dataDir = path.join(root, 'data');
   const trainDir = path.join(root, 'run');
   const cacheDir = path.join(root, 'cache');
-  generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'up', 'cat'], speakers: 12, clipsPerSpeaker: 2, seed: 3, noiseSeconds: 2 });
+  generateSyntheticDataset({
+    dir: dataDir,
+    words: ['yes', 'no', 'up', 'cat'],
+    speakers: 12,
+    clipsPerSpeaker: 2,
+    seed: 3,
+    noiseSeconds: 2,
+  });
   const run: RunConfig = {
-    ...generatedRunConfig(dataDir, { howManyTrainingSteps: [30], learningRate: [0.003], batchSize: 32, evalStepInterval: 10 }, 25),
+    ...generatedRunConfig(
+      dataDir,
+      { howManyTrainingSteps: [30], learningRate: [0.003], batchSize: 32, evalStepInterval: 10 },
+      25,
+    ),
     seed: 5,
   };
   await train({ run, trainDir, backend: 'cpu', useWorker: false, cacheDir });
 
   const { model, sidecar } = await loadModelDir(checkpointDir(trainDir, 'best'));
-  const calibration = await loadEvaluationSet({ index: indexForRun(run), set: 'validation', feature: run.feature, cacheDir });
+  const calibration = await loadEvaluationSet({
+    index: indexForRun(run),
+    set: 'validation',
+    feature: run.feature,
+    cacheDir,
+  });
   const { network } = quantizeModel({ model, sidecar, calibration, method: 'max' });
   saveQuantizedNetwork(trainDir, network);
   model.dispose();

@@ -33,7 +33,10 @@ describe('kws features', () => {
   it('--json prints one object per file, frame-major; --int8 gives saturated integers', async () => {
     const { stdout, error } = await run([native, low, '--json']);
     expect(error).toBeUndefined();
-    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as { file: string; frames: number; coefficients: number; data: number[][] });
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { file: string; frames: number; coefficients: number; data: number[][] });
     expect(lines.map((l) => l.file)).toEqual([native, low]);
     for (const line of lines) {
       expect([line.frames, line.coefficients, line.data.length, line.data[0]!.length]).toEqual([49, 10, 49, 10]);
@@ -43,7 +46,9 @@ describe('kws features', () => {
     expect(parsed.frames).toBe(25);
     const values = parsed.data.flat();
     expect(values.every((v) => Number.isInteger(v) && v >= -128 && v <= 127)).toBe(true);
-    const float = JSON.parse((await run([native, '--json', '--window-stride-ms', '40'])).stdout) as { data: number[][] };
+    const float = JSON.parse((await run([native, '--json', '--window-stride-ms', '40'])).stdout) as {
+      data: number[][];
+    };
     expect(values[1]).toBe(Math.max(-128, Math.min(127, Math.round(float.data[0]![1]! * 4))));
   });
 

@@ -18,9 +18,30 @@ interface Geometry {
 
 // 512- and 1024-point FFTs: log2 odd (radix-4 passes plus one radix-2 pass) and even.
 const GEOMETRIES: Geometry[] = [
-  { name: '480-sample window, 13 MFCCs at 16 kHz', sampleRate: 16000, windowSamples: 480, channels: 40, upper: 4000, dct: 13 },
-  { name: '640-sample window, 40 LFBEs at 16 kHz', sampleRate: 16000, windowSamples: 640, channels: 40, upper: 4000, dct: null },
-  { name: '200-sample window, 23 channels at 8 kHz', sampleRate: 8000, windowSamples: 200, channels: 23, upper: 3900, dct: 7 },
+  {
+    name: '480-sample window, 13 MFCCs at 16 kHz',
+    sampleRate: 16000,
+    windowSamples: 480,
+    channels: 40,
+    upper: 4000,
+    dct: 13,
+  },
+  {
+    name: '640-sample window, 40 LFBEs at 16 kHz',
+    sampleRate: 16000,
+    windowSamples: 640,
+    channels: 40,
+    upper: 4000,
+    dct: null,
+  },
+  {
+    name: '200-sample window, 23 channels at 8 kHz',
+    sampleRate: 8000,
+    windowSamples: 200,
+    channels: 23,
+    upper: 3900,
+    dct: 7,
+  },
 ];
 
 function filterbankFor(g: Geometry): MelFilterbank {
@@ -34,35 +55,58 @@ function filterbankFor(g: Geometry): MelFilterbank {
 }
 
 describe.each(['wasm', 'js'] as const)('frame features, %s engine', (engine) => {
-  it.each(GEOMETRIES.map((g) => [g.name, g] as const))('every row of a call equals the definition-level pipeline (%s)', (_name, g) => {
-    const filterbank = filterbankFor(g);
-    const rows = createFrameFeatures(g.windowSamples, filterbank, g.dct, engine);
-    expect(rows.engine).toBe(engine);
-    const width = rows.coefficients;
-    expect(width).toBe(g.dct ?? g.channels);
-    // Loud, quiet and silent frames side by side, so one lane's rounding would show in another's.
-    const clip = noiseClip(11, 6 * g.windowSamples);
-    for (let i = 2 * g.windowSamples; i < 3 * g.windowSamples; i++) clip[i]! *= 1e-4;
-    clip.fill(0, 4 * g.windowSamples);
-    const offsets = [0, 2 * g.windowSamples, 4 * g.windowSamples, g.windowSamples + 7];
-    for (let count = 1; count <= rows.framesPerCall; count++) {
-      const out = new Float32Array(1 + count * width).fill(Number.NaN);
-      rows.load(clip);
-      rows.compute(offsets, count, out, 1);
-      expect(out[0]).toBeNaN();
-      for (let f = 0; f < count; f++) {
-        const expected = referenceRow(clip, offsets[f]!, g.windowSamples, nextPowerOfTwo(g.windowSamples), filterbank, g.dct);
-        for (let i = 0; i < width; i++) expect(out[1 + f * width + i]).toBeCloseTo(expected[i]!, 4);
+  it.each(GEOMETRIES.map((g) => [g.name, g] as const))(
+    'every row of a call equals the definition-level pipeline (%s)',
+    (_name, g) => {
+      const filterbank = filterbankFor(g);
+      const rows = createFrameFeatures(g.windowSamples, filterbank, g.dct, engine);
+      expect(rows.engine).toBe(engine);
+      const width = rows.coefficients;
+      expect(width).toBe(g.dct ?? g.channels);
+      // Loud, quiet and silent frames side by side, so one lane's rounding would show in another's.
+      const clip = noiseClip(11, 6 * g.windowSamples);
+      for (let i = 2 * g.windowSamples; i < 3 * g.windowSamples; i++) clip[i]! *= 1e-4;
+      clip.fill(0, 4 * g.windowSamples);
+      const offsets = [0, 2 * g.windowSamples, 4 * g.windowSamples, g.windowSamples + 7];
+      for (let count = 1; count <= rows.framesPerCall; count++) {
+        const out = new Float32Array(1 + count * width).fill(Number.NaN);
+        rows.load(clip);
+        rows.compute(offsets, count, out, 1);
+        expect(out[0]).toBeNaN();
+        for (let f = 0; f < count; f++) {
+          const expected = referenceRow(
+            clip,
+            offsets[f]!,
+            g.windowSamples,
+            nextPowerOfTwo(g.windowSamples),
+            filterbank,
+            g.dct,
+          );
+          for (let i = 0; i < width; i++) expect(out[1 + f * width + i]).toBeCloseTo(expected[i]!, 4);
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 describe('the two engines', () => {
   const configs: [string, FeatureConfig][] = [
     ['the paper default (49×10 MFCC)', DEFAULT_FEATURE_CONFIG],
-    ['LFBE, 30 ms windows every 10 ms', { ...DEFAULT_FEATURE_CONFIG, feature: 'lfbe', windowSizeMs: 30, windowStrideMs: 10 }],
-    ['64 channels up to 7.6 kHz, 20 MFCCs, 25/7 ms', { ...DEFAULT_FEATURE_CONFIG, windowSizeMs: 25, windowStrideMs: 7, filterbankChannelCount: 64, dctCoefficientCount: 20, upperFrequencyLimit: 7600 }],
+    [
+      'LFBE, 30 ms windows every 10 ms',
+      { ...DEFAULT_FEATURE_CONFIG, feature: 'lfbe', windowSizeMs: 30, windowStrideMs: 10 },
+    ],
+    [
+      '64 channels up to 7.6 kHz, 20 MFCCs, 25/7 ms',
+      {
+        ...DEFAULT_FEATURE_CONFIG,
+        windowSizeMs: 25,
+        windowStrideMs: 7,
+        filterbankChannelCount: 64,
+        dctCoefficientCount: 20,
+        upperFrequencyLimit: 7600,
+      },
+    ],
   ];
   it.each(configs)('give the same features to float32 precision (%s)', (_name, config) => {
     const clip = noiseClip(21);
@@ -70,7 +114,8 @@ describe('the two engines', () => {
     const wasm = createFeatureExtractor(config, 'wasm').compute(clip);
     const js = createFeatureExtractor(config, 'js').compute(clip);
     let worst = 0;
-    for (let i = 0; i < wasm.length; i++) worst = Math.max(worst, Math.abs(wasm[i]! - js[i]!) / Math.max(1, Math.abs(js[i]!)));
+    for (let i = 0; i < wasm.length; i++)
+      worst = Math.max(worst, Math.abs(wasm[i]! - js[i]!) / Math.max(1, Math.abs(js[i]!)));
     expect(worst).toBeLessThan(1e-6);
   });
 
@@ -108,7 +153,10 @@ describe('the two engines', () => {
       const { DEFAULT_FEATURE_CONFIG } = await import(${JSON.stringify(config)});
       const e = createFeatureExtractor(DEFAULT_FEATURE_CONFIG);
       console.log(typeof WebAssembly, e.engine, e.compute(new Float32Array(16000))[0].toFixed(2));`;
-    const output = execFileSync(process.execPath, ['--jitless', '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const output = execFileSync(process.execPath, ['--jitless', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     expect(output.trim()).toBe('undefined js -247.14');
   });
 });

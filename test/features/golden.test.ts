@@ -33,10 +33,12 @@ function configFor(c: GoldenCase): FeatureConfig {
   };
 }
 
-describe.each(['wasm', 'js'] as const)('features match TensorFlow audio_spectrogram + mfcc (golden vectors, %s engine)', (engine) => {
-  it.each(golden.cases.map((c) => [`${c.signal} ${c.feature} ${c.window_size_ms}/${c.window_stride_ms} ms`, c] as const))(
-    '%s',
-    (_name, c) => {
+describe.each(['wasm', 'js'] as const)(
+  'features match TensorFlow audio_spectrogram + mfcc (golden vectors, %s engine)',
+  (engine) => {
+    it.each(
+      golden.cases.map((c) => [`${c.signal} ${c.feature} ${c.window_size_ms}/${c.window_stride_ms} ms`, c] as const),
+    )('%s', (_name, c) => {
       const samples = Float32Array.from(golden.signals[c.signal]!, (v) => v / 32768);
       const extractor = createFeatureExtractor(configFor(c), engine);
       expect(extractor.frames).toBe(c.frames);
@@ -49,6 +51,6 @@ describe.each(['wasm', 'js'] as const)('features match TensorFlow audio_spectrog
         }
       }
       expect(worst).toBeLessThanOrEqual(1e-3);
-    },
-  );
-});
+    });
+  },
+);

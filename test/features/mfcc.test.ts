@@ -24,15 +24,21 @@ describe('mel + log + DCT on a power-spectrum row', () => {
       dctCoefficientCount: 13,
     });
     const expected = [
-      29.13970072, -6.41568601, -0.61903012, -0.96778652, -0.26819878, -0.40907028, -0.15614748, -0.23203119, -0.10481487,
-      -0.1543029, -0.0769791, -0.10806114, -0.06047613,
+      29.13970072, -6.41568601, -0.61903012, -0.96778652, -0.26819878, -0.40907028, -0.15614748, -0.23203119,
+      -0.10481487, -0.1543029, -0.0769791, -0.10806114, -0.06047613,
     ];
     expect(mfcc).toHaveLength(13);
     expected.forEach((value, k) => expect(Math.abs(mfcc[k]! - value)).toBeLessThan(1e-4));
   });
 
   it('uses the op bin range and splits each bin between two neighbouring channels', () => {
-    const bank = new MelFilterbank({ spectrumBins: 513, sampleRate: 16000, channelCount: 40, lowerFrequencyLimit: 20, upperFrequencyLimit: 4000 });
+    const bank = new MelFilterbank({
+      spectrumBins: 513,
+      sampleRate: 16000,
+      channelCount: 40,
+      lowerFrequencyLimit: 20,
+      upperFrequencyLimit: 4000,
+    });
     // hz per bin 15.625: start int(1.5 + 1.28) = 2, end int(256) = 256
     expect([bank.startBin, bank.endBin]).toEqual([2, 256]);
     // A flat magnitude spectrum of 1: the whole band's bins are split, so the channel sums add up to
@@ -47,8 +53,14 @@ describe('mel + log + DCT on a power-spectrum row', () => {
   });
 
   it.each([
-    ['the paper default', { spectrumBins: 513, sampleRate: 16000, channelCount: 40, lowerFrequencyLimit: 20, upperFrequencyLimit: 4000 }],
-    ['narrow channels, some without a bin', { spectrumBins: 129, sampleRate: 16000, channelCount: 64, lowerFrequencyLimit: 0, upperFrequencyLimit: 8000 }],
+    [
+      'the paper default',
+      { spectrumBins: 513, sampleRate: 16000, channelCount: 40, lowerFrequencyLimit: 20, upperFrequencyLimit: 4000 },
+    ],
+    [
+      'narrow channels, some without a bin',
+      { spectrumBins: 129, sampleRate: 16000, channelCount: 64, lowerFrequencyLimit: 0, upperFrequencyLimit: 8000 },
+    ],
   ])('equals triangles linear in mel between neighbouring centres (%s)', (_name, options) => {
     const { spectrumBins, sampleRate, channelCount, lowerFrequencyLimit, upperFrequencyLimit } = options;
     const bank = new MelFilterbank(options);
@@ -66,7 +78,12 @@ describe('mel + log + DCT on a power-spectrum row', () => {
       let bins = 0;
       for (let bin = bank.startBin; bin <= bank.endBin; bin++) {
         const mel = hertzToMel(bin * hzPerBin);
-        const weight = mel <= edge(c) || mel >= edge(c + 2) ? 0 : mel <= edge(c + 1) ? (mel - edge(c)) / spacing : (edge(c + 2) - mel) / spacing;
+        const weight =
+          mel <= edge(c) || mel >= edge(c + 2)
+            ? 0
+            : mel <= edge(c + 1)
+              ? (mel - edge(c)) / spacing
+              : (edge(c + 2) - mel) / spacing;
         if (weight > 0) bins++;
         expected += weight * Math.sqrt(power[bin]!);
       }
@@ -77,7 +94,13 @@ describe('mel + log + DCT on a power-spectrum row', () => {
   });
 
   it('MFCC = DCT matrix × ln(max(filterbank, 1e-12)), also for an odd channel count', () => {
-    const options = { spectrumBins: 257, sampleRate: 8000, channelCount: 13, lowerFrequencyLimit: 100, upperFrequencyLimit: 3800 };
+    const options = {
+      spectrumBins: 257,
+      sampleRate: 8000,
+      channelCount: 13,
+      lowerFrequencyLimit: 100,
+      upperFrequencyLimit: 3800,
+    };
     const random = new Random(9);
     const power = Float64Array.from({ length: 257 }, (_, k) => (k % 50 === 7 ? 0 : random.uniform(0, 4)));
     const energies = new Float64Array(13);
@@ -154,7 +177,13 @@ describe.each(['wasm', 'js'] as const)('feature extractor (%s engine)', (engine)
   });
 
   it('LFBE gives frames × filterbank channels', () => {
-    const config: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, feature: 'lfbe', windowSizeMs: 30, windowStrideMs: 10, filterbankChannelCount: 32 };
+    const config: FeatureConfig = {
+      ...DEFAULT_FEATURE_CONFIG,
+      feature: 'lfbe',
+      windowSizeMs: 30,
+      windowStrideMs: 10,
+      filterbankChannelCount: 32,
+    };
     const extractor = createFeatureExtractor(config, engine);
     expect([extractor.frames, extractor.coefficients, extractor.size]).toEqual([98, 32, 98 * 32]);
     const features = extractor.compute(noiseClip(5));
@@ -181,8 +210,12 @@ describe.each(['wasm', 'js'] as const)('feature extractor (%s engine)', (engine)
   });
 
   it('validates the config with the flag name and rejects short clips', () => {
-    expect(() => createFeatureExtractor({ ...DEFAULT_FEATURE_CONFIG, dctCoefficientCount: 41 }, engine)).toThrow(UsageError);
-    expect(() => createFeatureExtractor({ ...DEFAULT_FEATURE_CONFIG, upperFrequencyLimit: 9000 }, engine)).toThrow(/--upper-frequency-limit/);
+    expect(() => createFeatureExtractor({ ...DEFAULT_FEATURE_CONFIG, dctCoefficientCount: 41 }, engine)).toThrow(
+      UsageError,
+    );
+    expect(() => createFeatureExtractor({ ...DEFAULT_FEATURE_CONFIG, upperFrequencyLimit: 9000 }, engine)).toThrow(
+      /--upper-frequency-limit/,
+    );
     const extractor = createFeatureExtractor(DEFAULT_FEATURE_CONFIG, engine);
     expect(() => extractor.compute(new Float32Array(1000))).toThrow(RangeError);
   });

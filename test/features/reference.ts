@@ -10,7 +10,12 @@ export function noiseClip(seed: number, length = 16000, amplitude = 0.5): Float3
 }
 
 /** |DFT| bins 0..fftLength/2 of the periodic-Hann-windowed frame at `offset`, zero-padded to fftLength, by the definition. */
-export function naiveMagnitudes(clip: Float32Array, offset: number, windowSamples: number, fftLength: number): Float64Array {
+export function naiveMagnitudes(
+  clip: Float32Array,
+  offset: number,
+  windowSamples: number,
+  fftLength: number,
+): Float64Array {
   const hann = periodicHann(windowSamples);
   return Float64Array.from({ length: fftLength / 2 + 1 }, (_, k) => {
     let re = 0;
@@ -33,7 +38,10 @@ export function referenceRow(
   filterbank: MelFilterbank,
   dctCoefficientCount: number | null,
 ): Float64Array {
-  const magnitudes = naiveMagnitudes(clip, offset, windowSamples, fftLength).subarray(filterbank.startBin, filterbank.endBin + 1);
+  const magnitudes = naiveMagnitudes(clip, offset, windowSamples, fftLength).subarray(
+    filterbank.startBin,
+    filterbank.endBin + 1,
+  );
   const energies = new Float64Array(filterbank.channelCount);
   filterbank.apply(magnitudes, energies);
   const cepstrum = new MelCepstrum(filterbank.channelCount, dctCoefficientCount);

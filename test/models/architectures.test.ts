@@ -33,8 +33,10 @@ function expectedTrainableParams(spec: ModelSpec): number {
     }
     case 'cnn': {
       const [c1, kt1, kf1, st1, sf1, c2, kt2, kf2, st2, sf2, linear, fc] = s;
-      const t1 = validOut(T, kt1, st1), f1 = validOut(F, kf1, sf1);
-      const t2 = validOut(t1, kt2, st2), f2 = validOut(f1, kf2, sf2);
+      const t1 = validOut(T, kt1, st1),
+        f1 = validOut(F, kf1, sf1);
+      const t2 = validOut(t1, kt2, st2),
+        f2 = validOut(f1, kf2, sf2);
       const conv1 = kt1 * kf1 * c1 + c1 + 2 * c1; // + BN γ, β
       const conv2 = kt2 * kf2 * c1 * c2 + c2 + 2 * c2;
       return conv1 + conv2 + dense(t2 * f2 * c2, linear) + dense(linear, fc) + 2 * fc + dense(fc, L);
@@ -84,7 +86,10 @@ function trainableCount(model: tf.LayersModel): number {
 function randomBatch(spec: ModelSpec, batch: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
   return tf.tidy(() => {
     const x = tf.randomNormal([batch, spec.frames * spec.coefficients], 0, 1, 'float32', seed) as tf.Tensor2D;
-    const labels = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % spec.labelCount), 'int32');
+    const labels = tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % spec.labelCount),
+      'int32',
+    );
     return { x, y: tf.oneHot(labels, spec.labelCount).toFloat() as tf.Tensor2D };
   });
 }
@@ -143,23 +148,44 @@ describe.each(ARCHITECTURE_NAMES.map((name) => [name, SMALL_SPECS[name]] as cons
     const wrong = { ...spec, modelSizeInfo: name === 'dnn' ? [] : [...spec.modelSizeInfo, 3] };
     expect(() => buildModel(wrong)).toThrow(UsageError);
     expect(() => buildModel(wrong)).toThrow(new RegExp(`^${name} takes .*numbers?`));
-    expect(() => buildModel({ ...spec, modelSizeInfo: spec.modelSizeInfo.map((n, i) => (i === spec.modelSizeInfo.length - 1 ? 0 : n)) })).toThrow(UsageError);
+    expect(() =>
+      buildModel({
+        ...spec,
+        modelSizeInfo: spec.modelSizeInfo.map((n, i) => (i === spec.modelSizeInfo.length - 1 ? 0 : n)),
+      }),
+    ).toThrow(UsageError);
   });
 });
 
 describe('model size validation', () => {
   it('names the architecture and what its numbers mean', () => {
-    const spec: ModelSpec = { architecture: 'cnn', modelSizeInfo: [1, 2, 3], frames: 49, coefficients: 10, labelCount: 12 };
+    const spec: ModelSpec = {
+      architecture: 'cnn',
+      modelSizeInfo: [1, 2, 3],
+      frames: 49,
+      coefficients: 10,
+      labelCount: 12,
+    };
     expect(() => buildModel(spec)).toThrow(
       'cnn takes 12 numbers: c1 kt1 kf1 st1 sf1 c2 kt2 kf2 st2 sf2 linear fc (filters, kernel time and frequency, stride time and frequency of two VALID convolutions; then the linear and fc layer widths); got 3 (--model-size-info 1 2 3)',
     );
-    expect(() => buildModel({ ...spec, architecture: 'ds_cnn', modelSizeInfo: [2, 64, 10, 4, 2, 2] })).toThrow(/with N = 2, 11 numbers; got 6/);
+    expect(() => buildModel({ ...spec, architecture: 'ds_cnn', modelSizeInfo: [2, 64, 10, 4, 2, 2] })).toThrow(
+      /with N = 2, 11 numbers; got 6/,
+    );
   });
 
   it('rejects a kernel larger than its input and an unknown architecture', () => {
-    const spec: ModelSpec = { architecture: 'crnn', modelSizeInfo: [8, 60, 4, 2, 2, 1, 8, 8], frames: 49, coefficients: 10, labelCount: 12 };
+    const spec: ModelSpec = {
+      architecture: 'crnn',
+      modelSizeInfo: [8, 60, 4, 2, 2, 1, 8, 8],
+      frames: 49,
+      coefficients: 10,
+      labelCount: 12,
+    };
     expect(() => buildModel(spec)).toThrow(/crnn conv1: kernel time 60 is larger than its input \(49\)/);
-    expect(() => buildModel({ ...spec, architecture: 'transformer' as Architecture })).toThrow(/unknown --model-architecture 'transformer'/);
+    expect(() => buildModel({ ...spec, architecture: 'transformer' as Architecture })).toThrow(
+      /unknown --model-architecture 'transformer'/,
+    );
   });
 });
 

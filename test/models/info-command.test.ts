@@ -15,14 +15,35 @@ describe('kws info', () => {
     const { stdout, error } = await run(['--preset', 'ds_cnn_s', '--json']);
     expect(error).toBeUndefined();
     const json = JSON.parse(stdout);
-    expect(Object.keys(json)).toEqual(['architecture', 'model_size_info', 'params', 'macs', 'ops', 'weight_bytes', 'activation_bytes', 'memory_bytes', 'fits']);
-    expect(json).toMatchObject({ architecture: 'ds_cnn', weight_bytes: 22604, activation_bytes: 16000, memory_bytes: 38604, fits: 'S' });
+    expect(Object.keys(json)).toEqual([
+      'architecture',
+      'model_size_info',
+      'params',
+      'macs',
+      'ops',
+      'weight_bytes',
+      'activation_bytes',
+      'memory_bytes',
+      'fits',
+    ]);
+    expect(json).toMatchObject({
+      architecture: 'ds_cnn',
+      weight_bytes: 22604,
+      activation_bytes: 16000,
+      memory_bytes: 38604,
+      fits: 'S',
+    });
     expect(json.ops).toBe(2 * json.macs);
   });
 
   it('takes an architecture and ARM-style size flags, with feature flags changing the input', async () => {
-    const at20 = JSON.parse((await run(['--model_architecture', 'gru', '--model_size_info', '1', '154', '--json'])).stdout);
-    const at40 = JSON.parse((await run(['--model-architecture', 'gru', '--model-size-info', '1,154', '--window-stride-ms', '40', '--json'])).stdout);
+    const at20 = JSON.parse(
+      (await run(['--model_architecture', 'gru', '--model_size_info', '1', '154', '--json'])).stdout,
+    );
+    const at40 = JSON.parse(
+      (await run(['--model-architecture', 'gru', '--model-size-info', '1,154', '--window-stride-ms', '40', '--json']))
+        .stdout,
+    );
     expect(at20.model_size_info).toEqual([1, 154]);
     expect(at40.weight_bytes).toBe(at20.weight_bytes);
     expect(at40.macs).toBeLessThan(at20.macs);
@@ -51,15 +72,28 @@ describe('kws info', () => {
   it('accepts a preset file and reports user errors as one-line UsageErrors', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-info-'));
     const file = path.join(dir, 'tiny.json');
-    fs.writeFileSync(file, JSON.stringify({ architecture: 'dnn', model_size_info: [8], window_size_ms: 40, window_stride_ms: 40, dct_coefficient_count: 5 }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({
+        architecture: 'dnn',
+        model_size_info: [8],
+        window_size_ms: 40,
+        window_stride_ms: 40,
+        dct_coefficient_count: 5,
+      }),
+    );
     const mine = JSON.parse((await run(['--preset', file, '--json'])).stdout);
     expect(mine.weight_bytes).toBe(25 * 5 * 8 + 8 + 8 * 12 + 12);
 
     const unknown = await run(['--preset', 'ds_cnn_xl']);
     expect(unknown.error).toBeInstanceOf(UsageError);
-    expect((unknown.error as Error).message).toMatch(/unknown --preset 'ds_cnn_xl'; available: dnn_s, dnn_m, dnn_l, cnn_s, .*ds_cnn_l/);
+    expect((unknown.error as Error).message).toMatch(
+      /unknown --preset 'ds_cnn_xl'; available: dnn_s, dnn_m, dnn_l, cnn_s, .*ds_cnn_l/,
+    );
     const short = await run(['--model-architecture', 'cnn', '--model-size-info', '1', '2', '3']);
-    expect((short.error as Error).message).toMatch(/^cnn takes 12 numbers: c1 kt1 kf1 st1 sf1 c2 kt2 kf2 st2 sf2 linear fc .*; got 3/);
+    expect((short.error as Error).message).toMatch(
+      /^cnn takes 12 numbers: c1 kt1 kf1 st1 sf1 c2 kt2 kf2 st2 sf2 linear fc .*; got 3/,
+    );
     expect((await run(['--all', '--preset', 'dnn_s'])).error).toBeInstanceOf(UsageError);
     fs.writeFileSync(file, '{"architecture": "dnn"');
     const damaged = await run(['--preset', file]);

@@ -5,7 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KwsError } from '../../src/errors.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
-import { deserializeWeights, loadModelDir, saveModelDir, serializeWeights, type ModelSidecar } from '../../src/models/io.js';
+import {
+  deserializeWeights,
+  loadModelDir,
+  saveModelDir,
+  serializeWeights,
+  type ModelSidecar,
+} from '../../src/models/io.js';
 import { buildModel } from '../../src/models/build/index.js';
 import { ARCHITECTURE_NAMES, type ModelSpec } from '../../src/models/registry.js';
 import { SMALL_SPECS } from './small-specs.js';
@@ -81,7 +87,9 @@ describe('model directories', () => {
     const loaded = await loadModelDir(dir);
     expect(loaded.sidecar.preset).toBe('mine');
     const x = input(spec, 5);
-    expect(Array.from((loaded.model.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((second.predict(x) as tf.Tensor).dataSync()));
+    expect(Array.from((loaded.model.predict(x) as tf.Tensor).dataSync())).toEqual(
+      Array.from((second.predict(x) as tf.Tensor).dataSync()),
+    );
     expect(fs.readdirSync(root)).toEqual(['model']);
     x.dispose();
     [first, second, loaded.model].forEach((m) => m.dispose());
@@ -142,17 +150,25 @@ describe('model directories', () => {
 
 describe('weight serialisation', () => {
   it('round-trips named tensors and rejects a wrong-size blob', async () => {
-    const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
+    const a = tf.tensor2d([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const b = tf.tensor1d([7, 8], 'int32');
     const { specs, data } = await serializeWeights([
       { name: 'a', tensor: a },
       { name: 'b', tensor: b },
     ]);
     const restored = deserializeWeights(specs, data);
-    expect(restored['a']!.arraySync()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(restored['a']!.arraySync()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(restored['b']!.dtype).toBe('int32');
     expect(Array.from(restored['b']!.dataSync())).toEqual([7, 8]);
-    expect(() => deserializeWeights(specs, data.subarray(4))).toThrow(/weights hold 28 bytes but their manifest describes 32/);
+    expect(() => deserializeWeights(specs, data.subarray(4))).toThrow(
+      /weights hold 28 bytes but their manifest describes 32/,
+    );
     tf.dispose([a, b, ...Object.values(restored)]);
   });
 });

@@ -32,26 +32,92 @@ describe('presets', () => {
     const forty = Object.keys(strides).filter((name) => strides[name] === 40);
     expect(forty.sort()).toEqual(['dnn_l', 'dnn_m', 'dnn_s', 'gru_s', 'lstm_s']);
     const ds = loadPreset('ds_cnn_s');
-    expect(ds.modelSizeInfo).toEqual([5, 64, 10, 4, 2, 2, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1]);
-    expect(presetFeatureConfig(loadPreset('gru_s'))).toMatchObject({ windowSizeMs: 40, windowStrideMs: 40, dctCoefficientCount: 10, sampleRate: 16000 });
+    expect(ds.modelSizeInfo).toEqual([
+      5, 64, 10, 4, 2, 2, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1, 64, 3, 3, 1, 1,
+    ]);
+    expect(presetFeatureConfig(loadPreset('gru_s'))).toMatchObject({
+      windowSizeMs: 40,
+      windowStrideMs: 40,
+      dctCoefficientCount: 10,
+      sampleRate: 16000,
+    });
   });
 
   it('loads a user preset file by path, named after the file', () => {
-    const file = writePreset('my_dnn.json', { architecture: 'dnn', model_size_info: [32, 32], window_size_ms: 30, window_stride_ms: 10, dct_coefficient_count: 13 });
-    expect(loadPreset(file)).toMatchObject({ name: 'my_dnn', architecture: 'dnn', modelSizeInfo: [32, 32], windowSizeMs: 30, windowStrideMs: 10, dctCoefficientCount: 13 });
+    const file = writePreset('my_dnn.json', {
+      architecture: 'dnn',
+      model_size_info: [32, 32],
+      window_size_ms: 30,
+      window_stride_ms: 10,
+      dct_coefficient_count: 13,
+    });
+    expect(loadPreset(file)).toMatchObject({
+      name: 'my_dnn',
+      architecture: 'dnn',
+      modelSizeInfo: [32, 32],
+      windowSizeMs: 30,
+      windowStrideMs: 10,
+      dctCoefficientCount: 13,
+    });
   });
 
   it('rejects unknown names and bad files with one line naming the preset', () => {
     expect(() => loadPreset('ds_cnn_xs')).toThrow(UsageError);
-    expect(() => loadPreset('ds_cnn_xs')).toThrow(/^unknown --preset 'ds_cnn_xs'; available: dnn_s, .*, ds_cnn_l \(or a path/);
+    expect(() => loadPreset('ds_cnn_xs')).toThrow(
+      /^unknown --preset 'ds_cnn_xs'; available: dnn_s, .*, ds_cnn_l \(or a path/,
+    );
     expect(() => loadPreset(path.join(dir, 'missing.json'))).toThrow(/^preset file .*missing\.json does not exist$/);
     const cases: Array<[string, unknown, RegExp]> = [
       ['text.json', 'not json', /is not valid JSON/],
-      ['arch.json', { architecture: 'rnn', model_size_info: [1], window_size_ms: 40, window_stride_ms: 20, dct_coefficient_count: 10 }, /unknown --model-architecture 'rnn'/],
-      ['size.json', { architecture: 'gru', model_size_info: [1], window_size_ms: 40, window_stride_ms: 20, dct_coefficient_count: 10 }, /gru takes 2 numbers: num_layers units/],
-      ['list.json', { architecture: 'gru', model_size_info: '1 154', window_size_ms: 40, window_stride_ms: 20, dct_coefficient_count: 10 }, /"model_size_info" must be a list of numbers/],
-      ['window.json', { architecture: 'gru', model_size_info: [1, 8], window_stride_ms: 20, dct_coefficient_count: 10 }, /"window_size_ms" must be a positive number \(got undefined\)/],
-      ['dct.json', { architecture: 'gru', model_size_info: [1, 8], window_size_ms: 40, window_stride_ms: 20, dct_coefficient_count: 2.5 }, /"dct_coefficient_count" must be a positive whole number/],
+      [
+        'arch.json',
+        {
+          architecture: 'rnn',
+          model_size_info: [1],
+          window_size_ms: 40,
+          window_stride_ms: 20,
+          dct_coefficient_count: 10,
+        },
+        /unknown --model-architecture 'rnn'/,
+      ],
+      [
+        'size.json',
+        {
+          architecture: 'gru',
+          model_size_info: [1],
+          window_size_ms: 40,
+          window_stride_ms: 20,
+          dct_coefficient_count: 10,
+        },
+        /gru takes 2 numbers: num_layers units/,
+      ],
+      [
+        'list.json',
+        {
+          architecture: 'gru',
+          model_size_info: '1 154',
+          window_size_ms: 40,
+          window_stride_ms: 20,
+          dct_coefficient_count: 10,
+        },
+        /"model_size_info" must be a list of numbers/,
+      ],
+      [
+        'window.json',
+        { architecture: 'gru', model_size_info: [1, 8], window_stride_ms: 20, dct_coefficient_count: 10 },
+        /"window_size_ms" must be a positive number \(got undefined\)/,
+      ],
+      [
+        'dct.json',
+        {
+          architecture: 'gru',
+          model_size_info: [1, 8],
+          window_size_ms: 40,
+          window_stride_ms: 20,
+          dct_coefficient_count: 2.5,
+        },
+        /"dct_coefficient_count" must be a positive whole number/,
+      ],
     ];
     for (const [name, content, message] of cases) {
       const file = writePreset(name, content);

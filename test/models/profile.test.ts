@@ -14,13 +14,16 @@ describe('profiler against the Hello Edge table', () => {
     expect(presets.map((p) => p.name).sort()).toEqual(Object.keys(PAPER_RESULTS).sort());
   });
 
-  it.each(presets.map((p) => [p.name, p] as const))('%s: memory within 2%, ops within 15%, fits its class', (name, preset) => {
-    const profile = presetProfile(preset);
-    const paper = PAPER_RESULTS[name]!;
-    expect(Math.abs(profile.memoryBytes / 1000 - paper.memoryKB) / paper.memoryKB).toBeLessThan(0.02);
-    expect(Math.abs(profile.ops - paper.ops) / paper.ops).toBeLessThan(0.15);
-    expect(profile.fits).toBe(name.slice(-1).toUpperCase());
-  });
+  it.each(presets.map((p) => [p.name, p] as const))(
+    '%s: memory within 2%, ops within 15%, fits its class',
+    (name, preset) => {
+      const profile = presetProfile(preset);
+      const paper = PAPER_RESULTS[name]!;
+      expect(Math.abs(profile.memoryBytes / 1000 - paper.memoryKB) / paper.memoryKB).toBeLessThan(0.02);
+      expect(Math.abs(profile.ops - paper.ops) / paper.ops).toBeLessThan(0.15);
+      expect(profile.fits).toBe(name.slice(-1).toUpperCase());
+    },
+  );
 
   it('reproduces the worked DS-CNN S and CNN S figures exactly', () => {
     const ds = presetProfile(presets.find((p) => p.name === 'ds_cnn_s')!);

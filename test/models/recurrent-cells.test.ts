@@ -58,7 +58,9 @@ describe('recurrent cells match TF1', () => {
       // tfjs column blocks: update (TF1 u), reset (TF1 r), candidate.
       const u = add(times(x, kernel, 0, n), times(h, recurrent, 0, n), bias.slice(0, n)).map(sigmoid);
       const r = add(times(x, kernel, n, 2 * n), times(h, recurrent, n, 2 * n), bias.slice(n, 2 * n)).map(sigmoid);
-      const c = add(times(x, kernel, 2 * n, 3 * n), times(mul(r, h), recurrent, 2 * n, 3 * n), bias.slice(2 * n)).map(Math.tanh);
+      const c = add(times(x, kernel, 2 * n, 3 * n), times(mul(r, h), recurrent, 2 * n, 3 * n), bias.slice(2 * n)).map(
+        Math.tanh,
+      );
       h = h.map((hi, i) => u[i]! * hi + (1 - u[i]!) * c[i]!);
     }
     const [layer] = gruStack(1, n, inputs, new Initializers(1));
@@ -79,7 +81,12 @@ describe('recurrent cells match TF1', () => {
     let m = new Array<number>(p).fill(0);
     let c = new Array<number>(n).fill(0);
     for (const x of xs) {
-      const z = (block: number) => add(times(x, kernel, block * n, (block + 1) * n), times(m, recurrent, block * n, (block + 1) * n), bias.slice(block * n, (block + 1) * n));
+      const z = (block: number) =>
+        add(
+          times(x, kernel, block * n, (block + 1) * n),
+          times(m, recurrent, block * n, (block + 1) * n),
+          bias.slice(block * n, (block + 1) * n),
+        );
       // TF1 gate order: i, j (candidate), f, o.
       const i = add(z(0), mul(wi!, c)).map(sigmoid);
       const f = add(z(2), mul(wf!, c)).map(sigmoid);

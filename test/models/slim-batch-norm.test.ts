@@ -22,7 +22,8 @@ describe('SlimBatchNorm equals tfjs batch norm with γ fixed at 1', () => {
     slim.setWeights([beta, tf.zeros([6]), tf.ones([6])]);
     keras.setWeights([tf.ones([6]), beta, tf.zeros([6]), tf.ones([6])]);
     const upstream = tf.randomNormal(x.shape, 0, 1, 'float32', 7);
-    const loss = (layer: tf.layers.Layer) => (input: tf.Tensor) => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, upstream));
+    const loss = (layer: tf.layers.Layer) => (input: tf.Tensor) =>
+      tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, upstream));
     const slimGrad = tf.grad(loss(slim))(x);
     const kerasGrad = tf.grad(loss(keras))(x);
     close(slimGrad, kerasGrad);

@@ -2,11 +2,23 @@
 import { describe, expect, it } from 'vitest';
 import { type PointStats, percentileFrac } from '../../src/quant/calibrate.js';
 import { type AvgPoolLayer, type DenseLayer, fixedPoint } from '../../src/quant/ir.js';
-import { fracBitsFor, quantizeWithFrac, quantizeTensor, roundHalfAway, roundHalfEven } from '../../src/quant/qformat.js';
+import {
+  fracBitsFor,
+  quantizeWithFrac,
+  quantizeTensor,
+  roundHalfAway,
+  roundHalfEven,
+} from '../../src/quant/qformat.js';
 import { averagePool, fullyConnected, relu, softmaxQ7 } from '../../src/quant/simulate.js';
 
 /** One-input, one-output FC: out = sat8(((b << bs) + round + x·w) >> os). */
-function fc(x: number, w: number, b: number, biasShift: number, outShift: number): { value: number; saturated: number } {
+function fc(
+  x: number,
+  w: number,
+  b: number,
+  biasShift: number,
+  outShift: number,
+): { value: number; saturated: number } {
   const layer: DenseLayer = {
     kind: 'dense',
     name: 'T',
@@ -66,7 +78,14 @@ describe('ReLU and average pool', () => {
   });
 
   function pool(values: number[], outLshift: number): number {
-    const layer: AvgPoolLayer = { kind: 'avgpool', name: 'POOL', input: { height: 2, width: 2, channels: 1 }, inFrac: 0, outFrac: outLshift, outLshift };
+    const layer: AvgPoolLayer = {
+      kind: 'avgpool',
+      name: 'POOL',
+      input: { height: 2, width: 2, channels: 1 },
+      inFrac: 0,
+      outFrac: outLshift,
+      outLshift,
+    };
     const out = new Int8Array(1);
     averagePool(layer, Int8Array.from(values), out);
     return out[0]!;
@@ -85,7 +104,14 @@ describe('ReLU and average pool', () => {
   });
 
   it('averages each channel of an HWC map separately', () => {
-    const layer: AvgPoolLayer = { kind: 'avgpool', name: 'POOL', input: { height: 1, width: 3, channels: 2 }, inFrac: 0, outFrac: 0, outLshift: 0 };
+    const layer: AvgPoolLayer = {
+      kind: 'avgpool',
+      name: 'POOL',
+      input: { height: 1, width: 3, channels: 2 },
+      inFrac: 0,
+      outFrac: 0,
+      outLshift: 0,
+    };
     const out = new Int8Array(2);
     averagePool(layer, Int8Array.of(3, -9, 6, 0, 9, 3), out);
     expect(Array.from(out)).toEqual([6, -2]);

@@ -32,7 +32,12 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
     ['ds_cnn', 32],
   ];
   /** Runs `inputs` through the compiled C and the simulator; returns how many distinct logit vectors came out. */
-  function expectParity(network: QuantizedNetwork, outDir: string, inputs: Int8Array, simulator = createSimulator(network)): number {
+  function expectParity(
+    network: QuantizedNetwork,
+    outDir: string,
+    inputs: Int8Array,
+    simulator = createSimulator(network),
+  ): number {
     emitC({ network }, outDir);
     const binary = compileHarness(outDir, network.architecture);
     const inputSize = network.frames * network.coefficients;
@@ -66,7 +71,12 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
   it.each(cases)('%s (seed %i): logits and softmax bit-identical on random inputs', (architecture, seed) => {
     const network = randomNetwork({ architecture, seed });
     const simulator = createSimulator(network);
-    const distinct = expectParity(network, path.join(workDir, `${architecture}-${seed}`), randomInputs(network, INPUTS, seed * 7919), simulator);
+    const distinct = expectParity(
+      network,
+      path.join(workDir, `${architecture}-${seed}`),
+      randomInputs(network, INPUTS, seed * 7919),
+      simulator,
+    );
     // Guards against a degenerate network (e.g. every logit saturated) making the check vacuous,
     // and makes sure the clamping path was compared too.
     expect(distinct).toBeGreaterThan(INPUTS / 4);
@@ -75,7 +85,11 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
 
   it('extreme shifts (0 and 31, bias wrapping at 32 bits) agree too', () => {
     const network = randomNetwork({ architecture: 'dnn', seed: 41 });
-    const shifts: Array<[number, number]> = [[31, 31], [0, 0], [30, 24]];
+    const shifts: Array<[number, number]> = [
+      [31, 31],
+      [0, 0],
+      [30, 24],
+    ];
     network.layers.forEach((layer) => {
       if (layer.kind !== 'dense') return;
       const [biasShift, outShift] = shifts.shift()!;
@@ -84,11 +98,18 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
     expectParity(network, path.join(workDir, 'extreme'), randomInputs(network, 50, 5));
   });
 
-  it('rectifies maps larger than arm_relu_q7\'s uint16_t size row by row', () => {
+  it("rectifies maps larger than arm_relu_q7's uint16_t size row by row", () => {
     const builder = new NetworkBuilder(new Random(3), 2);
     const frames = 50;
     const coefficients = 10;
-    const map = builder.conv('CONV1', { height: frames, width: coefficients, channels: 1 }, 140, { y: 3, x: 3 }, { y: 1, x: 1 }, 'same');
+    const map = builder.conv(
+      'CONV1',
+      { height: frames, width: coefficients, channels: 1 },
+      140,
+      { y: 3, x: 3 },
+      { y: 1, x: 1 },
+      'same',
+    );
     builder.relu(mapSize(map));
     builder.dense('FINAL_FC', builder.avgpool(map, 2), 4);
     const network: QuantizedNetwork = {
@@ -102,13 +123,20 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
     };
     expectParity(network, path.join(workDir, 'wide'), randomInputs(network, 10, 9));
     const source = fs.readFileSync(path.join(workDir, 'wide', 'ds_cnn.c'), 'utf8');
-    expect(source).toContain('for (int row = 0; row < CONV1_OUT_Y; row++) arm_relu_q7(buffer1 + row * CONV1_OUT_X * CONV1_OUT_CH');
+    expect(source).toContain(
+      'for (int row = 0; row < CONV1_OUT_Y; row++) arm_relu_q7(buffer1 + row * CONV1_OUT_X * CONV1_OUT_CH',
+    );
   });
 
   it('a model quantised from tfjs compiles and agrees on its own calibration features', () => {
     const model = randomizedModel('ds_cnn', SMALL_SIZE_INFO.ds_cnn, 17);
     const x = randomFeatures(60, 18);
-    const { network } = quantizeModel({ model, sidecar: description('ds_cnn'), calibration: { x, y: new Int32Array(60) }, method: 'max' });
+    const { network } = quantizeModel({
+      model,
+      sidecar: description('ds_cnn'),
+      calibration: { x, y: new Int32Array(60) },
+      method: 'max',
+    });
     model.dispose();
     const inputs = quantizeFeatures(x, network.inputFrac);
     expect(expectParity(network, path.join(workDir, 'from-tfjs'), inputs)).toBeGreaterThan(30);

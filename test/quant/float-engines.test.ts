@@ -18,7 +18,15 @@ function floatNetworkLike(network: QuantizedNetwork, random: Random): FloatNetwo
       case 'avgpool':
         return { kind: 'avgpool', name: layer.name, input: layer.input };
       default: {
-        const { inFrac: _i, weightFrac: _w, biasFrac: _b, outFrac: _o, biasShift: _bs, outShift: _os, ...shape } = layer;
+        const {
+          inFrac: _i,
+          weightFrac: _w,
+          biasFrac: _b,
+          outFrac: _o,
+          biasShift: _bs,
+          outShift: _os,
+          ...shape
+        } = layer;
         return { ...shape, weights: floats(layer.weights.length), bias: floats(layer.bias.length) } as FloatLayer;
       }
     }
@@ -35,7 +43,10 @@ describe('float forward engines (wasm vs js)', () => {
     ['odd channel counts', 4],
   ])('%s (seed %i): every recorded point bit-identical, with and without fake quantisation', (name, seed) => {
     const random = new Random(seed);
-    const layout = name === 'odd channel counts' ? oddChannelNetwork() : randomNetwork({ architecture: name as IntegerArchitecture, seed });
+    const layout =
+      name === 'odd channel counts'
+        ? oddChannelNetwork()
+        : randomNetwork({ architecture: name as IntegerArchitecture, seed });
     const network = floatNetworkLike(layout, random);
     const wasm = createFloatForward(network, 'wasm');
     const js = createFloatForward(network, 'js');
@@ -46,8 +57,14 @@ describe('float forward engines (wasm vs js)', () => {
       for (const fracs of [undefined, network.layers.map(() => 4)]) {
         const points: number[][] = [];
         const expected: number[][] = [];
-        wasm.run(input, { fracs, record: (point, values, length) => (points[point] = Array.from(values.subarray(0, length))) });
-        js.run(input, { fracs, record: (point, values, length) => (expected[point] = Array.from(values.subarray(0, length))) });
+        wasm.run(input, {
+          fracs,
+          record: (point, values, length) => (points[point] = Array.from(values.subarray(0, length))),
+        });
+        js.run(input, {
+          fracs,
+          record: (point, values, length) => (expected[point] = Array.from(values.subarray(0, length))),
+        });
         expect(points.length).toBeGreaterThan(3);
         expect(points).toEqual(expected);
       }

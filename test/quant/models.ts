@@ -10,7 +10,12 @@ import type { ModelDescription } from '../../src/quant/fold.js';
 import { Random } from '../../src/random.js';
 
 /** 12 frames × 6 coefficients. */
-export const SMALL_FEATURES: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, clipDurationMs: 500, windowStrideMs: 40, dctCoefficientCount: 6 };
+export const SMALL_FEATURES: FeatureConfig = {
+  ...DEFAULT_FEATURE_CONFIG,
+  clipDurationMs: 500,
+  windowStrideMs: 40,
+  dctCoefficientCount: 6,
+};
 
 export const SMALL_SIZE_INFO: Record<'dnn' | 'cnn' | 'ds_cnn', number[]> = {
   dnn: [20, 16],

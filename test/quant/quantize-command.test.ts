@@ -23,7 +23,13 @@ const GRU_SIZE = [1, 8];
 beforeAll(async () => {
   // Importing the command registers the wasm backend; the fixture model is built on cpu.
   await tf.setBackend('cpu');
-  generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'cat'], speakers: 4, clipsPerSpeaker: 2, noiseSeconds: 1 });
+  generateSyntheticDataset({
+    dir: dataDir,
+    words: ['yes', 'no', 'cat'],
+    speakers: 4,
+    clipsPerSpeaker: 2,
+    noiseSeconds: 1,
+  });
   const data = {
     dataDir,
     wantedWords: ['yes', 'no'],
@@ -34,7 +40,10 @@ beforeAll(async () => {
     silencePercentage: 10,
     unknownPercentage: 50,
   };
-  for (const [dir, architecture, modelSizeInfo] of [[trainDir, 'ds_cnn', SMALL_SIZE_INFO.ds_cnn], [gruDir, 'gru', GRU_SIZE]] as const) {
+  for (const [dir, architecture, modelSizeInfo] of [
+    [trainDir, 'ds_cnn', SMALL_SIZE_INFO.ds_cnn],
+    [gruDir, 'gru', GRU_SIZE],
+  ] as const) {
     saveRunConfig(dir, {
       version: 1,
       architecture,
@@ -47,7 +56,12 @@ beforeAll(async () => {
       labels: LABELS,
     });
     const model = randomizedModel(architecture, [...modelSizeInfo], 3);
-    await saveModelDir(checkpointDir(dir, 'best'), model, { architecture, modelSizeInfo: [...modelSizeInfo], feature: SMALL_FEATURES, labels: LABELS });
+    await saveModelDir(checkpointDir(dir, 'best'), model, {
+      architecture,
+      modelSizeInfo: [...modelSizeInfo],
+      feature: SMALL_FEATURES,
+      labels: LABELS,
+    });
     model.dispose();
   }
 });
@@ -58,26 +72,54 @@ async function run(...args: string[]): Promise<string> {
 }
 
 function runIn(dir: string, ...args: string[]) {
-  return kwsStdout(registerQuantizeCommand, ['quantize', '--train-dir', dir, '--calibration-set', 'testing', '--cache-dir', path.join(root, 'cache'), ...args]);
+  return kwsStdout(registerQuantizeCommand, [
+    'quantize',
+    '--train-dir',
+    dir,
+    '--calibration-set',
+    'testing',
+    '--cache-dir',
+    path.join(root, 'cache'),
+    ...args,
+  ]);
 }
 
 describe('kws quantize', () => {
   it('writes the C files and the integer network, and prints ranges, accuracies and the ARM act_max list', async () => {
     const out = await run();
     expect(out).toMatch(/Quantised ds_cnn \(best checkpoint\) on \d+ testing clips; ranges by search\./);
-    expect(out).toMatch(/Accuracy on those clips: float [\d.]+%, fake-quant [\d.]+%, integer \(bit-exact CMSIS-NN\) [\d.]+%/);
+    expect(out).toMatch(
+      /Accuracy on those clips: float [\d.]+%, fake-quant [\d.]+%, integer \(bit-exact CMSIS-NN\) [\d.]+%/,
+    );
     // ds_cnn with 3 layers: input, CONV1, CONV2_DS/PW, CONV3_DS/PW, POOL, FINAL_FC.
     expect(out).toMatch(/ARM equivalent: --act_max( \d+(\.\d+)?){8}\n/);
-    for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c', 'quant.json']) expect(fs.existsSync(path.join(trainDir, 'cmsis', file))).toBe(true);
+    for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c', 'quant.json'])
+      expect(fs.existsSync(path.join(trainDir, 'cmsis', file))).toBe(true);
     const network = loadQuantizedNetwork(trainDir);
     expect(network.labels).toEqual(LABELS);
-    const quantJson = JSON.parse(fs.readFileSync(path.join(trainDir, 'cmsis', 'quant.json'), 'utf8')) as { inputFrac: number; calibration: { method: string } };
+    const quantJson = JSON.parse(fs.readFileSync(path.join(trainDir, 'cmsis', 'quant.json'), 'utf8')) as {
+      inputFrac: number;
+      calibration: { method: string };
+    };
     expect(quantJson.inputFrac).toBe(network.inputFrac);
     expect(quantJson.calibration.method).toBe('search');
   });
 
   it("takes ARM's --act_max list (underscore spelling is the CLI's job; here the kebab form)", async () => {
-    const out = await run('--act-max', '32', '32', '32', '32', '32', '32', '16', '16', '--out-dir', path.join(root, 'c'), '--json');
+    const out = await run(
+      '--act-max',
+      '32',
+      '32',
+      '32',
+      '32',
+      '32',
+      '32',
+      '16',
+      '16',
+      '--out-dir',
+      path.join(root, 'c'),
+      '--json',
+    );
     const json = JSON.parse(out) as { report: { method: string; points: Array<{ frac: number }> } };
     expect(json.report.method).toBe('act-max');
     expect(json.report.points[0]!.frac).toBe(2);
@@ -90,11 +132,15 @@ describe('kws quantize', () => {
     expect(out).toMatch(/float with int8 weights [\d.]+%/);
     expect(fs.readFileSync(path.join(gruDir, 'cmsis', 'weights.h'), 'utf8')).toContain('#define GRU_1_WT {');
     expect(fs.existsSync(path.join(gruDir, 'quantized-network.json'))).toBe(false);
-    await expect(runIn(gruDir, '--act-max', '32', '0')).rejects.toThrow(/--act-max applies to dnn, cnn, ds_cnn; gru is quantised weights-only/);
+    await expect(runIn(gruDir, '--act-max', '32', '0')).rejects.toThrow(
+      /--act-max applies to dnn, cnn, ds_cnn; gru is quantised weights-only/,
+    );
   });
 
   it('rejects an --act-max list of the wrong length, naming the points', async () => {
     await expect(run('--act-max', '32', '0')).rejects.toThrow(UsageError);
-    await expect(run('--act-max', '32', '0')).rejects.toThrow(/--act-max needs 8 values for this model \(input, CONV1, CONV2_DS/);
+    await expect(run('--act-max', '32', '0')).rejects.toThrow(
+      /--act-max needs 8 values for this model \(input, CONV1, CONV2_DS/,
+    );
   });
 });

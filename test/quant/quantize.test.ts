@@ -8,7 +8,15 @@ import { UsageError } from '../../src/errors.js';
 import { featureGeometry } from '../../src/features/config.js';
 import { argmax } from '../../src/eval/metrics.js';
 import { predictInteger, quantizeModel } from '../../src/quant/quantize.js';
-import { LABELS, SMALL_FEATURES, SMALL_SIZE_INFO, description, predict, randomFeatures, randomizedModel } from './models.js';
+import {
+  LABELS,
+  SMALL_FEATURES,
+  SMALL_SIZE_INFO,
+  description,
+  predict,
+  randomFeatures,
+  randomizedModel,
+} from './models.js';
 
 const EXAMPLES = 200;
 
@@ -17,31 +25,47 @@ function calibrationFor(architecture: 'dnn' | 'cnn' | 'ds_cnn', seed: number) {
   const model = randomizedModel(architecture, SMALL_SIZE_INFO[architecture], seed);
   const x = randomFeatures(EXAMPLES, seed + 1);
   const logits = predict(model, x);
-  const y = Int32Array.from({ length: EXAMPLES }, (_, n) => argmax(logits.subarray(n * LABELS.length, (n + 1) * LABELS.length)));
+  const y = Int32Array.from({ length: EXAMPLES }, (_, n) =>
+    argmax(logits.subarray(n * LABELS.length, (n + 1) * LABELS.length)),
+  );
   return { model, calibration: { x, y } };
 }
 
 describe('quantizeModel', () => {
-  it.each(['dnn', 'cnn', 'ds_cnn'] as const)('%s: integer network keeps most float decisions (max ranges)', (architecture) => {
-    const { model, calibration } = calibrationFor(architecture, 5);
-    const { network, report } = quantizeModel({ model, sidecar: description(architecture), calibration, method: 'max' });
-    expect(report!.accuracy!.float).toBe(1);
-    expect(report!.accuracy!.integer).toBeGreaterThan(0.8);
-    expect(report!.accuracy!.fakeQuant).toBeGreaterThan(0.8);
-    // predictInteger is the same pipeline as the report's integer accuracy.
-    const predictions = predictInteger(network, calibration.x);
-    const agree = predictions.filter((p, n) => p === calibration.y[n]).length / EXAMPLES;
-    expect(agree).toBeCloseTo(report!.accuracy!.integer!, 10);
-    // max ranges: nothing but rounding at the top of a range can clamp.
-    for (const point of report!.points) expect(point.saturated / point.total).toBeLessThan(0.01);
-    expect(network.inputFrac).toBe(report!.points[0]!.frac);
-    model.dispose();
-  });
+  it.each(['dnn', 'cnn', 'ds_cnn'] as const)(
+    '%s: integer network keeps most float decisions (max ranges)',
+    (architecture) => {
+      const { model, calibration } = calibrationFor(architecture, 5);
+      const { network, report } = quantizeModel({
+        model,
+        sidecar: description(architecture),
+        calibration,
+        method: 'max',
+      });
+      expect(report!.accuracy!.float).toBe(1);
+      expect(report!.accuracy!.integer).toBeGreaterThan(0.8);
+      expect(report!.accuracy!.fakeQuant).toBeGreaterThan(0.8);
+      // predictInteger is the same pipeline as the report's integer accuracy.
+      const predictions = predictInteger(network, calibration.x);
+      const agree = predictions.filter((p, n) => p === calibration.y[n]).length / EXAMPLES;
+      expect(agree).toBeCloseTo(report!.accuracy!.integer!, 10);
+      // max ranges: nothing but rounding at the top of a range can clamp.
+      for (const point of report!.points) expect(point.saturated / point.total).toBeLessThan(0.01);
+      expect(network.inputFrac).toBe(report!.points[0]!.frac);
+      model.dispose();
+    },
+  );
 
   it('percentile ranges clip more than max ranges, never less', () => {
     const { model, calibration } = calibrationFor('ds_cnn', 9);
     const max = quantizeModel({ model, sidecar: description('ds_cnn'), calibration, method: 'max' }).report!;
-    const pct = quantizeModel({ model, sidecar: description('ds_cnn'), calibration, method: 'percentile', percentile: 99 }).report!;
+    const pct = quantizeModel({
+      model,
+      sidecar: description('ds_cnn'),
+      calibration,
+      method: 'percentile',
+      percentile: 99,
+    }).report!;
     pct.points.forEach((point, i) => expect(point.frac).toBeGreaterThanOrEqual(max.points[i]!.frac));
     expect(pct.points.some((point, i) => point.frac > max.points[i]!.frac)).toBe(true);
     model.dispose();
@@ -63,16 +87,24 @@ describe('quantizeModel', () => {
   it("--act-max: ARM's list order and meaning (power of two A → 7 − log2 A fractional bits; 0 = float)", () => {
     const { model, calibration } = calibrationFor('dnn', 21);
     // dnn with 2 hidden layers: input, fc1, fc2, logits.
-    const { network, report } = quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max', actMax: [32, 16, 0, 8] });
+    const { network, report } = quantizeModel({
+      model,
+      sidecar: description('dnn'),
+      calibration,
+      method: 'max',
+      actMax: [32, 16, 0, 8],
+    });
     expect(network.inputFrac).toBe(2);
     expect(report!.method).toBe('act-max');
     expect(report!.points.map((p) => p.frac).slice(0, 2)).toEqual([2, 3]);
     expect(report!.points[3]!.frac).toBeLessThanOrEqual(4);
     expect(report!.adjustments.some((a) => a.includes('IP2') && a.includes('--act-max 0'))).toBe(true);
-    expect(() => quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max', actMax: [32, 0, 0] })).toThrow(UsageError);
-    expect(() => quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max', actMax: [32, 0, 0] })).toThrow(
-      /--act-max needs 4 values for this model \(input, IP1, IP2, IP3\); got 3/,
-    );
+    expect(() =>
+      quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max', actMax: [32, 0, 0] }),
+    ).toThrow(UsageError);
+    expect(() =>
+      quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max', actMax: [32, 0, 0] }),
+    ).toThrow(/--act-max needs 4 values for this model \(input, IP1, IP2, IP3\); got 3/);
     model.dispose();
   });
 
@@ -80,7 +112,9 @@ describe('quantizeModel', () => {
     const { model } = calibrationFor('dnn', 2);
     const { frames, coefficients } = featureGeometry(SMALL_FEATURES);
     const calibration = { x: new Float32Array(frames * coefficients * 3 - 1), y: new Int32Array(3) };
-    expect(() => quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max' })).toThrow(/calibration features hold/);
+    expect(() => quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max' })).toThrow(
+      /calibration features hold/,
+    );
     model.dispose();
   });
 });

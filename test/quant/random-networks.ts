@@ -58,7 +58,14 @@ export class NetworkBuilder {
     this.layers.push(layer);
   }
 
-  conv(name: string, input: MapShape, channels: number, kernel: Pair, stride: Pair, padding: 'same' | 'valid'): MapShape {
+  conv(
+    name: string,
+    input: MapShape,
+    channels: number,
+    kernel: Pair,
+    stride: Pair,
+    padding: 'same' | 'valid',
+  ): MapShape {
     const output = {
       height: convOutputSize(input.height, kernel.y, stride.y, padding),
       width: convOutputSize(input.width, kernel.x, stride.x, padding),
@@ -66,7 +73,10 @@ export class NetworkBuilder {
     };
     const pad =
       padding === 'same'
-        ? { y: samePaddingBefore(input.height, output.height, kernel.y, stride.y), x: samePaddingBefore(input.width, output.width, kernel.x, stride.x) }
+        ? {
+            y: samePaddingBefore(input.height, output.height, kernel.y, stride.y),
+            x: samePaddingBefore(input.width, output.width, kernel.x, stride.x),
+          }
         : { y: 0, x: 0 };
     const layer: ConvLayer = {
       kind: 'conv',
@@ -86,7 +96,11 @@ export class NetworkBuilder {
   }
 
   depthwise(name: string, input: MapShape, kernel: Pair, stride: Pair): MapShape {
-    const output = { height: Math.ceil(input.height / stride.y), width: Math.ceil(input.width / stride.x), channels: input.channels };
+    const output = {
+      height: Math.ceil(input.height / stride.y),
+      width: Math.ceil(input.width / stride.x),
+      channels: input.channels,
+    };
     const layer: DepthwiseLayer = {
       kind: 'depthwise',
       name,
@@ -95,7 +109,10 @@ export class NetworkBuilder {
       output,
       kernel,
       stride,
-      padding: { y: samePaddingBefore(input.height, output.height, kernel.y, stride.y), x: samePaddingBefore(input.width, output.width, kernel.x, stride.x) },
+      padding: {
+        y: samePaddingBefore(input.height, output.height, kernel.y, stride.y),
+        x: samePaddingBefore(input.width, output.width, kernel.x, stride.x),
+      },
       weights: randomInt8(this.random, kernel.y * kernel.x * input.channels),
       bias: randomInt8(this.random, input.channels),
       ...randomFixedPoint(this.random, this.frac, kernel.y * kernel.x),
@@ -136,7 +153,14 @@ export class NetworkBuilder {
   }
 
   avgpool(input: MapShape, outLshift: number): number {
-    const layer: AvgPoolLayer = { kind: 'avgpool', name: 'POOL', input, inFrac: this.frac, outFrac: this.frac + outLshift, outLshift };
+    const layer: AvgPoolLayer = {
+      kind: 'avgpool',
+      name: 'POOL',
+      input,
+      inFrac: this.frac,
+      outFrac: this.frac + outLshift,
+      outLshift,
+    };
     this.add(layer);
     return input.channels;
   }
@@ -204,7 +228,10 @@ export function oddChannelNetwork(): QuantizedNetwork {
   const builder = new NetworkBuilder(new Random(8), 2);
   let map = builder.conv('CONV1', { height: 20, width: 9, channels: 1 }, 23, { y: 4, x: 3 }, { y: 2, x: 1 }, 'same');
   builder.relu(mapSize(map));
-  for (const [k, channels] of [[2, 16], [3, 9]] as const) {
+  for (const [k, channels] of [
+    [2, 16],
+    [3, 9],
+  ] as const) {
     map = builder.depthwise(`CONV${k}_DS`, map, { y: 3, x: 3 }, { y: 1, x: 1 });
     builder.relu(mapSize(map));
     map = builder.pointwise(`CONV${k}_PW`, map, channels);

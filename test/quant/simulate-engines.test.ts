@@ -43,8 +43,13 @@ describe('simulator engines (wasm vs js)', () => {
     expectSameEngines(network, 60, 5);
     // Bias shifted to the top bit: the accumulator wraps in both.
     const dnn = randomNetwork({ architecture: 'dnn', seed: 41 });
-    const shifts: Array<[number, number]> = [[31, 31], [0, 0], [30, 24]];
-    for (const layer of dnn.layers) if (layer.kind === 'dense') Object.assign(layer, { biasShift: shifts[0]![0], outShift: shifts.shift()![1] });
+    const shifts: Array<[number, number]> = [
+      [31, 31],
+      [0, 0],
+      [30, 24],
+    ];
+    for (const layer of dnn.layers)
+      if (layer.kind === 'dense') Object.assign(layer, { biasShift: shifts[0]![0], outShift: shifts.shift()![1] });
     const wasm = createSimulator(dnn, 'wasm');
     const js = createSimulator(dnn, 'js');
     const input = randomInt8(new Random(2), 78);

@@ -9,7 +9,15 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kws-log-'));
 }
 
-const row = (step: number) => ({ step, learningRate: 0.001, loss: 1 / step, trainAccuracy: 0.5, validationAccuracy: step % 2 ? null : 0.6, samplesPerSecond: 100, elapsedSeconds: step });
+const row = (step: number) => ({
+  step,
+  learningRate: 0.001,
+  loss: 1 / step,
+  trainAccuracy: 0.5,
+  validationAccuracy: step % 2 ? null : 0.6,
+  samplesPerSecond: 100,
+  elapsedSeconds: step,
+});
 
 describe('training log', () => {
   it('writes JSONL and CSV rows and drops rows past a resumed step', () => {
@@ -21,7 +29,9 @@ describe('training log', () => {
     log.truncateAfter(2);
     expect(readLog(dir).map((r) => r.step)).toEqual([1, 2]);
     const csv = fs.readFileSync(path.join(dir, LOG_CSV), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('step,learning_rate,loss,train_accuracy,validation_accuracy,samples_per_second,elapsed_seconds');
+    expect(csv[0]).toBe(
+      'step,learning_rate,loss,train_accuracy,validation_accuracy,samples_per_second,elapsed_seconds',
+    );
     expect(csv[1]).toBe('1,0.001,1,0.5,,100,1');
     expect(csv).toHaveLength(3);
   });

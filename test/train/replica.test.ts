@@ -13,12 +13,27 @@ import { createOptimizer, trainStep } from '../../src/train/step.js';
 import { Random } from '../../src/random.js';
 
 const LABELS = 5;
-const DNN: ModelSpec = { architecture: 'dnn', modelSizeInfo: [24, 16], frames: 13, coefficients: 6, labelCount: LABELS };
-const DS_CNN: ModelSpec = { architecture: 'ds_cnn', modelSizeInfo: [2, 8, 3, 3, 2, 2, 8, 3, 3, 1, 1], frames: 13, coefficients: 6, labelCount: LABELS };
+const DNN: ModelSpec = {
+  architecture: 'dnn',
+  modelSizeInfo: [24, 16],
+  frames: 13,
+  coefficients: 6,
+  labelCount: LABELS,
+};
+const DS_CNN: ModelSpec = {
+  architecture: 'ds_cnn',
+  modelSizeInfo: [2, 8, 3, 3, 2, 2, 8, 3, 3, 1, 1],
+  frames: 13,
+  coefficients: 6,
+  labelCount: LABELS,
+};
 
 function batch(size: number, seed: number): { x: Float32Array; y: Int32Array } {
   const random = new Random(seed);
-  return { x: Float32Array.from({ length: size * 78 }, () => random.normal() * 3), y: Int32Array.from({ length: size }, () => random.int(0, LABELS)) };
+  return {
+    x: Float32Array.from({ length: size * 78 }, () => random.normal() * 3),
+    y: Int32Array.from({ length: size }, () => random.int(0, LABELS)),
+  };
 }
 
 function weightsOf(model: tf.LayersModel): number[][] {

@@ -13,7 +13,9 @@ describe('piecewise-constant schedule', () => {
   });
 
   it('rejects mismatched lengths, empty lists and non-positive entries with the flag names', () => {
-    expect(() => makeSchedule([10, 10], [0.1])).toThrow(/--how-many-training-steps and --learning-rate need the same number of entries \(got 2 and 1\)/);
+    expect(() => makeSchedule([10, 10], [0.1])).toThrow(
+      /--how-many-training-steps and --learning-rate need the same number of entries \(got 2 and 1\)/,
+    );
     expect(() => makeSchedule([10, 10], [0.1])).toThrow(UsageError);
     expect(() => makeSchedule([], [])).toThrow(/at least one/);
     expect(() => makeSchedule([0], [0.1])).toThrow(/--how-many-training-steps/);

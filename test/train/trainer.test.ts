@@ -13,11 +13,23 @@ let dataDir: string;
 
 beforeAll(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-train-data-'));
-  generateSyntheticDataset({ dir: dataDir, words: ['yes', 'no', 'up', 'cat'], speakers: 16, clipsPerSpeaker: 2, seed: 7, noiseSeconds: 3 });
+  generateSyntheticDataset({
+    dir: dataDir,
+    words: ['yes', 'no', 'up', 'cat'],
+    speakers: 16,
+    clipsPerSpeaker: 2,
+    seed: 7,
+    noiseSeconds: 3,
+  });
 });
 
 function runConfig(steps: number[], overrides: Partial<RunConfig> = {}): RunConfig {
-  const train = { howManyTrainingSteps: steps, learningRate: steps.map((_, i) => 0.003 / (i + 1)), batchSize: 32, evalStepInterval: 10 };
+  const train = {
+    howManyTrainingSteps: steps,
+    learningRate: steps.map((_, i) => 0.003 / (i + 1)),
+    batchSize: 32,
+    evalStepInterval: 10,
+  };
   return { ...generatedRunConfig(dataDir, train), ...overrides };
 }
 
@@ -36,7 +48,14 @@ describe('kws train (library)', () => {
   it('learns a generated dataset well above chance and writes config, log, checkpoints and test results', async () => {
     const trainDir = tempTrainDir();
     const events: TrainEvent[] = [];
-    const result = await train({ run: runConfig([60, 20]), trainDir, backend: 'cpu', useWorker: false, cacheDir: path.join(trainDir, 'cache'), onEvent: (e) => events.push(e) });
+    const result = await train({
+      run: runConfig([60, 20]),
+      trainDir,
+      backend: 'cpu',
+      useWorker: false,
+      cacheDir: path.join(trainDir, 'cache'),
+      onEvent: (e) => events.push(e),
+    });
     expect(result.completed).toBe(true);
     expect(result.finalStep).toBe(80);
     // 5 classes (silence, unknown, yes, no, up): chance is about 20%.
@@ -74,7 +93,13 @@ describe('kws train (library)', () => {
     });
     expect(first.completed).toBe(false);
     expect(first.finalStep).toBe(13);
-    const second = await train({ run, trainDir: interrupted, backend: 'cpu', useWorker: false, cacheDir: path.join(interrupted, 'cache') });
+    const second = await train({
+      run,
+      trainDir: interrupted,
+      backend: 'cpu',
+      useWorker: false,
+      cacheDir: path.join(interrupted, 'cache'),
+    });
     expect(second.completed).toBe(true);
     expect(second.finalStep).toBe(30);
 
@@ -90,15 +115,34 @@ describe('kws train (library)', () => {
     const run = { ...base, train: { ...base.train, trainWorkers: 2 } };
     const straight = tempTrainDir();
     const events: TrainEvent[] = [];
-    const result = await train({ run, trainDir: straight, backend: 'cpu', useWorker: false, cacheDir: path.join(straight, 'cache'), onEvent: (e) => events.push(e) });
+    const result = await train({
+      run,
+      trainDir: straight,
+      backend: 'cpu',
+      useWorker: false,
+      cacheDir: path.join(straight, 'cache'),
+      onEvent: (e) => events.push(e),
+    });
     expect(result.completed).toBe(true);
     expect(loadRunConfig(straight).train.trainWorkers).toBe(2);
-    expect(events.filter((e) => e.type === 'step').every((e) => e.type === 'step' && Number.isFinite(e.loss))).toBe(true);
+    expect(events.filter((e) => e.type === 'step').every((e) => e.type === 'step' && Number.isFinite(e.loss))).toBe(
+      true,
+    );
 
     const interrupted = tempTrainDir();
     let steps = 0;
-    const options = { run, trainDir: interrupted, backend: 'cpu' as const, useWorker: false, cacheDir: path.join(interrupted, 'cache') };
-    await train({ ...options, onEvent: (e) => void (e.type === 'step' && (steps = e.step)), shouldStop: () => steps >= 7 });
+    const options = {
+      run,
+      trainDir: interrupted,
+      backend: 'cpu' as const,
+      useWorker: false,
+      cacheDir: path.join(interrupted, 'cache'),
+    };
+    await train({
+      ...options,
+      onEvent: (e) => void (e.type === 'step' && (steps = e.step)),
+      shouldStop: () => steps >= 7,
+    });
     expect((await train(options)).finalStep).toBe(18);
     const a = await finalWeights(straight);
     const b = await finalWeights(interrupted);
@@ -107,8 +151,13 @@ describe('kws train (library)', () => {
 
   it('rejects more than two training workers with a clear message', async () => {
     const base = runConfig([2]);
-    await expect(train({ run: { ...base, train: { ...base.train, trainWorkers: 3 } }, trainDir: tempTrainDir(), backend: 'cpu', useWorker: false })).rejects.toThrow(
-      '--train-workers must be 1 or 2 (got 3)',
-    );
+    await expect(
+      train({
+        run: { ...base, train: { ...base.train, trainWorkers: 3 } },
+        trainDir: tempTrainDir(),
+        backend: 'cpu',
+        useWorker: false,
+      }),
+    ).rejects.toThrow('--train-workers must be 1 or 2 (got 3)');
   });
 });

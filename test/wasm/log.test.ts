@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { add, createMemory, forLoop, get, i32, kernelModule, load, set, shiftLeft, store } from '../../src/wasm/assembler.js';
+import {
+  add,
+  createMemory,
+  forLoop,
+  get,
+  i32,
+  kernelModule,
+  load,
+  set,
+  shiftLeft,
+  store,
+} from '../../src/wasm/assembler.js';
 import { f64x2Log } from '../../src/wasm/log.js';
 import { Random } from '../../src/random.js';
 
@@ -12,7 +23,8 @@ const logKernel = kernelModule<{ logs(input: number, output: number, pairs: numb
     i32Locals: 1,
     v128Locals: 8,
     body: forLoop(3, i32(0), shiftLeft(get(2), i32(4)), i32(16), [
-      ...load(add(get(0), get(3))), ...set(LOCALS.x),
+      ...load(add(get(0), get(3))),
+      ...set(LOCALS.x),
       ...store(add(get(1), get(3)), f64x2Log(LOCALS)),
     ]),
   },
@@ -30,7 +42,20 @@ function simdLog(values: number[]): Float64Array {
 describe('f64x2 natural log', () => {
   it('is within 2 ulp of Math.log from 1e-12 (the filterbank floor) to 1e12, and across √2 and powers of two', () => {
     const random = new Random(3);
-    const values = [1, 2, 0.5, Math.SQRT2, Math.SQRT2 * (1 + 1e-15), Math.SQRT2 * (1 - 1e-15), Math.SQRT1_2, 1 + 1e-9, 1 - 1e-9, 1e-12, 1e12, Math.E];
+    const values = [
+      1,
+      2,
+      0.5,
+      Math.SQRT2,
+      Math.SQRT2 * (1 + 1e-15),
+      Math.SQRT2 * (1 - 1e-15),
+      Math.SQRT1_2,
+      1 + 1e-9,
+      1 - 1e-9,
+      1e-12,
+      1e12,
+      Math.E,
+    ];
     for (let i = 0; i < 4000; i++) values.push(10 ** random.uniform(-12, 12));
     const logs = simdLog(values);
     values.forEach((value, i) => {

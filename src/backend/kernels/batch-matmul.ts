@@ -24,8 +24,13 @@ export function fastBatchMatMul(stock: tf.KernelConfig): tf.KernelConfig {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
       const delegate = (x: tf.TensorInfo, y: tf.TensorInfo, ta: boolean, tb: boolean) =>
-        stock.kernelFunc({ inputs: { a: x, b: y }, backend: backend as object, attrs: { ...attrs, transposeA: ta, transposeB: tb } }) as tf.TensorInfo;
-      if ((!transposeA && !transposeB) || !isSingleMatrix(a.shape) || !isSingleMatrix(b.shape)) return delegate(a, b, transposeA, transposeB);
+        stock.kernelFunc({
+          inputs: { a: x, b: y },
+          backend: backend as object,
+          attrs: { ...attrs, transposeA: ta, transposeB: tb },
+        }) as tf.TensorInfo;
+      if ((!transposeA && !transposeB) || !isSingleMatrix(a.shape) || !isSingleMatrix(b.shape))
+        return delegate(a, b, transposeA, transposeB);
       const ctx = new WasmContext(backend);
       try {
         return delegate(transposeA ? swapLastAxes(ctx, a) : a, transposeB ? swapLastAxes(ctx, b) : b, false, false);

@@ -60,7 +60,14 @@ export function channelMoments(x: Float32Array, channels: number, mean: Float32A
 }
 
 /** y = (x − mean) / √(variance + ε) + β, as one multiply-add per element. */
-export function normalize(x: Float32Array, mean: Float32Array, variance: Float32Array, beta: Float32Array, epsilon: number, y: Float32Array): void {
+export function normalize(
+  x: Float32Array,
+  mean: Float32Array,
+  variance: Float32Array,
+  beta: Float32Array,
+  epsilon: number,
+  y: Float32Array,
+): void {
   const channels = mean.length;
   const scale = new Float64Array(channels);
   const shift = new Float64Array(channels);
@@ -172,7 +179,15 @@ function wasmBackward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
     const dx = ctx.alloc(x.shape);
     const dBeta = ctx.alloc([channels]);
     if (!simdFits(channels)) {
-      normalizeGradient(ctx.f32(dy), ctx.f32(x), ctx.f32(mean), ctx.f32(variance), epsilon, ctx.f32(dx), ctx.f32(dBeta));
+      normalizeGradient(
+        ctx.f32(dy),
+        ctx.f32(x),
+        ctx.f32(mean),
+        ctx.f32(variance),
+        epsilon,
+        ctx.f32(dx),
+        ctx.f32(dBeta),
+      );
       return [dx, dBeta];
     }
     // Per channel: Σdy, Σdy·x, then the coefficients of dx = a·dy + b·x + d.
@@ -197,7 +212,16 @@ function wasmBackward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
       s[4 * channels + c] = -r * meanDy + m[c]! * r * r * meanDyXhat;
       db[c] = sumDy;
     }
-    loops.combine(ctx.address(dy), ctx.address(x), at + 2 * bytes, at + 3 * bytes, at + 4 * bytes, ctx.address(dx), rows, bytes);
+    loops.combine(
+      ctx.address(dy),
+      ctx.address(x),
+      at + 2 * bytes,
+      at + 3 * bytes,
+      at + 4 * bytes,
+      ctx.address(dx),
+      rows,
+      bytes,
+    );
     return [dx, dBeta];
   } finally {
     ctx.release();
@@ -221,7 +245,11 @@ function cpuForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const variance = new Float32Array(channels);
   channelMoments(xs, channels, mean, variance);
   normalize(xs, mean, variance, read(beta), epsilon, y);
-  return [cpu.makeTensorInfo(x.shape, 'float32', y), cpu.makeTensorInfo([channels], 'float32', mean), cpu.makeTensorInfo([channels], 'float32', variance)];
+  return [
+    cpu.makeTensorInfo(x.shape, 'float32', y),
+    cpu.makeTensorInfo([channels], 'float32', mean),
+    cpu.makeTensorInfo([channels], 'float32', variance),
+  ];
 }
 
 function cpuBackward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {

@@ -27,14 +27,22 @@ export interface BackpropInputAttrs extends ConvAttrs {
 export type ConvGeometry = tf.backend_util.Conv2DInfo;
 
 /** Geometry of a convolution of `inShape` by `filterShape`; rejects what the kernels do not implement. */
-export function convGeometry(kernelName: string, inShape: number[], filterShape: number[], attrs: ConvAttrs, depthwise: boolean): ConvGeometry {
+export function convGeometry(
+  kernelName: string,
+  inShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+  depthwise: boolean,
+): ConvGeometry {
   if (attrs.dataFormat === 'NCHW') {
     throw new KwsError(`${kernelName}: the wasm training kernels support only channels-last (NHWC) tensors`);
   }
   const dilations = attrs.dilations ?? 1;
   const [dilationHeight, dilationWidth] = typeof dilations === 'number' ? [dilations, dilations] : dilations;
   if (dilationHeight !== 1 || dilationWidth !== 1) {
-    throw new KwsError(`${kernelName}: the wasm training kernels support only dilation 1 (got ${dilationHeight}×${dilationWidth})`);
+    throw new KwsError(
+      `${kernelName}: the wasm training kernels support only dilation 1 (got ${dilationHeight}×${dilationWidth})`,
+    );
   }
   return tf.backend_util.computeConv2DInfo(
     inShape as Rank4,

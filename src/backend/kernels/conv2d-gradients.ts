@@ -7,7 +7,14 @@
  * naive loop (~40 ms for one DS-CNN pointwise layer at batch 100).
  */
 import * as tf from '@tensorflow/tfjs';
-import { convGeometry, forEachTap, isPointwise, type BackpropFilterAttrs, type BackpropInputAttrs, type ConvGeometry } from './conv-geometry.js';
+import {
+  convGeometry,
+  forEachTap,
+  isPointwise,
+  type BackpropFilterAttrs,
+  type BackpropInputAttrs,
+  type ConvGeometry,
+} from './conv-geometry.js';
 import { WasmContext, wasmKernel, type KernelArgs } from './wasm-context.js';
 
 /** The im2col matrix is M pixels × K taps. */
@@ -21,7 +28,18 @@ function im2colSize(g: ConvGeometry): { pixels: number; taps: number } {
  * so the gather reads stay in cache while each tap writes a contiguous run of the image's pixels.
  */
 export function im2colTransposed(x: Float32Array, g: ConvGeometry, cols: Float32Array): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = g;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+  } = g;
   const padTop = g.padInfo.top;
   const padLeft = g.padInfo.left;
   const imagePixels = outHeight * outWidth;
@@ -60,7 +78,18 @@ function validTaps(iw0: number, filterWidth: number, inWidth: number): [number, 
  * run in both dcols and dX. Needs Cin a multiple of 4 (runs of whole f32x4 vectors).
  */
 function col2imAddSimd(ctx: WasmContext, cols: tf.TensorInfo, g: ConvGeometry, dx: tf.TensorInfo): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = g;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+  } = g;
   const pixel = inChannels * 4;
   const loops = ctx.loops();
   const dxAt = ctx.address(dx);
@@ -74,7 +103,12 @@ function col2imAddSimd(ctx: WasmContext, cols: tf.TensorInfo, g: ConvGeometry, d
         for (let i = 0; i < filterHeight; i++, src += filterWidth * pixel) {
           const ih = oh * strideHeight - g.padInfo.top + i;
           if (ih < 0 || ih >= inHeight || end <= first) continue;
-          loops.sumRows(dxAt + ((n * inHeight + ih) * inWidth + iw0 + first) * pixel, src + first * pixel, 1, (end - first) * pixel);
+          loops.sumRows(
+            dxAt + ((n * inHeight + ih) * inWidth + iw0 + first) * pixel,
+            src + first * pixel,
+            1,
+            (end - first) * pixel,
+          );
         }
       }
     }

@@ -9,7 +9,13 @@
  * the multiplier is 1 and channels come in fours, else a direct loop.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convGeometry, forEachTap, type BackpropFilterAttrs, type BackpropInputAttrs, type ConvGeometry } from './conv-geometry.js';
+import {
+  convGeometry,
+  forEachTap,
+  type BackpropFilterAttrs,
+  type BackpropInputAttrs,
+  type ConvGeometry,
+} from './conv-geometry.js';
 import { WasmContext, wasmKernel, type ExplicitPadding, type KernelArgs } from './wasm-context.js';
 
 /** dW[i, j, c, q] = Σ x[n, ih, iw, c] · dY[n, oh, ow, c·mult + q] over all pixels. */
@@ -77,7 +83,12 @@ function transposedPadding(g: ConvGeometry): ExplicitPadding | null {
   const bottom = g.inHeight + g.filterHeight - 1 - height - top;
   const right = g.inWidth + g.filterWidth - 1 - width - left;
   if (top < 0 || left < 0 || bottom < 0 || right < 0) return null;
-  return [[0, 0], [top, bottom], [left, right], [0, 0]];
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
 
 /** Copies each dY pixel to position (oh·sh, ow·sw) of a zeroed stride-1 grid. */
@@ -89,7 +100,10 @@ function dilate(dy: Float32Array, g: ConvGeometry, out: Float32Array): void {
   for (let n = 0; n < g.batchSize; n++) {
     for (let oh = 0; oh < g.outHeight; oh++) {
       for (let ow = 0; ow < g.outWidth; ow++, from += channels) {
-        out.set(dy.subarray(from, from + channels), ((n * height + oh * g.strideHeight) * width + ow * g.strideWidth) * channels);
+        out.set(
+          dy.subarray(from, from + channels),
+          ((n * height + oh * g.strideHeight) * width + ow * g.strideWidth) * channels,
+        );
       }
     }
   }
@@ -131,7 +145,13 @@ function validOutputs(i: number, pad: number, stride: number, inSize: number, ou
  * Multiplier-1 filter gradient with the SIMD multiply-accumulate: for each tap and image, the
  * output pixels whose tap lands inside the input form a strided rectangle in both x and dY.
  */
-function depthwiseFilterGradientSimd(ctx: WasmContext, x: tf.TensorInfo, dy: tf.TensorInfo, g: ConvGeometry, dw: tf.TensorInfo): void {
+function depthwiseFilterGradientSimd(
+  ctx: WasmContext,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  g: ConvGeometry,
+  dw: tf.TensorInfo,
+): void {
   const { batchSize, inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } = g;
   const pixel = g.inChannels * 4;
   const loops = ctx.loops();
@@ -176,4 +196,7 @@ function depthwiseBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Ten
 }
 
 export const depthwiseBackpropInputConfig = wasmKernel(tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInput);
-export const depthwiseBackpropFilterConfig = wasmKernel(tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilter);
+export const depthwiseBackpropFilterConfig = wasmKernel(
+  tf.DepthwiseConv2dNativeBackpropFilter,
+  depthwiseBackpropFilter,
+);

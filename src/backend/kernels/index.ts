@@ -39,7 +39,10 @@ export function registerWasmTrainingKernels(): void {
   for (const config of WASM_TRAINING_KERNELS) replace(config);
   for (const [kernelName, wrap] of WRAPPED_KERNELS) {
     const stock = tf.getKernel(kernelName, 'wasm');
-    if (!stock) throw new Error(`tfjs-backend-wasm has no ${kernelName} kernel (is @tensorflow/tfjs-backend-wasm 4.22.0 installed?)`);
+    if (!stock)
+      throw new Error(
+        `tfjs-backend-wasm has no ${kernelName} kernel (is @tensorflow/tfjs-backend-wasm 4.22.0 installed?)`,
+      );
     replace(wrap(stock));
   }
 }

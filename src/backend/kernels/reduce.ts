@@ -18,7 +18,14 @@ const ROWS_PER_PASS = 8;
  * out[o, i] = scale · Σ_m x[o, m, i] for x viewed as [outer, middle, inner]. Accumulates in
  * float64 like the cpu backend, so long sums round the same way.
  */
-export function reduceMiddle(x: Float32Array, outer: number, middle: number, inner: number, scale: number, out: Float32Array): void {
+export function reduceMiddle(
+  x: Float32Array,
+  outer: number,
+  middle: number,
+  inner: number,
+  scale: number,
+  out: Float32Array,
+): void {
   if (accumulators.length < inner) accumulators = new Float64Array(inner);
   const acc = accumulators;
   const s = inner;
@@ -29,7 +36,15 @@ export function reduceMiddle(x: Float32Array, outer: number, middle: number, inn
     for (; m + ROWS_PER_PASS <= middle; m += ROWS_PER_PASS, row += ROWS_PER_PASS * s) {
       for (let i = 0; i < inner; i++) {
         const r = row + i;
-        acc[i] += x[r]! + x[r + s]! + x[r + 2 * s]! + x[r + 3 * s]! + x[r + 4 * s]! + x[r + 5 * s]! + x[r + 6 * s]! + x[r + 7 * s]!;
+        acc[i] +=
+          x[r]! +
+          x[r + s]! +
+          x[r + 2 * s]! +
+          x[r + 3 * s]! +
+          x[r + 4 * s]! +
+          x[r + 5 * s]! +
+          x[r + 6 * s]! +
+          x[r + 7 * s]!;
       }
     }
     for (; m < middle; m++, row += s) {
@@ -61,7 +76,9 @@ function reduction(stock: tf.KernelConfig, averaging: boolean): tf.KernelConfig 
       const block = x.dtype === 'float32' ? contiguousBlock(x.shape, axes) : null;
       if (!block || block[1] === 0) return stock.kernelFunc({ inputs, backend: backend as object, attrs });
       const [outer, middle, inner] = block;
-      const outShape = keepDims ? x.shape.map((size, k) => (axes.includes(k) ? 1 : size)) : x.shape.filter((_, k) => !axes.includes(k));
+      const outShape = keepDims
+        ? x.shape.map((size, k) => (axes.includes(k) ? 1 : size))
+        : x.shape.filter((_, k) => !axes.includes(k));
       const scale = averaging ? 1 / middle : 1;
       const ctx = new WasmContext(backend);
       const out = ctx.alloc(outShape);
@@ -74,7 +91,8 @@ function reduction(stock: tf.KernelConfig, averaging: boolean): tf.KernelConfig 
       const loops = ctx.loops();
       const outAt = ctx.address(out);
       const xAt = ctx.address(x);
-      for (let o = 0; o < outer; o++) loops.sumRows(outAt + o * inner * 4, xAt + o * middle * inner * 4, middle, inner * 4);
+      for (let o = 0; o < outer; o++)
+        loops.sumRows(outAt + o * inner * 4, xAt + o * middle * inner * 4, middle, inner * 4);
       if (scale !== 1) for (let k = 0; k < values.length; k++) values[k]! *= scale;
       return out;
     }) as unknown as tf.KernelFunc,

@@ -25,7 +25,8 @@ export function sharingCast(stock: tf.KernelConfig): tf.KernelConfig {
     kernelFunc: (({ inputs, backend, attrs }: KernelArgs) => {
       const { x } = inputs as { x: tf.TensorInfo };
       const { dtype } = attrs as unknown as tf.CastAttrs;
-      if (dtype !== x.dtype || dtype === 'string') return stock.kernelFunc({ inputs, backend: backend as object, attrs });
+      if (dtype !== x.dtype || dtype === 'string')
+        return stock.kernelFunc({ inputs, backend: backend as object, attrs });
       return new WasmContext(backend).share(x);
     }) as unknown as tf.KernelFunc,
   };

@@ -105,7 +105,12 @@ export class WasmContext {
 
   /** Stock forward depthwise convolution (XNNPACK), stride 1, explicit padding. */
   depthwiseConv(x: tf.TensorInfo, filter: tf.TensorInfo, pad: ExplicitPadding, keep = false): tf.TensorInfo {
-    return this.run(tf.DepthwiseConv2dNative, { x, filter }, { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' }, keep);
+    return this.run(
+      tf.DepthwiseConv2dNative,
+      { x, filter },
+      { strides: [1, 1], pad, dilations: [1, 1], dataFormat: 'NHWC' },
+      keep,
+    );
   }
 
   /** Frees every temporary of this invocation (call in `finally`). */

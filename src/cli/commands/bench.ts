@@ -12,10 +12,22 @@ interface BenchCliOptions {
 export function registerBenchCommand(program: Command): void {
   const command = program
     .command('bench')
-    .description('measure training and inference samples/s of zoo presets (generated data) and feature extraction clips/s');
+    .description(
+      'measure training and inference samples/s of zoo presets (generated data) and feature extraction clips/s',
+    );
   addOptions(command, [
-    { flags: '--presets <names>', description: 'comma-separated presets', defaultValue: ['ds_cnn_s', 'dnn_s'], parse: parseWordList },
-    { flags: '--steps <n>', description: 'timed training steps per preset (after 3 warm-up steps)', defaultValue: 20, parse: parsePositiveInteger },
+    {
+      flags: '--presets <names>',
+      description: 'comma-separated presets',
+      defaultValue: ['ds_cnn_s', 'dnn_s'],
+      parse: parseWordList,
+    },
+    {
+      flags: '--steps <n>',
+      description: 'timed training steps per preset (after 3 warm-up steps)',
+      defaultValue: 20,
+      parse: parsePositiveInteger,
+    },
     { flags: '--batch-size <n>', description: 'clips per step', defaultValue: 100, parse: parsePositiveInteger },
     ...BACKEND_OPTIONS,
     JSON_OPTION,
@@ -40,7 +52,8 @@ export function registerBenchCommand(program: Command): void {
       `backend: ${result.backend}, batch ${options.batchSize}`,
       `${'preset'.padEnd(width)}  train samples/s  inference samples/s`,
       ...options.presets.map(
-        (p) => `${p.padEnd(width)}  ${String(result.train_samples_per_s[p]).padStart(15)}  ${String(result.infer_samples_per_s[p]).padStart(19)}`,
+        (p) =>
+          `${p.padEnd(width)}  ${String(result.train_samples_per_s[p]).padStart(15)}  ${String(result.infer_samples_per_s[p]).padStart(19)}`,
       ),
       `features: ${result.features_clips_per_s} clips/s (49x10 MFCC, one core)`,
     ];

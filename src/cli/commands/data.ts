@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { buildIndex, type DataConfig, type DatasetIndex } from '../../data/dataset-index.js';
-import { DEFAULT_DATA_DEST, DEFAULT_DATA_URL, downloadDataset, type DownloadProgress, type DownloadResult } from '../../data/download.js';
+import {
+  DEFAULT_DATA_DEST,
+  DEFAULT_DATA_URL,
+  downloadDataset,
+  type DownloadProgress,
+  type DownloadResult,
+} from '../../data/download.js';
 import { SET_NAMES } from '../../data/split.js';
 import { computeStats, type DatasetStats } from '../../data/stats.js';
 import { UsageError } from '../../errors.js';
@@ -28,7 +34,8 @@ const INDEX_OPTIONS = DATA_OPTIONS.filter((spec) => !spec.flags.startsWith('--ca
 
 function indexFrom(command: Command): { index: DatasetIndex; options: DataCliOptions } {
   const options = command.opts<DataCliOptions>();
-  if (!options.dataDir) throw new UsageError(`kws data ${command.name()} needs --data-dir (a Speech Commands style folder)`);
+  if (!options.dataDir)
+    throw new UsageError(`kws data ${command.name()} needs --data-dir (a Speech Commands style folder)`);
   return { index: buildIndex(pick(options, DATA_KEYS)), options };
 }
 
@@ -39,7 +46,15 @@ function warn(warnings: readonly string[]): void {
 function table(header: string[], rows: Array<Array<string | number>>): string {
   const cells = [header, ...rows.map((row) => row.map(String))];
   const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
-  return cells.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')).join('\n') + '\n';
+  return (
+    cells
+      .map((row) =>
+        row
+          .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+          .join('  '),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function registerDataCommand(program: Command): void {
@@ -54,7 +69,9 @@ export function registerDataCommand(program: Command): void {
     const { index: built, options } = indexFrom(index);
     if (options.json) {
       for (const file of built.files) {
-        process.stdout.write(`${JSON.stringify({ file: file.relativePath, label: built.labels[file.label], set: file.set })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ file: file.relativePath, label: built.labels[file.label], set: file.set })}\n`,
+        );
       }
       return;
     }
@@ -80,7 +97,11 @@ export function registerDataCommand(program: Command): void {
     .description('download and unpack the Speech Commands archive (resumes an interrupted download)');
   addOptions(download, [
     { flags: '--url <url>', description: 'archive to fetch (.tar.gz)', defaultValue: DEFAULT_DATA_URL },
-    { flags: '--dest <dir>', description: 'folder to unpack into (must not exist yet, or be empty)', defaultValue: DEFAULT_DATA_DEST },
+    {
+      flags: '--dest <dir>',
+      description: 'folder to unpack into (must not exist yet, or be empty)',
+      defaultValue: DEFAULT_DATA_DEST,
+    },
   ]);
   download.action(async () => {
     const options = download.opts<{ url: string; dest: string }>();
@@ -101,7 +122,10 @@ export async function downloadWithProgress(url: string, dest: string): Promise<D
       let reporter = reporters.get(phase);
       if (!reporter) {
         reporters.get('download')?.finish();
-        reporters.set(phase, (reporter = createProgress(phase, total === null ? 0 : Math.max(1, Math.ceil(total / 1e6)))));
+        reporters.set(
+          phase,
+          (reporter = createProgress(phase, total === null ? 0 : Math.max(1, Math.ceil(total / 1e6)))),
+        );
       }
       reporter.update(Math.floor(done / 1e6), 'MB');
     },
@@ -121,12 +145,15 @@ function indexSummary(index: DatasetIndex): string {
   const made = SET_NAMES.map((set) => index.sets[set].filter((entry) => entry.file === null).length);
   const used = new Set(SET_NAMES.flatMap((set) => index.sets[set].map((entry) => entry.file)));
   const unused = index.files.filter((file) => !used.has(file)).length;
-  const split = config.split === 'hash' ? `hash${config.splitSalt ? `, salt '${config.splitSalt}'` : ''}` : config.split;
+  const split =
+    config.split === 'hash' ? `hash${config.splitSalt ? `, salt '${config.splitSalt}'` : ''}` : config.split;
   return [
     `${index.dataDir}: ${index.files.length} WAVs, split ${split}`,
     table(['label', ...SET_NAMES, 'total'], rows).trimEnd(),
     `silence made from noise (not files): ${SET_NAMES.map((set, i) => `${set} ${made[i]}`).join(', ')}`,
-    ...(unused > 0 ? [`${unused} clips of other words not drawn as unknown (--unknown-percentage ${config.unknownPercentage})`] : []),
+    ...(unused > 0
+      ? [`${unused} clips of other words not drawn as unknown (--unknown-percentage ${config.unknownPercentage})`]
+      : []),
     `background noise: ${index.noiseFiles.length} recording${index.noiseFiles.length === 1 ? '' : 's'}`,
     '',
   ].join('\n');

@@ -22,17 +22,48 @@ interface DemoCliOptions {
 export function registerDemoCommand(program: Command): void {
   const command = program
     .command('demo')
-    .description('the whole toolchain offline in a few minutes: generated keywords → train ds_cnn_s → quantise → C → float and int8 evaluation → report');
+    .description(
+      'the whole toolchain offline in a few minutes: generated keywords → train ds_cnn_s → quantise → C → float and int8 evaluation → report',
+    );
   addOptions(command, [
     { flags: '--out-dir <dir>', description: 'where the data, run, C code and report go', defaultValue: 'runs/demo' },
     { flags: '--data-dir <dir>', description: 'a real Speech Commands folder instead of the generated dataset' },
-    { flags: '--split-salt <salt>', description: "with --data-dir: text hashed before each speaker id ('kws' for the canonical test archive)", defaultValue: '' },
+    {
+      flags: '--split-salt <salt>',
+      description: "with --data-dir: text hashed before each speaker id ('kws' for the canonical test archive)",
+      defaultValue: '',
+    },
     { flags: '--preset <name>', description: 'zoo preset to train', defaultValue: DEMO_DEFAULTS.preset },
-    { flags: '--how-many-training-steps <list>', description: 'steps per learning-rate stage', defaultValue: DEMO_DEFAULTS.steps, parse: parseNumberList },
-    { flags: '--learning-rate <list>', description: 'learning rate of each stage', defaultValue: DEMO_DEFAULTS.learningRates, parse: parseNumberList },
-    { flags: '--batch-size <n>', description: 'clips per training step', defaultValue: DEMO_DEFAULTS.batchSize, parse: parsePositiveInteger },
-    { flags: '--eval-step-interval <n>', description: 'validate and checkpoint every n steps', defaultValue: DEMO_DEFAULTS.evalStepInterval, parse: parsePositiveInteger },
-    { flags: '--speakers <n>', description: 'generated speakers (2 clips of every word each)', defaultValue: DEMO_DEFAULTS.speakers, parse: parsePositiveInteger },
+    {
+      flags: '--how-many-training-steps <list>',
+      description: 'steps per learning-rate stage',
+      defaultValue: DEMO_DEFAULTS.steps,
+      parse: parseNumberList,
+    },
+    {
+      flags: '--learning-rate <list>',
+      description: 'learning rate of each stage',
+      defaultValue: DEMO_DEFAULTS.learningRates,
+      parse: parseNumberList,
+    },
+    {
+      flags: '--batch-size <n>',
+      description: 'clips per training step',
+      defaultValue: DEMO_DEFAULTS.batchSize,
+      parse: parsePositiveInteger,
+    },
+    {
+      flags: '--eval-step-interval <n>',
+      description: 'validate and checkpoint every n steps',
+      defaultValue: DEMO_DEFAULTS.evalStepInterval,
+      parse: parsePositiveInteger,
+    },
+    {
+      flags: '--speakers <n>',
+      description: 'generated speakers (2 clips of every word each)',
+      defaultValue: DEMO_DEFAULTS.speakers,
+      parse: parsePositiveInteger,
+    },
     { flags: '--seed <n>', description: 'random seed', defaultValue: DEMO_DEFAULTS.seed, parse: parsePositiveInteger },
     ...BACKEND_OPTIONS,
   ]);

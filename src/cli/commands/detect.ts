@@ -71,25 +71,93 @@ function only(specs: typeof DATA_OPTIONS, flags: readonly string[]): typeof DATA
 export function registerDetectCommand(program: Command): void {
   const command = program
     .command('detect')
-    .description('spot keywords in long audio (sliding window, smoothed posteriors, threshold, suppression); score them against a truth CSV; or build a test stream')
-    .argument('[inputs...]', "WAV files at the model's sample rate (any PCM or float format, any channels), or - for stdin");
+    .description(
+      'spot keywords in long audio (sliding window, smoothed posteriors, threshold, suppression); score them against a truth CSV; or build a test stream',
+    )
+    .argument(
+      '[inputs...]',
+      "WAV files at the model's sample rate (any PCM or float format, any channels), or - for stdin",
+    );
   addOptions(command, [...TRAINED_RUN_OPTIONS, QUANTIZED_OPTION]);
   addOptions(command, [
-    { flags: '--hop-ms <ms>', description: "how far the one-second window moves per inference (a multiple of the model's feature stride)", defaultValue: DEFAULT_POSTERIOR_SETTINGS.hopMs, parse: parseNumber },
-    { flags: '--average-window-ms <ms>', description: 'scores are averaged over the windows ending in the last this-many ms (0: no smoothing)', defaultValue: DEFAULT_POSTERIOR_SETTINGS.averageWindowMs, parse: parseNonNegative },
-    { flags: '--threshold <p>', description: 'smoothed keyword score needed to fire', defaultValue: DEFAULT_POSTERIOR_SETTINGS.threshold, parse: parseProbability },
-    { flags: '--suppression-ms <ms>', description: 'after a detection, nothing fires for this long', defaultValue: DEFAULT_POSTERIOR_SETTINGS.suppressionMs, parse: parseNonNegative },
-    { ...JSON_OPTION, description: 'one JSON object per line per detection {"time_s","label","score"} (plus "file" with several inputs), then a {"summary"} line per input' },
-    { flags: '--labels <csv>', description: 'truth CSV (header time_s,word; time_s = centre of the word\'s clip): report recall, false alarms per hour and a threshold sweep' },
-    { flags: '--tolerance-ms <ms>', description: 'a detection of the right word this close to a truth time is a hit', defaultValue: DEFAULT_TOLERANCE_MS, parse: parseNonNegative },
-    { flags: '--report <dir>', description: 'with --labels: write evaluation.json, sweep.svg (recall vs false alarms per hour) and index.html there' },
-    { flags: '--make-stream <out.wav>', description: 'instead of detecting: build a test stream from --data-dir testing-set clips over background noise, with the truth in <out>.csv' },
-    { flags: '--duration-s <s>', description: '--make-stream: length of the stream', defaultValue: 600, parse: parseNumber },
-    { flags: '--words <words>', description: '--make-stream: comma-separated folders to take clips from (default: all but _silence_)', parse: parseWordList },
-    { flags: '--gap-s <s>', description: '--make-stream: mean pause between clips (each uniform in [gap/2, 3·gap/2])', defaultValue: 3, parse: parseNonNegative },
-    { flags: '--noise-volume <v>', description: '--make-stream: gain of the background noise', defaultValue: 0.1, parse: parseNonNegative },
+    {
+      flags: '--hop-ms <ms>',
+      description: "how far the one-second window moves per inference (a multiple of the model's feature stride)",
+      defaultValue: DEFAULT_POSTERIOR_SETTINGS.hopMs,
+      parse: parseNumber,
+    },
+    {
+      flags: '--average-window-ms <ms>',
+      description: 'scores are averaged over the windows ending in the last this-many ms (0: no smoothing)',
+      defaultValue: DEFAULT_POSTERIOR_SETTINGS.averageWindowMs,
+      parse: parseNonNegative,
+    },
+    {
+      flags: '--threshold <p>',
+      description: 'smoothed keyword score needed to fire',
+      defaultValue: DEFAULT_POSTERIOR_SETTINGS.threshold,
+      parse: parseProbability,
+    },
+    {
+      flags: '--suppression-ms <ms>',
+      description: 'after a detection, nothing fires for this long',
+      defaultValue: DEFAULT_POSTERIOR_SETTINGS.suppressionMs,
+      parse: parseNonNegative,
+    },
+    {
+      ...JSON_OPTION,
+      description:
+        'one JSON object per line per detection {"time_s","label","score"} (plus "file" with several inputs), then a {"summary"} line per input',
+    },
+    {
+      flags: '--labels <csv>',
+      description:
+        "truth CSV (header time_s,word; time_s = centre of the word's clip): report recall, false alarms per hour and a threshold sweep",
+    },
+    {
+      flags: '--tolerance-ms <ms>',
+      description: 'a detection of the right word this close to a truth time is a hit',
+      defaultValue: DEFAULT_TOLERANCE_MS,
+      parse: parseNonNegative,
+    },
+    {
+      flags: '--report <dir>',
+      description:
+        'with --labels: write evaluation.json, sweep.svg (recall vs false alarms per hour) and index.html there',
+    },
+    {
+      flags: '--make-stream <out.wav>',
+      description:
+        'instead of detecting: build a test stream from --data-dir testing-set clips over background noise, with the truth in <out>.csv',
+    },
+    {
+      flags: '--duration-s <s>',
+      description: '--make-stream: length of the stream',
+      defaultValue: 600,
+      parse: parseNumber,
+    },
+    {
+      flags: '--words <words>',
+      description: '--make-stream: comma-separated folders to take clips from (default: all but _silence_)',
+      parse: parseWordList,
+    },
+    {
+      flags: '--gap-s <s>',
+      description: '--make-stream: mean pause between clips (each uniform in [gap/2, 3·gap/2])',
+      defaultValue: 3,
+      parse: parseNonNegative,
+    },
+    {
+      flags: '--noise-volume <v>',
+      description: '--make-stream: gain of the background noise',
+      defaultValue: 0.1,
+      parse: parseNonNegative,
+    },
   ]);
-  addOptions(command, only(DATA_OPTIONS, ['--data-dir', '--split', '--split-salt', '--validation-percentage', '--testing-percentage']));
+  addOptions(
+    command,
+    only(DATA_OPTIONS, ['--data-dir', '--split', '--split-salt', '--validation-percentage', '--testing-percentage']),
+  );
   addOptions(command, only(FEATURE_OPTIONS, ['--sample-rate', '--clip-duration-ms']));
   addOptions(command, [SEED_OPTION]);
   addOptions(command, BACKEND_OPTIONS);
@@ -123,8 +191,14 @@ function buildStream(options: DetectCliOptions): void {
   });
   const counts = new Map<string, number>();
   for (const p of result.placements) counts.set(p.word, (counts.get(p.word) ?? 0) + 1);
-  const perWord = [...counts].sort().map(([word, count]) => `${word} ${count}`).join(', ');
-  const noise = result.noise === 'files' ? `${options.dataDir}/_background_noise_` : 'generated noise (no _background_noise_ folder)';
+  const perWord = [...counts]
+    .sort()
+    .map(([word, count]) => `${word} ${count}`)
+    .join(', ');
+  const noise =
+    result.noise === 'files'
+      ? `${options.dataDir}/_background_noise_`
+      : 'generated noise (no _background_noise_ folder)';
   process.stdout.write(
     `wrote ${result.wavPath} (${result.seconds.toFixed(1)} s, ${result.placements.length} clips: ${perWord}; background: ${noise} × ${options.noiseVolume})\n` +
       `wrote ${result.truthPath} (time_s = centre of each clip)\n`,
@@ -132,16 +206,25 @@ function buildStream(options: DetectCliOptions): void {
 }
 
 async function runDetection(inputs: string[], options: DetectCliOptions): Promise<void> {
-  if (inputs.length === 0) throw new UsageError("give WAV files to scan (or - for stdin), or --make-stream OUT.wav to build one");
+  if (inputs.length === 0)
+    throw new UsageError('give WAV files to scan (or - for stdin), or --make-stream OUT.wav to build one');
   if (options.labels && inputs.length > 1) throw new UsageError('--labels scores one stream: give exactly one input');
-  if (options.report && !options.labels) throw new UsageError('--report needs --labels (the truth CSV to score against)');
+  if (options.report && !options.labels)
+    throw new UsageError('--report needs --labels (the truth CSV to score against)');
   if (inputs.filter((input) => input === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
   const truth = options.labels ? readTruthCsv(options.labels) : undefined;
   const trainDir = path.resolve(options.trainDir);
   loadRunConfig(trainDir);
   // Loaded here so that `kws --help`, --make-stream and usage errors do not pay for TensorFlow.js.
-  const [{ openClassifier }, { detectStream }] = await Promise.all([import('../../eval/classifier.js'), import('../../detect/detector.js')]);
-  const classifier = await openClassifier(trainDir, { checkpoint: options.checkpoint, quantized: options.quantized, backend: options.backend });
+  const [{ openClassifier }, { detectStream }] = await Promise.all([
+    import('../../eval/classifier.js'),
+    import('../../detect/detector.js'),
+  ]);
+  const classifier = await openClassifier(trainDir, {
+    checkpoint: options.checkpoint,
+    quantized: options.quantized,
+    backend: options.backend,
+  });
   try {
     for (const input of inputs) await detectOne(detectStream, input, classifier, options, inputs.length > 1, truth);
   } finally {
@@ -152,7 +235,8 @@ async function runDetection(inputs: string[], options: DetectCliOptions): Promis
 function detectionLine(detection: Detection, file: string | undefined, json: boolean): string {
   const time = Math.round(detection.timeS * 1000) / 1000;
   const score = Math.round(detection.score * 10000) / 10000;
-  if (json) return `${JSON.stringify({ time_s: time, label: detection.label, score, ...(file === undefined ? {} : { file }) })}\n`;
+  if (json)
+    return `${JSON.stringify({ time_s: time, label: detection.label, score, ...(file === undefined ? {} : { file }) })}\n`;
   return `${file === undefined ? '' : `${file}: `}${time.toFixed(2).padStart(9)} s  ${detection.label}  (score ${score.toFixed(3)})\n`;
 }
 
@@ -196,7 +280,13 @@ async function detectOne(
   }
 }
 
-function evaluate(name: string, result: StreamDetectionResult, labels: readonly string[], truth: TruthEvent[], options: DetectCliOptions): DetectionEvaluation {
+function evaluate(
+  name: string,
+  result: StreamDetectionResult,
+  labels: readonly string[],
+  truth: TruthEvent[],
+  options: DetectCliOptions,
+): DetectionEvaluation {
   const keywords = keywordIndices(labels).map((i) => labels[i]!);
   const scoring = { keywords, toleranceS: options.toleranceMs / 1000, audioSeconds: result.audioSeconds };
   return {
@@ -213,7 +303,12 @@ function percent(value: number | null): string {
   return value === null ? 'n/a (no keyword in the truth CSV)' : `${(value * 100).toFixed(1)}%`;
 }
 
-function textSummary(name: string, result: StreamDetectionResult, realTimeFactor: number | null, evaluation: DetectionEvaluation | undefined): string {
+function textSummary(
+  name: string,
+  result: StreamDetectionResult,
+  realTimeFactor: number | null,
+  evaluation: DetectionEvaluation | undefined,
+): string {
   const lines = [
     `${name}: ${result.audioSeconds.toFixed(1)} s of ${result.format.format} audio, ${result.windows} windows, ${result.detections.length} detection${result.detections.length === 1 ? '' : 's'}; ` +
       `${result.computeSeconds.toFixed(2)} s of compute (real-time factor ${realTimeFactor === null ? 'n/a' : `${realTimeFactor.toFixed(1)}×`})`,
@@ -224,8 +319,12 @@ function textSummary(name: string, result: StreamDetectionResult, realTimeFactor
       `  at threshold ${evaluation.threshold}: recall ${percent(at.recall)} (${at.hits} of ${at.keywordEvents}), ${at.falseAlarms} false alarms = ${at.falseAlarmsPerHour.toFixed(1)} per hour (tolerance ${evaluation.toleranceMs} ms)`,
       '  threshold sweep (all thresholds 0.05–0.99 in --json and --report):',
     );
-    for (const point of evaluation.sweep.filter((p) => SUMMARY_THRESHOLDS.some((t) => Math.abs(t - p.threshold) < 1e-9))) {
-      lines.push(`    ${point.threshold.toFixed(2)}  recall ${percent(point.recall).padStart(6)}  ${point.falseAlarmsPerHour.toFixed(1).padStart(7)} false alarms/h`);
+    for (const point of evaluation.sweep.filter((p) =>
+      SUMMARY_THRESHOLDS.some((t) => Math.abs(t - p.threshold) < 1e-9),
+    )) {
+      lines.push(
+        `    ${point.threshold.toFixed(2)}  recall ${percent(point.recall).padStart(6)}  ${point.falseAlarmsPerHour.toFixed(1).padStart(7)} false alarms/h`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

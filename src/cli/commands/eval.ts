@@ -12,7 +12,17 @@ import { evaluationJson, formatMetrics, percent } from '../../eval/format.js';
 import { writeRunReport } from '../../eval/report.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { labelsFor, loadRunConfig, type RunConfig } from '../../train/run-config.js';
-import { BACKEND_OPTIONS, DATA_OPTIONS, FEATURE_OPTIONS, JSON_OPTION, QUANTIZED_OPTION, TRAINED_RUN_OPTIONS, addOptions, featureConfigFrom, layeredOptions } from '../options.js';
+import {
+  BACKEND_OPTIONS,
+  DATA_OPTIONS,
+  FEATURE_OPTIONS,
+  JSON_OPTION,
+  QUANTIZED_OPTION,
+  TRAINED_RUN_OPTIONS,
+  addOptions,
+  featureConfigFrom,
+  layeredOptions,
+} from '../options.js';
 import { resampleNotice } from '../notices.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import { dataSettingsFrom, runConfigOptionLayer, type CommonOptions } from '../resolve.js';
@@ -30,16 +40,23 @@ interface EvalCliOptions extends CommonOptions {
 export function registerEvalCommand(program: Command): void {
   const command = program
     .command('eval')
-    .description("accuracy, confusion matrix and per-class precision/recall/F1 of a trained run (ARM's test.py; --quantized: quant_test.py's integer model)");
+    .description(
+      "accuracy, confusion matrix and per-class precision/recall/F1 of a trained run (ARM's test.py; --quantized: quant_test.py's integer model)",
+    );
   addOptions(command, [...TRAINED_RUN_OPTIONS, QUANTIZED_OPTION]);
   addOptions(command, [
     {
       flags: '--set <set>',
-      description: 'training (without augmentation), validation, testing, or all (every clip of --data-dir, e.g. the canonical test archive)',
+      description:
+        'training (without augmentation), validation, testing, or all (every clip of --data-dir, e.g. the canonical test archive)',
       defaultValue: 'testing',
       choices: EVALUATION_SET_CHOICES,
     },
-    { flags: '--report <dir>', description: 'also write an HTML report (confusion heat-map, per-class table, training curves, model cost) and SVG charts there' },
+    {
+      flags: '--report <dir>',
+      description:
+        'also write an HTML report (confusion heat-map, per-class table, training curves, model cost) and SVG charts there',
+    },
     JSON_OPTION,
   ]);
   addOptions(command, DATA_OPTIONS);
@@ -60,7 +77,9 @@ function typedCommandLine(command: Command): string {
     const key = option.attributeName();
     if (command.getOptionValueSource(key) !== 'cli' || !option.long) continue;
     const value: unknown = command.getOptionValue(key);
-    words.push(value === true ? option.long : `${option.long} ${Array.isArray(value) ? value.join(',') : String(value)}`);
+    words.push(
+      value === true ? option.long : `${option.long} ${Array.isArray(value) ? value.join(',') : String(value)}`,
+    );
   }
   return words.join(' ');
 }
@@ -93,24 +112,36 @@ async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions
     },
     onResample: resampleNotice(run.feature.sampleRate),
   });
-  progress?.finish(evaluation.computed > 0 ? `${evaluation.computed} clips featurised (cached for the next run)` : 'features from the cache');
+  progress?.finish(
+    evaluation.computed > 0
+      ? `${evaluation.computed} clips featurised (cached for the next run)`
+      : 'features from the cache',
+  );
   for (const warning of evaluation.warnings) process.stderr.write(`kws: warning: ${warning}\n`);
   const metrics = evaluation[primary]!;
 
   if (options.json) {
-    process.stdout.write(`${JSON.stringify(evaluationJson(options.set, evaluation.labels, metrics, primary === 'int8'))}\n`);
+    process.stdout.write(
+      `${JSON.stringify(evaluationJson(options.set, evaluation.labels, metrics, primary === 'int8'))}\n`,
+    );
   } else {
     process.stdout.write(`${formatMetrics(headingFor(evaluation, primary, options), metrics, evaluation.labels)}\n`);
-    if (evaluation.float && primary === 'int8') process.stdout.write(`float model on the same clips: accuracy ${percent(evaluation.float.accuracy)}\n`);
+    if (evaluation.float && primary === 'int8')
+      process.stdout.write(`float model on the same clips: accuracy ${percent(evaluation.float.accuracy)}\n`);
   }
   if (options.report) {
     const files = writeRunReport(path.resolve(options.report), trainDir, run, evaluation, options.checkpoint, command);
     // stderr, so --json output on stdout stays one parseable object.
-    process.stderr.write(`report: ${files.at(-1)} (and ${files.length - 1} SVG file${files.length === 2 ? '' : 's'})\n`);
+    process.stderr.write(
+      `report: ${files.at(-1)} (and ${files.length - 1} SVG file${files.length === 2 ? '' : 's'})\n`,
+    );
   }
 }
 
 function headingFor(evaluation: Evaluation, kind: ModelKind, options: EvalCliOptions): string {
-  const model = kind === 'int8' ? 'int8 network (bit-exact CMSIS-NN simulation)' : `float model (${options.checkpoint} checkpoint${evaluation.backend ? `, ${evaluation.backend.name} backend` : ''})`;
+  const model =
+    kind === 'int8'
+      ? 'int8 network (bit-exact CMSIS-NN simulation)'
+      : `float model (${options.checkpoint} checkpoint${evaluation.backend ? `, ${evaluation.backend.name} backend` : ''})`;
   return `${options.set} set, ${model}`;
 }

@@ -21,11 +21,16 @@ interface FeaturesCliOptions extends FeatureConfig {
 export function registerFeaturesCommand(program: Command): void {
   const command = program
     .command('features')
-    .description('compute the MFCC / LFBE features a model sees for WAV files (TensorFlow-exact) and show or print them')
+    .description(
+      'compute the MFCC / LFBE features a model sees for WAV files (TensorFlow-exact) and show or print them',
+    )
     .argument('<wav...>', 'WAV files (any PCM or float format, any rate: resampled to --sample-rate)');
   addOptions(command, FEATURE_OPTIONS);
   addOptions(command, [
-    { flags: '--int8', description: "quantise as the device does: round(value · 2^dec-bits), saturated to int8 (ARM's mfcc.cpp)" },
+    {
+      flags: '--int8',
+      description: "quantise as the device does: round(value · 2^dec-bits), saturated to int8 (ARM's mfcc.cpp)",
+    },
     {
       flags: '--dec-bits <n>',
       description: `fractional bits for --int8 (default ${DEFAULT_DEC_BITS}, ARM's MFCC_DEC_BITS for ds_cnn; dnn uses 2); only with --int8`,
@@ -58,7 +63,9 @@ export function registerFeaturesCommand(program: Command): void {
       const values = decBits === undefined ? features : quantizeFeatures(features, decBits);
       if (options.json) {
         const data = rows(values, extractor);
-        process.stdout.write(`${JSON.stringify({ file, frames: extractor.frames, coefficients: extractor.coefficients, ...(decBits === undefined ? {} : { decBits }), data })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ file, frames: extractor.frames, coefficients: extractor.coefficients, ...(decBits === undefined ? {} : { decBits }), data })}\n`,
+        );
       } else {
         process.stdout.write(summary(file, wav, values, extractor, decBits));
       }
@@ -92,13 +99,24 @@ function format(value: number): string {
  * Shape, range and a shade map: frames across, coefficients down. MFCC rows are scaled each to
  * its own range (c0 would otherwise flatten the rest); LFBE uses one range, like a spectrogram.
  */
-function summary(file: string, wav: DecodedWav, values: Float32Array | Int8Array, extractor: FeatureExtractor, decBits: number | undefined): string {
+function summary(
+  file: string,
+  wav: DecodedWav,
+  values: Float32Array | Int8Array,
+  extractor: FeatureExtractor,
+  decBits: number | undefined,
+): string {
   const { frames, coefficients, config } = extractor;
   const seconds = wav.samples.length / wav.sampleRate;
   const kind = config.feature === 'mfcc' ? 'MFCC' : 'LFBE';
   const [min, max] = range(values, 0, 1, values.length);
   const clipSeconds = config.clipDurationMs / 1000;
-  const fit = seconds > clipSeconds ? ` (trimmed to ${clipSeconds} s)` : seconds < clipSeconds ? ` (zero-padded to ${clipSeconds} s)` : '';
+  const fit =
+    seconds > clipSeconds
+      ? ` (trimmed to ${clipSeconds} s)`
+      : seconds < clipSeconds
+        ? ` (zero-padded to ${clipSeconds} s)`
+        : '';
   const lines = [
     `${file}: ${wav.format}, ${wav.channels} channel${wav.channels === 1 ? '' : 's'}, ${wav.sampleRate} Hz, ${seconds.toFixed(3)} s${fit}`,
     `  ${kind} ${frames} frames × ${coefficients} ${config.feature === 'mfcc' ? 'coefficients' : 'mel channels'}` +

@@ -7,7 +7,16 @@ import { listPresets, presetSpec } from '../../models/presets.js';
 import { MCU_CLASSES, kilobytes, profileModel, type ModelProfile } from '../../models/profile.js';
 import type { Architecture } from '../../models/registry.js';
 import type { BackendPreference } from '../../backend/index.js';
-import { BACKEND_OPTIONS, DATA_OPTIONS, FEATURE_OPTIONS, JSON_OPTION, MODEL_OPTIONS, addOptions, featureConfigFrom, layeredOptions } from '../options.js';
+import {
+  BACKEND_OPTIONS,
+  DATA_OPTIONS,
+  FEATURE_OPTIONS,
+  JSON_OPTION,
+  MODEL_OPTIONS,
+  addOptions,
+  featureConfigFrom,
+  layeredOptions,
+} from '../options.js';
 import { resolveModelChoice, type CommonOptions } from '../resolve.js';
 
 interface InfoCliOptions extends CommonOptions {
@@ -36,7 +45,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 /** Space-padded columns; numbers (all but the first column) right-aligned unless `alignLeft`. */
 function formatTable(rows: string[][], alignLeft = false): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const pad = (cell: string, column: number) => (column === 0 || alignLeft ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!));
+  const pad = (cell: string, column: number) =>
+    column === 0 || alignLeft ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!);
   return rows.map((row) => row.map(pad).join('  ').trimEnd()).join('\n');
 }
 
@@ -62,7 +72,10 @@ function formatProfile(profile: ModelProfile, preset: string | undefined): strin
   ];
   const folded = profile.params - profile.weightBytes;
   const summary = [
-    ['trainable parameters', `${count(profile.params)}${folded > 0 ? ` (${count(folded)} of them batch-norm β/γ, folded away on the device)` : ''}`],
+    [
+      'trainable parameters',
+      `${count(profile.params)}${folded > 0 ? ` (${count(folded)} of them batch-norm β/γ, folded away on the device)` : ''}`,
+    ],
     ['weights', `${count(profile.weightBytes)} B (int8, batch norm folded)`],
     ['activations', `${count(profile.activationBytes)} B (int8, largest pair of consecutive buffers)`],
     ['memory', `${count(profile.memoryBytes)} B = ${kilobytes(profile.memoryBytes).toFixed(1)} KB`],
@@ -98,29 +111,45 @@ function formatZoo(entries: Array<{ name: string; profile: ModelProfile }>): str
     formatTable(rows),
     '',
     'Ours: int8 weights after batch-norm folding + the largest pair of consecutive activation buffers; ops = 2 × MACs.',
-    "Paper: Hello Edge (Zhang et al. 2017) table 7, accuracy on Speech Commands v0.01 validation.",
+    'Paper: Hello Edge (Zhang et al. 2017) table 7, accuracy on Speech Commands v0.01 validation.',
   ].join('\n');
 }
 
 export function registerInfoCommand(program: Command): void {
   const command = program
     .command('info')
-    .description("parameters, memory and ops per inference of a model, and which of the paper's MCU classes (S, M, L) it fits");
+    .description(
+      "parameters, memory and ops per inference of a model, and which of the paper's MCU classes (S, M, L) it fits",
+    );
   addOptions(command, MODEL_OPTIONS);
-  addOptions(command, [{ flags: '--all', description: 'the whole zoo (every preset) as one table, beside the paper\'s figures' }]);
+  addOptions(command, [
+    { flags: '--all', description: "the whole zoo (every preset) as one table, beside the paper's figures" },
+  ]);
   addOptions(command, FEATURE_OPTIONS);
-  addOptions(command, DATA_OPTIONS.filter((option) => option.flags.startsWith('--wanted-words')));
+  addOptions(
+    command,
+    DATA_OPTIONS.filter((option) => option.flags.startsWith('--wanted-words')),
+  );
   addOptions(command, [...BACKEND_OPTIONS, JSON_OPTION]);
   command.action(async () => {
     const typed = command.opts<InfoCliOptions>();
     const labelCount = 2 + typed.wantedWords.length;
     if (typed.all) {
       if (typed.preset || typed.modelArchitecture || typed.modelSizeInfo) {
-        throw new UsageError('--all lists every preset; leave out --preset, --model-architecture and --model-size-info');
+        throw new UsageError(
+          '--all lists every preset; leave out --preset, --model-architecture and --model-size-info',
+        );
       }
-      const entries = listPresets().map((preset) => ({ name: preset.name, profile: profileModel(presetSpec(preset, labelCount)) }));
+      const entries = listPresets().map((preset) => ({
+        name: preset.name,
+        profile: profileModel(presetSpec(preset, labelCount)),
+      }));
       const output = typed.json
-        ? JSON.stringify(entries.map(({ name, profile }) => ({ preset: name, ...profileJson(profile) })), null, 2)
+        ? JSON.stringify(
+            entries.map(({ name, profile }) => ({ preset: name, ...profileJson(profile) })),
+            null,
+            2,
+          )
         : formatZoo(entries);
       process.stdout.write(`${output}\n`);
       return;
@@ -129,7 +158,13 @@ export function registerInfoCommand(program: Command): void {
     const feature: FeatureConfig = featureConfigFrom(layeredOptions<InfoCliOptions>(command, choice.presetOptions));
     const { frames, coefficients } = validateFeatureConfig(feature);
     // profileModel checks the architecture name and the size numbers.
-    const spec = { architecture: choice.architecture as Architecture, modelSizeInfo: choice.modelSizeInfo, frames, coefficients, labelCount };
+    const spec = {
+      architecture: choice.architecture as Architecture,
+      modelSizeInfo: choice.modelSizeInfo,
+      frames,
+      coefficients,
+      labelCount,
+    };
     const profile = profileModel(spec);
     if (typed.json) {
       process.stdout.write(`${JSON.stringify(profileJson(profile))}\n`);
@@ -137,7 +172,9 @@ export function registerInfoCommand(program: Command): void {
     }
     const { initBackend } = await import('../../backend/index.js');
     const backend = await initBackend(typed.backend);
-    process.stdout.write(`${formatProfile(profile, choice.preset)}\nbackend               ${backend.name} (training and float inference run here)\n`);
+    process.stdout.write(
+      `${formatProfile(profile, choice.preset)}\nbackend               ${backend.name} (training and float inference run here)\n`,
+    );
     if (backend.warning) process.stderr.write(`kws: ${backend.warning}\n`);
   });
 }

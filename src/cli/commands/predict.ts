@@ -5,7 +5,14 @@ import type { BackendPreference } from '../../backend/index.js';
 import { KwsError } from '../../errors.js';
 import type { CheckpointChoice } from '../../eval/classifier.js';
 import { loadRunConfig } from '../../train/run-config.js';
-import { BACKEND_OPTIONS, JSON_OPTION, QUANTIZED_OPTION, TRAINED_RUN_OPTIONS, addOptions, parsePositiveInteger } from '../options.js';
+import {
+  BACKEND_OPTIONS,
+  JSON_OPTION,
+  QUANTIZED_OPTION,
+  TRAINED_RUN_OPTIONS,
+  addOptions,
+  parsePositiveInteger,
+} from '../options.js';
 import { resampleNotice } from '../notices.js';
 
 interface PredictCliOptions {
@@ -20,11 +27,18 @@ interface PredictCliOptions {
 export function registerPredictCommand(program: Command): void {
   const command = program
     .command('predict')
-    .description("the top labels with scores for each WAV file (ARM's label_wav.py); --quantized shows the int8 input and logits too")
-    .argument('<wav...>', 'WAV files (any PCM or float format, any rate: resampled to the model\'s rate)');
+    .description(
+      "the top labels with scores for each WAV file (ARM's label_wav.py); --quantized shows the int8 input and logits too",
+    )
+    .argument('<wav...>', "WAV files (any PCM or float format, any rate: resampled to the model's rate)");
   addOptions(command, [...TRAINED_RUN_OPTIONS, QUANTIZED_OPTION]);
   addOptions(command, [
-    { flags: '--top-k <k>', description: "labels shown per file (ARM's --how_many_labels)", defaultValue: 3, parse: parsePositiveInteger },
+    {
+      flags: '--top-k <k>',
+      description: "labels shown per file (ARM's --how_many_labels)",
+      defaultValue: 3,
+      parse: parsePositiveInteger,
+    },
     JSON_OPTION,
   ]);
   addOptions(command, BACKEND_OPTIONS);
@@ -38,10 +52,17 @@ export function registerPredictCommand(program: Command): void {
       import('../../eval/classifier.js'),
       import('../../eval/predict.js'),
     ]);
-    const classifier = await openClassifier(trainDir, { checkpoint: options.checkpoint, quantized: options.quantized, backend: options.backend });
+    const classifier = await openClassifier(trainDir, {
+      checkpoint: options.checkpoint,
+      quantized: options.quantized,
+      backend: options.backend,
+    });
     let failed = 0;
     try {
-      const predict = createPredictor(classifier, { topK: options.topK, onResample: resampleNotice(classifier.feature.sampleRate) });
+      const predict = createPredictor(classifier, {
+        topK: options.topK,
+        onResample: resampleNotice(classifier.feature.sampleRate),
+      });
       for (const file of files) {
         const result = predict(file);
         if (!result.ok) {
@@ -49,12 +70,15 @@ export function registerPredictCommand(program: Command): void {
           process.stderr.write(`kws: ${result.message}\n`);
           continue;
         }
-        process.stdout.write(`${options.json ? JSON.stringify(predictionJson(result.prediction)) : formatPrediction(result.prediction)}\n`);
+        process.stdout.write(
+          `${options.json ? JSON.stringify(predictionJson(result.prediction)) : formatPrediction(result.prediction)}\n`,
+        );
       }
     } finally {
       classifier.dispose();
     }
     // Thrown only after every readable file is labelled: the CLI prints it and exits 1.
-    if (failed > 0) throw new KwsError(`${failed} of ${files.length} file${files.length === 1 ? '' : 's'} could not be read`);
+    if (failed > 0)
+      throw new KwsError(`${failed} of ${files.length} file${files.length === 1 ? '' : 's'} could not be read`);
   });
 }

@@ -12,7 +12,17 @@ import { qFormatName } from '../../quant/emit-c.js';
 import type { QuantReport } from '../../quant/report.js';
 import type { WeightsOnlyModel } from '../../quant/weights-only.js';
 import { loadRunConfig, type DataSettings } from '../../train/run-config.js';
-import { DATA_OPTIONS, JSON_OPTION, SEED_OPTION, TRAINED_RUN_OPTIONS, addOptions, collectNumbers, layeredOptions, parseNonNegative, parsePercentage } from '../options.js';
+import {
+  DATA_OPTIONS,
+  JSON_OPTION,
+  SEED_OPTION,
+  TRAINED_RUN_OPTIONS,
+  addOptions,
+  collectNumbers,
+  layeredOptions,
+  parseNonNegative,
+  parsePercentage,
+} from '../options.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import type { QuantizeStage } from '../../quant/run.js';
 import { dataSettingsFrom, runConfigOptionLayer } from '../resolve.js';
@@ -34,14 +44,42 @@ interface QuantizeCliOptions extends DataSettings {
 export function registerQuantizeCommand(program: Command): void {
   const command = program
     .command('quantize')
-    .description("quantise a trained model to 8 bits: CMSIS-NN C for dnn, cnn and ds_cnn; int8 weights.h for the recurrent models (ARM's quant_test.py and Deployment code)");
+    .description(
+      "quantise a trained model to 8 bits: CMSIS-NN C for dnn, cnn and ds_cnn; int8 weights.h for the recurrent models (ARM's quant_test.py and Deployment code)",
+    );
   addOptions(command, TRAINED_RUN_OPTIONS);
   addOptions(command, [
-    { flags: '--calibration <method>', description: 'activation ranges: search (the accuracy-best power of two per point, greedy from the input, as ARM users tuned --act_max by hand; slowest, best), max, or percentile', defaultValue: 'search', choices: ['max', 'percentile', 'search'] },
-    { flags: '--calibration-set <set>', description: 'split whose clips (without augmentation) set the ranges', defaultValue: 'training', choices: ['training', 'validation', 'testing'] },
-    { flags: '--calibration-size <n>', description: 'clips drawn (seeded) from the calibration set; 0 = all of it', defaultValue: 1000, parse: parseNonNegative },
-    { flags: '--percentile <p>', description: 'for --calibration percentile: share of activations each range must hold', defaultValue: 99.99, parse: parsePercentage },
-    { flags: '--act-max <a...>', description: "ARM's ranges, one per point: input, every layer output before ReLU, (pool), logits; 0 = float in the fake-quant check", parse: collectNumbers },
+    {
+      flags: '--calibration <method>',
+      description:
+        'activation ranges: search (the accuracy-best power of two per point, greedy from the input, as ARM users tuned --act_max by hand; slowest, best), max, or percentile',
+      defaultValue: 'search',
+      choices: ['max', 'percentile', 'search'],
+    },
+    {
+      flags: '--calibration-set <set>',
+      description: 'split whose clips (without augmentation) set the ranges',
+      defaultValue: 'training',
+      choices: ['training', 'validation', 'testing'],
+    },
+    {
+      flags: '--calibration-size <n>',
+      description: 'clips drawn (seeded) from the calibration set; 0 = all of it',
+      defaultValue: 1000,
+      parse: parseNonNegative,
+    },
+    {
+      flags: '--percentile <p>',
+      description: 'for --calibration percentile: share of activations each range must hold',
+      defaultValue: 99.99,
+      parse: parsePercentage,
+    },
+    {
+      flags: '--act-max <a...>',
+      description:
+        "ARM's ranges, one per point: input, every layer output before ReLU, (pool), logits; 0 = float in the fake-quant check",
+      parse: collectNumbers,
+    },
     { flags: '--out-dir <dir>', description: 'where the C files and quant.json go (default: <train-dir>/cmsis)' },
   ]);
   addOptions(command, DATA_OPTIONS);
@@ -54,7 +92,10 @@ export function registerQuantizeCommand(program: Command): void {
     const { quantizeTrainedRun } = await import('../../quant/run.js');
     // One progress line per stage (loading the calibration features, then a search's candidate
     // ranges), each closed as soon as its stage completes so its time is its own.
-    const labels: Record<QuantizeStage, string> = { features: `features (${options.calibrationSet})`, search: 'calibration search' };
+    const labels: Record<QuantizeStage, string> = {
+      features: `features (${options.calibrationSet})`,
+      search: 'calibration search',
+    };
     let stage: QuantizeStage | undefined;
     let progress: ProgressReporter | undefined;
     const result = await quantizeTrainedRun({
@@ -102,7 +143,12 @@ export function registerQuantizeCommand(program: Command): void {
   });
 }
 
-function formatWeightsOnlySummary(result: WeightsOnlyModel, options: QuantizeCliOptions, clips: number, written: string[]): string {
+function formatWeightsOnlySummary(
+  result: WeightsOnlyModel,
+  options: QuantizeCliOptions,
+  clips: number,
+  written: string[],
+): string {
   return [
     `${result.architecture} has no CMSIS-NN integer pipeline here: weights only (${result.tensors.length} tensors, each in its own int8 Q format; activations stay float).`,
     `Accuracy on ${clips} ${options.calibrationSet} clips: float ${percent(result.accuracy.float)}, float with int8 weights ${percent(result.accuracy.weightsQuantized)}`,
@@ -114,14 +160,35 @@ function formatWeightsOnlySummary(result: WeightsOnlyModel, options: QuantizeCli
 
 const percent = (value: number | undefined) => (value === undefined ? 'n/a' : `${(value * 100).toFixed(2)}%`);
 
-function formatSummary(architecture: string, options: QuantizeCliOptions, report: QuantReport, written: string[]): string {
-  const method = report.method === 'act-max' ? '--act-max' : report.method === 'percentile' ? `percentile ${options.percentile}` : report.method;
+function formatSummary(
+  architecture: string,
+  options: QuantizeCliOptions,
+  report: QuantReport,
+  written: string[],
+): string {
+  const method =
+    report.method === 'act-max'
+      ? '--act-max'
+      : report.method === 'percentile'
+        ? `percentile ${options.percentile}`
+        : report.method;
   const rows = [
     ['point', 'observed max', 'range (act_max)', 'format', 'clamped'],
-    ...report.points.map((p) => [p.point, p.observedMaxAbs.toPrecision(4), String(p.actMax), qFormatName(p.frac), `${p.saturated} / ${p.total}`]),
+    ...report.points.map((p) => [
+      p.point,
+      p.observedMaxAbs.toPrecision(4),
+      String(p.actMax),
+      qFormatName(p.frac),
+      `${p.saturated} / ${p.total}`,
+    ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const table = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
   const accuracy = report.accuracy;
   const lines = [
     `Quantised ${architecture} (${options.checkpoint} checkpoint) on ${report.calibrationSamples} ${options.calibrationSet} clips; ranges by ${method}.`,

@@ -43,27 +43,61 @@ function parseTrainWorkers(value: string): number {
 export function registerTrainCommand(program: Command): void {
   const command = program
     .command('train')
-    .description("train a zoo model on Speech Commands style data with ARM's recipe (Adam, piecewise-constant learning rate)");
+    .description(
+      "train a zoo model on Speech Commands style data with ARM's recipe (Adam, piecewise-constant learning rate)",
+    );
   addOptions(command, DATA_OPTIONS);
   addOptions(command, [
-    { flags: '--data-url <url>', description: 'archive to download into --data-dir when that folder does not exist (empty: never download)', defaultValue: '' },
+    {
+      flags: '--data-url <url>',
+      description: 'archive to download into --data-dir when that folder does not exist (empty: never download)',
+      defaultValue: '',
+    },
   ]);
   addOptions(command, MODEL_OPTIONS);
   addOptions(command, FEATURE_OPTIONS);
   addOptions(command, AUGMENTATION_OPTIONS);
   addOptions(command, [
-    { flags: '--how-many-training-steps <list>', description: 'steps per learning-rate stage, comma-separated', defaultValue: [10000, 10000, 10000], parse: parseNumberList },
-    { flags: '--learning-rate <list>', description: 'learning rate of each stage, comma-separated', defaultValue: [0.0005, 0.0001, 0.00002], parse: parseNumberList },
-    { flags: '--batch-size <n>', description: 'clips per training step', defaultValue: 100, parse: parsePositiveInteger },
-    { flags: '--eval-step-interval <n>', description: 'validate (and checkpoint) every n steps', defaultValue: 400, parse: parsePositiveInteger },
+    {
+      flags: '--how-many-training-steps <list>',
+      description: 'steps per learning-rate stage, comma-separated',
+      defaultValue: [10000, 10000, 10000],
+      parse: parseNumberList,
+    },
+    {
+      flags: '--learning-rate <list>',
+      description: 'learning rate of each stage, comma-separated',
+      defaultValue: [0.0005, 0.0001, 0.00002],
+      parse: parseNumberList,
+    },
+    {
+      flags: '--batch-size <n>',
+      description: 'clips per training step',
+      defaultValue: 100,
+      parse: parsePositiveInteger,
+    },
+    {
+      flags: '--eval-step-interval <n>',
+      description: 'validate (and checkpoint) every n steps',
+      defaultValue: 400,
+      parse: parsePositiveInteger,
+    },
     {
       flags: '--train-workers <n>',
-      description: 'threads computing gradients: 1, or 2 to split each batch across both cores (DS-CNN trains ~1.5x faster; batch norm then normalises each half)',
+      description:
+        'threads computing gradients: 1, or 2 to split each batch across both cores (DS-CNN trains ~1.5x faster; batch norm then normalises each half)',
       defaultValue: 1,
       parse: parseTrainWorkers,
     },
-    { flags: '--train-dir <dir>', description: 'where checkpoints, logs, config and results go; re-running with the same folder resumes', defaultValue: 'runs/train' },
-    { flags: '--start-checkpoint <dir>', description: 'resume from this checkpoint folder (default: <train-dir>/checkpoints/last when it exists)' },
+    {
+      flags: '--train-dir <dir>',
+      description: 'where checkpoints, logs, config and results go; re-running with the same folder resumes',
+      defaultValue: 'runs/train',
+    },
+    {
+      flags: '--start-checkpoint <dir>',
+      description: 'resume from this checkpoint folder (default: <train-dir>/checkpoints/last when it exists)',
+    },
   ]);
   addOptions(command, BACKEND_OPTIONS);
   addOptions(command, [SEED_OPTION]);
@@ -85,7 +119,10 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
   validateFeatureConfig(feature);
   // Checked before any download or data work; the trainer builds the same schedule.
   makeSchedule(options.howManyTrainingSteps, options.learningRate);
-  if (saved && (saved.architecture !== choice.architecture || saved.modelSizeInfo.join(' ') !== choice.modelSizeInfo.join(' '))) {
+  if (
+    saved &&
+    (saved.architecture !== choice.architecture || saved.modelSizeInfo.join(' ') !== choice.modelSizeInfo.join(' '))
+  ) {
     throw new UsageError(
       `${runConfigPath(path.resolve(options.trainDir))} holds a ${saved.architecture} ${saved.modelSizeInfo.join(' ')} run; use another --train-dir for a different model`,
     );
@@ -98,7 +135,11 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
     preset: choice.preset,
     feature,
     data,
-    augment: { timeShiftMs: options.timeShiftMs, backgroundFrequency: options.backgroundFrequency, backgroundVolume: options.backgroundVolume },
+    augment: {
+      timeShiftMs: options.timeShiftMs,
+      backgroundFrequency: options.backgroundFrequency,
+      backgroundVolume: options.backgroundVolume,
+    },
     train: {
       howManyTrainingSteps: options.howManyTrainingSteps,
       learningRate: options.learningRate,
@@ -113,7 +154,10 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
 
 /** ARM's behaviour: a missing --data-dir is downloaded from --data-url when one is given. */
 async function dataSettings(options: TrainCliOptions): Promise<DataSettings> {
-  if (!options.dataDir) throw new UsageError('--data-dir is required: a Speech Commands style folder (kws data download fetches the real one)');
+  if (!options.dataDir)
+    throw new UsageError(
+      '--data-dir is required: a Speech Commands style folder (kws data download fetches the real one)',
+    );
   const dataDir = path.resolve(options.dataDir);
   if (!fs.existsSync(dataDir) && options.dataUrl) await downloadWithProgress(options.dataUrl, dataDir);
   return dataSettingsFrom({ ...options, dataDir });
@@ -143,7 +187,10 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
     });
     if (result.completed) {
       reporter.finish();
-      const best = result.bestValidationAccuracy === null ? 'n/a' : `${(result.bestValidationAccuracy * 100).toFixed(2)}% at step ${result.bestStep}`;
+      const best =
+        result.bestValidationAccuracy === null
+          ? 'n/a'
+          : `${(result.bestValidationAccuracy * 100).toFixed(2)}% at step ${result.bestStep}`;
       process.stdout.write(`best validation accuracy: ${best}\noutputs in ${trainDir}\n`);
     }
   } finally {

@@ -12,7 +12,14 @@ export function buildCrnn(spec: ModelSpec, init: Initializers): tf.LayersModel {
   const input = tf.input({ shape: [spec.frames * spec.coefficients], name: 'fingerprint' });
   const layers = [
     tf.layers.reshape({ targetShape: [spec.frames, spec.coefficients, 1], name: 'reshape' }),
-    tf.layers.conv2d({ name: 'conv1', filters: channels, kernelSize: [kt, kf], strides: [st, sf], padding: 'valid', kernelInitializer: init.glorotUniform() }),
+    tf.layers.conv2d({
+      name: 'conv1',
+      filters: channels,
+      kernelSize: [kt, kf],
+      strides: [st, sf],
+      padding: 'valid',
+      kernelInitializer: init.glorotUniform(),
+    }),
     tf.layers.reLU({ name: 'relu1' }),
     tf.layers.reshape({ targetShape: [conv.time, conv.frequency * conv.channels], name: 'reshape_rnn' }),
     ...gruStack(gruLayers, units, conv.frequency * conv.channels, init),

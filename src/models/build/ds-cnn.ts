@@ -40,7 +40,13 @@ export function buildDsCnn(spec: ModelSpec, init: Initializers): tf.LayersModel 
       }),
       batchNorm(`${prefix}_dw_bn`),
       tf.layers.reLU({ name: `${prefix}_dw_relu` }),
-      tf.layers.conv2d({ name: `${prefix}_pw`, filters: block.channels, kernelSize: [1, 1], padding: 'same', kernelInitializer: init.glorotUniform() }),
+      tf.layers.conv2d({
+        name: `${prefix}_pw`,
+        filters: block.channels,
+        kernelSize: [1, 1],
+        padding: 'same',
+        kernelInitializer: init.glorotUniform(),
+      }),
       batchNorm(`${prefix}_pw_bn`),
       tf.layers.reLU({ name: `${prefix}_pw_relu` }),
     );
