@@ -24,3 +24,8 @@ export class UsageError extends KwsError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** What was thrown, as an Error (anything else, e.g. a string, is wrapped). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

@@ -38,7 +38,7 @@ export function batchNormTraining(x: tf.Tensor, beta: tf.Tensor1D, epsilon: numb
     const [input, offset, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const [y, mean, variance] = tf
       .engine()
-      .runKernel(BATCH_NORM_FORWARD, { x: input, beta: offset }, attrs) as tf.Tensor[];
+      .runKernel<tf.Tensor[]>(BATCH_NORM_FORWARD, { x: input, beta: offset }, attrs);
     // The forward function runs inside a tidy that would free anything but `value`.
     statistics = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
     save([input, mean!, variance!]);
@@ -48,11 +48,11 @@ export function batchNormTraining(x: tf.Tensor, beta: tf.Tensor1D, epsilon: numb
         const [savedX, savedMean, savedVariance] = saved;
         return tf
           .engine()
-          .runKernel(
+          .runKernel<tf.Tensor[]>(
             BATCH_NORM_BACKWARD,
-            { dy: dy as tf.Tensor, x: savedX!, mean: savedMean!, variance: savedVariance! },
+            { dy: dy, x: savedX!, mean: savedMean!, variance: savedVariance! },
             attrs,
-          ) as tf.Tensor[];
+          );
       },
     };
   });

@@ -270,7 +270,7 @@ export function addOptions(command: Command, specs: readonly OptionSpec[]): Comm
   for (const spec of specs) {
     const option = new Option(spec.flags, spec.description);
     if (spec.choices) option.choices(spec.choices);
-    if (spec.parse) option.argParser(spec.parse as (value: string, previous: unknown) => unknown);
+    if (spec.parse) option.argParser(spec.parse);
     // Lists show as typed on the command line (yes,no,up), not as JSON.
     if (spec.defaultValue !== undefined)
       option.default(spec.defaultValue, Array.isArray(spec.defaultValue) ? spec.defaultValue.join(',') : undefined);
@@ -285,7 +285,7 @@ export function addOptions(command: Command, specs: readonly OptionSpec[]): Comm
  * overrides one of them.
  */
 export function layeredOptions<T extends object>(command: Command, ...bases: Array<Partial<T> | undefined>): T {
-  const opts = command.opts() as Record<string, unknown>;
+  const opts = command.opts<Record<string, unknown>>();
   const merged: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(opts)) {
     if (command.getOptionValueSource(key) === 'default') merged[key] = value;

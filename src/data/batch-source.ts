@@ -4,7 +4,7 @@
  * they give the same batches for the same seed.
  */
 import { Worker } from 'node:worker_threads';
-import { KwsError } from '../errors.js';
+import { KwsError, asError } from '../errors.js';
 import { workerPath } from '../worker-path.js';
 import { validateFeatureConfig, type FeatureConfig } from '../features/config.js';
 import { wantsNoise, type AugmentConfig } from './augment.js';
@@ -69,8 +69,8 @@ function inProcessSource(entries: TrainingEntry[], options: BatchSourceOptions, 
   return {
     trainingClips: material.clips.length,
     warnings: material.warnings,
-    next: async () => producer.produce(cursor++),
-    close: async () => undefined,
+    next: () => Promise.resolve(producer.produce(cursor++)),
+    close: () => Promise.resolve(),
   };
 }
 
@@ -119,8 +119,8 @@ function workerSource(data: BatchWorkerData, options: BatchSourceOptions, startB
         try {
           noiseCheck(options, message.noiseFiles);
         } catch (error) {
-          rejectSource(error);
-          void shutDown(error as Error);
+          rejectSource(asError(error));
+          void shutDown(asError(error));
           return;
         }
         for (let i = 0; i < prefetch; i++) request();

@@ -1,6 +1,6 @@
 /** Basic LSTM: one LSTM (no peepholes, no projection, forget bias 1.0) over the frames; logits from the last output. */
 import { lstmCost } from './recurrent.js';
-import { denseCost, requireSizeInfo, type ArchitectureFamily } from './spec.js';
+import { denseCost, requireSizeInfo, sizeNumbers, type ArchitectureFamily } from './spec.js';
 
 const HELP = '1 number: the LSTM cell count';
 
@@ -13,7 +13,7 @@ export const basicLstm: ArchitectureFamily = {
   },
 
   costs(spec) {
-    const [units] = spec.modelSizeInfo;
+    const [units] = sizeNumbers(spec.modelSizeInfo, 1);
     return [lstmCost('lstm', spec.coefficients, units, spec.frames), denseCost('final_fc', units, spec.labelCount)];
   },
 };

@@ -6,6 +6,7 @@ import { convCost, mapSize, type FeatureMap } from './conv.js';
 import {
   denseCost,
   requireSizeInfo,
+  sizeNumbers,
   validOutput,
   type ArchitectureFamily,
   type LayerCost,
@@ -30,7 +31,7 @@ interface CnnShape {
 }
 
 export function shape(spec: ModelSpec): CnnShape {
-  const [c1, kt1, kf1, st1, sf1, c2, kt2, kf2, st2, sf2, linear, fc] = spec.modelSizeInfo;
+  const [c1, kt1, kf1, st1, sf1, c2, kt2, kf2, st2, sf2, linear, fc] = sizeNumbers(spec.modelSizeInfo, 12);
   const out1: FeatureMap = {
     time: validOutput('cnn conv1', 'time', spec.frames, kt1, st1),
     frequency: validOutput('cnn conv1', 'frequency', spec.coefficients, kf1, sf1),

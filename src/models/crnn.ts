@@ -7,6 +7,7 @@ import { gruCost } from './recurrent.js';
 import {
   denseCost,
   requireSizeInfo,
+  sizeNumbers,
   validOutput,
   type ArchitectureFamily,
   type LayerCost,
@@ -17,7 +18,7 @@ const HELP =
   '8 numbers: c kt kf st sf gru_layers gru_units fc (filters, kernel time and frequency, stride time and frequency of a VALID convolution; stacked GRU layers and their units; fc layer width)';
 
 export function convOutput(spec: ModelSpec): FeatureMap {
-  const [channels, kt, kf, st, sf] = spec.modelSizeInfo;
+  const [channels, kt, kf, st, sf] = sizeNumbers(spec.modelSizeInfo, 8);
   return {
     time: validOutput('crnn conv1', 'time', spec.frames, kt, st),
     frequency: validOutput('crnn conv1', 'frequency', spec.coefficients, kf, sf),
@@ -34,7 +35,7 @@ export const crnn: ArchitectureFamily = {
   },
 
   costs(spec): LayerCost[] {
-    const [, kt, kf, , , gruLayers, units, fc] = spec.modelSizeInfo;
+    const [, kt, kf, , , gruLayers, units, fc] = sizeNumbers(spec.modelSizeInfo, 8);
     const conv = convOutput(spec);
     const costs = [convCost('conv1', { time: spec.frames, frequency: spec.coefficients, channels: 1 }, conv, [kt, kf])];
     for (let i = 0; i < gruLayers; i++) {

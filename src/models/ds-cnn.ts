@@ -8,6 +8,7 @@ import { convCost, type FeatureMap } from './conv.js';
 import {
   denseCost,
   requireSizeInfo,
+  sizeNumbers,
   sameOutput,
   type ArchitectureFamily,
   type LayerCost,
@@ -25,11 +26,13 @@ interface DsLayer {
   output: FeatureMap;
 }
 
-export function shape(spec: ModelSpec): DsLayer[] {
+/** The regular convolution first, then the depthwise-separable blocks. */
+export function shape(spec: ModelSpec): [DsLayer, ...DsLayer[]] {
   const layers: DsLayer[] = [];
   let input: FeatureMap = { time: spec.frames, frequency: spec.coefficients, channels: 1 };
-  for (let i = 0; i < spec.modelSizeInfo[0]; i++) {
-    const [channels, kt, kf, st, sf] = spec.modelSizeInfo.slice(1 + 5 * i, 6 + 5 * i);
+  const [layerCount] = sizeNumbers(spec.modelSizeInfo, 1);
+  for (let i = 0; i < layerCount; i++) {
+    const [channels, kt, kf, st, sf] = sizeNumbers(spec.modelSizeInfo, 5, 1 + 5 * i);
     const output: FeatureMap = {
       time: sameOutput(input.time, st),
       frequency: sameOutput(input.frequency, sf),
@@ -38,7 +41,9 @@ export function shape(spec: ModelSpec): DsLayer[] {
     layers.push({ channels: channels, kernel: [kt, kf], strides: [st, sf], input, output });
     input = output;
   }
-  return layers;
+  const [first, ...blocks] = layers;
+  if (!first) throw new Error('ds_cnn: model_size_info gives no layer');
+  return [first, ...blocks];
 }
 
 export const dsCnn: ArchitectureFamily = {

@@ -19,7 +19,7 @@ export function predictLogits(
           tf.tensor2d(x.subarray(start * inputSize, (start + count) * inputSize), [count, inputSize]),
         ) as tf.Tensor,
     );
-    out.set(logits.dataSync() as Float32Array, start * labelCount);
+    out.set(logits.dataSync(), start * labelCount);
     logits.dispose();
   }
   return out;

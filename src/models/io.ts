@@ -74,7 +74,7 @@ function toArrayBuffer(data: Uint8Array): ArrayBuffer {
  */
 export async function writeModelFiles(dir: string, model: tf.LayersModel, sidecar: ModelSidecar): Promise<void> {
   await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
+    tf.io.withSaveHandler((artifacts) => {
       const weightData =
         artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
       const modelJson = {
@@ -86,7 +86,7 @@ export async function writeModelFiles(dir: string, model: tf.LayersModel, sideca
       };
       writeFileAtomic(path.join(dir, WEIGHTS_FILE), new Uint8Array(weightData));
       writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJson));
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+      return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
     }),
   );
   writeFileAtomic(path.join(dir, SIDECAR_FILE), `${JSON.stringify(sidecar, null, 2)}\n`);

@@ -94,7 +94,7 @@ export class ProjectionLstmCell extends tf.layers.RNNCell {
       const forgetGate = tf.sigmoid(tf.add(zf!, tf.mul(this.forgetPeephole.read(), previousCell!)));
       const cell = tf.add(tf.mul(forgetGate, previousCell!), tf.mul(inputGate, tf.tanh(zj!)));
       const outputGate = tf.sigmoid(tf.add(zo!, tf.mul(this.outputPeephole.read(), cell)));
-      const output = tf.matMul(tf.mul(outputGate, tf.tanh(cell)), this.projectionKernel.read() as tf.Tensor2D);
+      const output = tf.matMul(tf.mul(outputGate, tf.tanh(cell)), this.projectionKernel.read());
       return [output, output, cell];
     });
   }

@@ -83,3 +83,20 @@ export function denseCost(name: string, inputs: number, units: number, batchNorm
   const weights = inputs * units + units;
   return { name, params: weights + batchNormParams, weights, macs: inputs * units, activations: units };
 }
+
+/** A tuple of `N` numbers, e.g. `SizeNumbers<3>` is `[number, number, number]`. */
+export type SizeNumbers<N extends number, Acc extends number[] = []> = Acc['length'] extends N
+  ? Acc
+  : SizeNumbers<N, [...Acc, number]>;
+
+/**
+ * `count` numbers of `model_size_info` from `offset`, as a tuple to destructure. The family's
+ * `validate` has told the user about a wrong count already; reaching here short is a bug.
+ */
+export function sizeNumbers<N extends number>(sizeInfo: readonly number[], count: N, offset = 0): SizeNumbers<N> {
+  const numbers = sizeInfo.slice(offset, offset + count);
+  if (numbers.length !== count) {
+    throw new Error(`model_size_info holds ${sizeInfo.length} numbers; ${offset + count} are needed`);
+  }
+  return numbers as SizeNumbers<N>;
+}

@@ -76,7 +76,7 @@ function convertLayer(layer: tf.layers.Layer, name: string, inputShape: tf.Shape
   const activation = config['activation'];
   if (activation !== undefined && activation !== 'linear') {
     throw new KwsError(
-      `${where}: activation '${String(activation)}' inside the layer is not supported; use a separate ReLU layer`,
+      `${where}: activation '${JSON.stringify(activation)}' inside the layer is not supported; use a separate ReLU layer`,
     );
   }
   const { kernel, bias } = weightsOf(layer, where);

@@ -93,7 +93,7 @@ function quantizeWeighted(
     weights: weights.values,
     bias: bias.values,
     ...fixedPoint(inFrac, weights.frac, bias.frac, outFrac),
-  } as WeightedLayer;
+  };
 }
 
 /** Largest left shift for which `sum · 2^k` of a `count`-value int8 average fits 32 bits. */

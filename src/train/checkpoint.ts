@@ -111,8 +111,8 @@ export class CheckpointStore {
       // setWeights recomputes β^t with pow(); the running products the uninterrupted run has differ in the last bit.
       const adam = adamPowers(optimizer);
       if (tensors[ADAM_BETA1_POWER] && tensors[ADAM_BETA2_POWER]) {
-        adam.accBeta1.assign(tensors[ADAM_BETA1_POWER]! as tf.Scalar);
-        adam.accBeta2.assign(tensors[ADAM_BETA2_POWER]! as tf.Scalar);
+        adam.accBeta1.assign(tensors[ADAM_BETA1_POWER]);
+        adam.accBeta2.assign(tensors[ADAM_BETA2_POWER]);
       }
       // setWeights copies into fresh variables.
       Object.values(tensors).forEach((tensor) => tensor.dispose());

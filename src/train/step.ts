@@ -45,7 +45,7 @@ export function batchGradients(
     return tf.variableGrads(() => {
       const logits = model.apply(xs, { training: true }) as tf.Tensor;
       logitsKept = tf.keep(logits);
-      return tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
+      return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(ys, logits);
     }, variables);
   });
   const loss = value.dataSync()[0]!;

@@ -72,7 +72,7 @@ describe('fused batch norm without scale', () => {
     const random = new Random(650);
     const values = { x: randomArray(random, 96), beta: randomArray(random, 8), r: randomArray(random, 96) };
     const expected = evaluate(false, shape, values);
-    const fused = tf.getKernel(BATCH_NORM_FORWARD, 'cpu')!;
+    const fused = tf.getKernel(BATCH_NORM_FORWARD, 'cpu');
     tf.unregisterKernel(BATCH_NORM_FORWARD, 'cpu');
     try {
       const actual = evaluate(true, shape, values);
@@ -85,7 +85,7 @@ describe('fused batch norm without scale', () => {
   it('frees its intermediates', async () => {
     await initBackend('wasm');
     const x = tf.randomNormal([4, 3, 2, 5]);
-    const beta = tf.zeros([5]) as tf.Tensor1D;
+    const beta = tf.zeros<tf.Rank.R1>([5]);
     const before = tf.memory().numTensors;
     tf.tidy(() =>
       tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(batchNormTraining(a, b as tf.Tensor1D, EPSILON).y))([x, beta]),

@@ -47,7 +47,8 @@ async function trainOneStep(
   const optimizer = tf.train.sgd(0.1);
   const xs = tf.tensor2d(x, [BATCH, FRAMES * COEFFICIENTS]);
   const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), LABELS));
-  const lossOf = () => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar;
+  const lossOf = () =>
+    tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(ys, model.apply(xs, { training: true }) as tf.Tensor);
   const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const { value, grads } = tf.variableGrads(lossOf, trainable);
   const results = [value, ...trainable.map((v) => grads[v.name]!)].map((t) => Float32Array.from(t.dataSync()));

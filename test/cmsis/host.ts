@@ -32,6 +32,6 @@ export function compileHarness(outDir: string, architecture: string): string {
 /** Feeds int8 inputs (back to back) to the harness; returns, per input, its int8 logits then its q7 softmax. */
 export function runHarness(binary: string, inputs: Int8Array): Int8Array {
   const result = spawnSync(binary, { input: inputs, maxBuffer: 1 << 24 });
-  if (result.status !== 0) throw new Error(`harness exited with ${result.status}: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`harness exited with ${result.status}: ${result.stderr.toString()}`);
   return new Int8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.length);
 }

@@ -86,7 +86,7 @@ describe('loadEvaluationSet', () => {
     const fresh = await loadEvaluationSet({ index, set: 'testing', feature, cacheDir });
     const [file] = cacheFiles(cacheDir);
     const bytes = fs.readFileSync(file!);
-    bytes[bytes.length - 100] ^= 0xff;
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
     fs.writeFileSync(file!, bytes);
     const repaired = await loadEvaluationSet({ index, set: 'testing', feature, cacheDir });
     expect(repaired.computed).toBe(15);

@@ -171,7 +171,7 @@ describe('kws predict', () => {
     expect(lines.map((l) => l.file)).toEqual(files);
     for (const line of lines) {
       expect(Object.keys(line)).toEqual(['file', 'label', 'scores']);
-      const scores = Object.values(line.scores) as number[];
+      const scores = Object.values<number>(line.scores);
       expect(scores).toHaveLength(2);
       expect(scores[0]).toBeGreaterThanOrEqual(scores[1]!);
       expect(Object.keys(line.scores)[0]).toBe(line.label);

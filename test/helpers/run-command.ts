@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { vi } from 'vitest';
 import { normalizeArgv } from '../../src/cli/options.js';
+import { asError } from '../../src/errors.js';
 
 export interface CommandRun {
   stdout: string;
@@ -36,6 +37,6 @@ export async function runKws(register: (program: Command) => void, args: string[
 /** The stdout of a `kws` command that must succeed; its error, if any, is rethrown. */
 export async function kwsStdout(register: (program: Command) => void, args: string[]): Promise<string> {
   const { stdout, error } = await runKws(register, args);
-  if (error !== undefined) throw error;
+  if (error !== undefined) throw asError(error);
   return stdout;
 }

@@ -5,6 +5,7 @@ import { listPresets, presetSpec } from '../../src/models/presets.js';
 import { profileModel } from '../../src/models/profile.js';
 import { buildModel } from '../../src/models/build/index.js';
 import { ARCHITECTURE_NAMES, type Architecture, type ModelSpec } from '../../src/models/registry.js';
+import { sizeNumbers } from '../../src/models/spec.js';
 import { SMALL_SPECS } from './small-specs.js';
 
 beforeAll(async () => {
@@ -32,7 +33,7 @@ function expectedTrainableParams(spec: ModelSpec): number {
       return total + dense(inputs, L);
     }
     case 'cnn': {
-      const [c1, kt1, kf1, st1, sf1, c2, kt2, kf2, st2, sf2, linear, fc] = s;
+      const [c1, kt1, kf1, st1, sf1, c2, kt2, kf2, st2, sf2, linear, fc] = sizeNumbers(s, 12);
       const t1 = validOut(T, kt1, st1),
         f1 = validOut(F, kf1, sf1);
       const t2 = validOut(t1, kt2, st2),
@@ -42,22 +43,22 @@ function expectedTrainableParams(spec: ModelSpec): number {
       return conv1 + conv2 + dense(t2 * f2 * c2, linear) + dense(linear, fc) + 2 * fc + dense(fc, L);
     }
     case 'basic_lstm': {
-      const [n] = s;
+      const [n] = sizeNumbers(s, 1);
       return 4 * (F * n + n * n + n) + dense(n, L);
     }
     case 'lstm': {
-      const [p, n] = s;
+      const [p, n] = sizeNumbers(s, 2);
       // kernel, recurrent kernel over the projected state, bias, 3 peepholes, projection
       return 4 * n * F + 4 * n * p + 4 * n + 3 * n + n * p + dense(p, L);
     }
     case 'gru': {
-      const [layers, n] = s;
+      const [layers, n] = sizeNumbers(s, 2);
       let total = gru(F, n);
       for (let i = 1; i < layers; i++) total += gru(n, n);
       return total + dense(n, L);
     }
     case 'crnn': {
-      const [c, kt, kf, , sf, layers, n, fc] = s;
+      const [c, kt, kf, , sf, layers, n, fc] = sizeNumbers(s, 8);
       const f = Math.floor((F - kf + sf) / sf);
       let total = kt * kf * c + c + gru(f * c, n);
       for (let i = 1; i < layers; i++) total += gru(n, n);
@@ -65,11 +66,11 @@ function expectedTrainableParams(spec: ModelSpec): number {
     }
     case 'ds_cnn': {
       const layers = s[0]!;
-      const [c0, kt0, kf0] = s.slice(1, 4);
+      const [c0, kt0, kf0] = sizeNumbers(s, 3, 1);
       let total = kt0 * kf0 * c0 + c0 + c0; // conv + bias + BN β (no γ)
       let channels = c0;
       for (let i = 1; i < layers; i++) {
-        const [c, kt, kf] = s.slice(1 + 5 * i, 4 + 5 * i);
+        const [c, kt, kf] = sizeNumbers(s, 3, 1 + 5 * i);
         total += kt * kf * channels + channels + channels; // depthwise + bias + β
         total += channels * c + c + c; // pointwise + bias + β
         channels = c;
@@ -85,7 +86,7 @@ function trainableCount(model: tf.LayersModel): number {
 
 function randomBatch(spec: ModelSpec, batch: number, seed: number): { x: tf.Tensor2D; y: tf.Tensor2D } {
   return tf.tidy(() => {
-    const x = tf.randomNormal([batch, spec.frames * spec.coefficients], 0, 1, 'float32', seed) as tf.Tensor2D;
+    const x = tf.randomNormal<tf.Rank.R2>([batch, spec.frames * spec.coefficients], 0, 1, 'float32', seed);
     const labels = tf.tensor1d(
       Array.from({ length: batch }, (_, i) => i % spec.labelCount),
       'int32',

@@ -40,7 +40,7 @@ function sidecarFor(spec: ModelSpec): ModelSidecar {
 }
 
 function input(spec: ModelSpec, seed: number): tf.Tensor2D {
-  return tf.randomNormal([3, spec.frames * spec.coefficients], 0, 1, 'float32', seed) as tf.Tensor2D;
+  return tf.randomNormal<tf.Rank.R2>([3, spec.frames * spec.coefficients], 0, 1, 'float32', seed);
 }
 
 /** A model whose batch-norm moving statistics have moved off their initial 0 and 1. */

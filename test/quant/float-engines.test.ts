@@ -27,7 +27,7 @@ function floatNetworkLike(network: QuantizedNetwork, random: Random): FloatNetwo
           outShift: _os,
           ...shape
         } = layer;
-        return { ...shape, weights: floats(layer.weights.length), bias: floats(layer.bias.length) } as FloatLayer;
+        return { ...shape, weights: floats(layer.weights.length), bias: floats(layer.bias.length) };
       }
     }
   });

@@ -20,7 +20,7 @@ function swapLastAxes(ctx: WasmContext, x: tf.TensorInfo): tf.TensorInfo {
 export function fastBatchMatMul(stock: tf.KernelConfig): tf.KernelConfig {
   return {
     ...stock,
-    kernelFunc: (({ inputs, backend, attrs }: KernelArgs) => {
+    kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
       const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
       const { transposeA, transposeB } = attrs as unknown as tf.BatchMatMulAttrs;
       const delegate = (x: tf.TensorInfo, y: tf.TensorInfo, ta: boolean, tb: boolean) =>
@@ -37,6 +37,6 @@ export function fastBatchMatMul(stock: tf.KernelConfig): tf.KernelConfig {
       } finally {
         ctx.release();
       }
-    }) as unknown as tf.KernelFunc,
+    },
   };
 }

@@ -30,10 +30,10 @@ export function channelMoments(x: Float32Array, channels: number, mean: Float32A
   for (; r + ROWS_PER_PASS <= rows; r += ROWS_PER_PASS, k += c4) {
     for (let c = 0; c < channels; c++) {
       const i = k + c;
-      acc[c] += x[i]! + x[i + channels]! + x[i + 2 * channels]! + x[i + 3 * channels]!;
+      acc[c] = acc[c]! + x[i]! + x[i + channels]! + x[i + 2 * channels]! + x[i + 3 * channels]!;
     }
   }
-  for (; r < rows; r++, k += channels) for (let c = 0; c < channels; c++) acc[c] += x[k + c]!;
+  for (; r < rows; r++, k += channels) for (let c = 0; c < channels; c++) acc[c] = acc[c]! + x[k + c]!;
   for (let c = 0; c < channels; c++) mean[c] = acc[c]! / rows;
 
   acc.fill(0);
@@ -47,13 +47,13 @@ export function channelMoments(x: Float32Array, channels: number, mean: Float32A
       const d1 = x[i + channels]! - m;
       const d2 = x[i + 2 * channels]! - m;
       const d3 = x[i + 3 * channels]! - m;
-      acc[c] += d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
+      acc[c] = acc[c]! + d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3;
     }
   }
   for (; r < rows; r++, k += channels) {
     for (let c = 0; c < channels; c++) {
       const d = x[k + c]! - mean[c]!;
-      acc[c] += d * d;
+      acc[c] = acc[c]! + d * d;
     }
   }
   for (let c = 0; c < channels; c++) variance[c] = acc[c]! / rows;
@@ -101,8 +101,8 @@ export function normalizeGradient(
   for (let k = 0; k < x.length; k += channels) {
     for (let c = 0; c < channels; c++) {
       const g = dy[k + c]!;
-      sumDy[c] += g;
-      sumDyX[c] += g * x[k + c]!;
+      sumDy[c] = sumDy[c]! + g;
+      sumDyX[c] = sumDyX[c]! + g * x[k + c]!;
     }
   }
   const a = new Float64Array(channels);
@@ -265,8 +265,8 @@ function cpuBackward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
 }
 
 export const BATCH_NORM_KERNELS: readonly tf.KernelConfig[] = [
-  { kernelName: BATCH_NORM_FORWARD, backendName: 'wasm', kernelFunc: wasmForward as unknown as tf.KernelFunc },
-  { kernelName: BATCH_NORM_BACKWARD, backendName: 'wasm', kernelFunc: wasmBackward as unknown as tf.KernelFunc },
-  { kernelName: BATCH_NORM_FORWARD, backendName: 'cpu', kernelFunc: cpuForward as unknown as tf.KernelFunc },
-  { kernelName: BATCH_NORM_BACKWARD, backendName: 'cpu', kernelFunc: cpuBackward as unknown as tf.KernelFunc },
+  { kernelName: BATCH_NORM_FORWARD, backendName: 'wasm', kernelFunc: wasmForward },
+  { kernelName: BATCH_NORM_BACKWARD, backendName: 'wasm', kernelFunc: wasmBackward },
+  { kernelName: BATCH_NORM_FORWARD, backendName: 'cpu', kernelFunc: cpuForward },
+  { kernelName: BATCH_NORM_BACKWARD, backendName: 'cpu', kernelFunc: cpuBackward },
 ];

@@ -123,7 +123,7 @@ export function col2imAdd(cols: Float32Array, g: ConvGeometry, dx: Float32Array)
   forEachTap(g, (outPixel, inPixel, tap) => {
     const dst = inPixel * inChannels;
     const from = outPixel * taps + tap * inChannels;
-    for (let ci = 0; ci < inChannels; ci++) dx[dst + ci] += cols[from + ci]!;
+    for (let ci = 0; ci < inChannels; ci++) dx[dst + ci] = dx[dst + ci]! + cols[from + ci]!;
   });
 }
 

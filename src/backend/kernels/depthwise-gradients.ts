@@ -28,11 +28,12 @@ export function depthwiseFilterGradient(x: Float32Array, dy: Float32Array, g: Co
     const xBase = inPixel * inChannels;
     const wBase = tap * outChannels;
     if (multiplier === 1) {
-      for (let c = 0; c < inChannels; c++) dw[wBase + c] += x[xBase + c]! * dy[dyBase + c]!;
+      for (let c = 0; c < inChannels; c++) dw[wBase + c] = dw[wBase + c]! + x[xBase + c]! * dy[dyBase + c]!;
     } else {
       for (let c = 0; c < inChannels; c++) {
         const xv = x[xBase + c]!;
-        for (let q = 0; q < multiplier; q++) dw[wBase + c * multiplier + q] += xv * dy[dyBase + c * multiplier + q]!;
+        for (let q = 0; q < multiplier; q++)
+          dw[wBase + c * multiplier + q] = dw[wBase + c * multiplier + q]! + xv * dy[dyBase + c * multiplier + q]!;
       }
     }
   });
@@ -50,7 +51,7 @@ export function depthwiseInputGradient(dy: Float32Array, w: Float32Array, g: Con
     for (let c = 0; c < inChannels; c++) {
       let sum = 0;
       for (let q = 0; q < multiplier; q++) sum += dy[dyBase + c * multiplier + q]! * w[wBase + c * multiplier + q]!;
-      dx[xBase + c] += sum;
+      dx[xBase + c] = dx[xBase + c]! + sum;
     }
   });
 }

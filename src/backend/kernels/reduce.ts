@@ -36,7 +36,8 @@ export function reduceMiddle(
     for (; m + ROWS_PER_PASS <= middle; m += ROWS_PER_PASS, row += ROWS_PER_PASS * s) {
       for (let i = 0; i < inner; i++) {
         const r = row + i;
-        acc[i] +=
+        acc[i] =
+          acc[i]! +
           x[r]! +
           x[r + s]! +
           x[r + 2 * s]! +
@@ -48,7 +49,7 @@ export function reduceMiddle(
       }
     }
     for (; m < middle; m++, row += s) {
-      for (let i = 0; i < inner; i++) acc[i] += x[row + i]!;
+      for (let i = 0; i < inner; i++) acc[i] = acc[i]! + x[row + i]!;
     }
     const base = o * inner;
     for (let i = 0; i < inner; i++) out[base + i] = acc[i]! * scale;
@@ -69,7 +70,7 @@ function contiguousBlock(shape: number[], axes: number[]): [number, number, numb
 function reduction(stock: tf.KernelConfig, averaging: boolean): tf.KernelConfig {
   return {
     ...stock,
-    kernelFunc: (({ inputs, backend, attrs }: KernelArgs) => {
+    kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
       const { x } = inputs as { x: tf.TensorInfo };
       const { axis, keepDims } = attrs as unknown as tf.SumAttrs;
       const axes = tf.util.parseAxisParam(axis, x.shape);
@@ -95,7 +96,7 @@ function reduction(stock: tf.KernelConfig, averaging: boolean): tf.KernelConfig 
         loops.sumRows(outAt + o * inner * 4, xAt + o * middle * inner * 4, middle, inner * 4);
       if (scale !== 1) for (let k = 0; k < values.length; k++) values[k]! *= scale;
       return out;
-    }) as unknown as tf.KernelFunc,
+    },
   };
 }
 

@@ -10,11 +10,11 @@ import { WasmContext, type KernelArgs } from './wasm-context.js';
 export function sharingIdentity(stock: tf.KernelConfig): tf.KernelConfig {
   return {
     ...stock,
-    kernelFunc: (({ inputs, backend, attrs }: KernelArgs) => {
+    kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
       const { x } = inputs as { x: tf.TensorInfo };
       if (x.dtype === 'string') return stock.kernelFunc({ inputs, backend: backend as object, attrs });
       return new WasmContext(backend).share(x);
-    }) as unknown as tf.KernelFunc,
+    },
   };
 }
 
@@ -22,12 +22,12 @@ export function sharingIdentity(stock: tf.KernelConfig): tf.KernelConfig {
 export function sharingCast(stock: tf.KernelConfig): tf.KernelConfig {
   return {
     ...stock,
-    kernelFunc: (({ inputs, backend, attrs }: KernelArgs) => {
+    kernelFunc: ({ inputs, backend, attrs }: KernelArgs) => {
       const { x } = inputs as { x: tf.TensorInfo };
       const { dtype } = attrs as unknown as tf.CastAttrs;
       if (dtype !== x.dtype || dtype === 'string')
         return stock.kernelFunc({ inputs, backend: backend as object, attrs });
       return new WasmContext(backend).share(x);
-    }) as unknown as tf.KernelFunc,
+    },
   };
 }

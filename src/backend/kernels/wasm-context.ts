@@ -15,7 +15,7 @@ export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attr
 
 /** The registration of `kernelFunc` as the wasm kernel `kernelName`. */
 export function wasmKernel(kernelName: string, kernelFunc: (args: KernelArgs) => tf.TensorInfo): tf.KernelConfig {
-  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc };
 }
 
 /** The parts of `BackendWasm` used here (its published types pull in Emscripten's). */
@@ -82,7 +82,7 @@ export class WasmContext {
   run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap = {}, keep = false): tf.TensorInfo {
     const kernel = tf.getKernel(kernelName, 'wasm');
     if (!kernel) throw new Error(`tfjs-backend-wasm has no ${kernelName} kernel`);
-    const result = kernel.kernelFunc({ inputs, attrs, backend: this.backend as object }) as tf.TensorInfo;
+    const result = kernel.kernelFunc({ inputs, attrs, backend: this.backend }) as tf.TensorInfo;
     if (!keep) this.temporaries.push(result);
     return result;
   }

@@ -172,7 +172,6 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
   };
   process.on('SIGINT', onSigint);
   const reporter = trainingReporter(run, { printTest: true });
-  const onEvent = reporter.onEvent;
   // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
   const { train } = await import('../../train/trainer.js');
   try {
@@ -182,7 +181,7 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
       startCheckpoint: options.startCheckpoint ? path.resolve(options.startCheckpoint) : undefined,
       backend: options.backend,
       cacheDir: options.cacheDir,
-      onEvent,
+      onEvent: (event) => reporter.onEvent(event),
       shouldStop: () => stopRequested,
     });
     if (result.completed) {

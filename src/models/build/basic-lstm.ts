@@ -1,11 +1,11 @@
 /** The tfjs graph of `basic_lstm` (its shape and costs are in ../basic-lstm.ts). */
 import * as tf from '@tensorflow/tfjs';
 import type { Initializers } from '../init.js';
-import type { ModelSpec } from '../spec.js';
+import { sizeNumbers, type ModelSpec } from '../spec.js';
 import { applyLayers } from './chain.js';
 
 export function buildBasicLstm(spec: ModelSpec, init: Initializers): tf.LayersModel {
-  const [units] = spec.modelSizeInfo;
+  const [units] = sizeNumbers(spec.modelSizeInfo, 1);
   const input = tf.input({ shape: [spec.frames * spec.coefficients], name: 'fingerprint' });
   const fanIn = spec.coefficients + units;
   const layers = [

@@ -1,13 +1,13 @@
 /** The tfjs graph of `crnn` (its shape and costs are in ../crnn.ts). */
 import * as tf from '@tensorflow/tfjs';
 import type { Initializers } from '../init.js';
-import type { ModelSpec } from '../spec.js';
+import { sizeNumbers, type ModelSpec } from '../spec.js';
 import { convOutput } from '../crnn.js';
 import { gruStack, setGruGateBias } from './recurrent.js';
 import { applyLayers } from './chain.js';
 
 export function buildCrnn(spec: ModelSpec, init: Initializers): tf.LayersModel {
-  const [channels, kt, kf, st, sf, gruLayers, units, fc] = spec.modelSizeInfo;
+  const [channels, kt, kf, st, sf, gruLayers, units, fc] = sizeNumbers(spec.modelSizeInfo, 8);
   const conv = convOutput(spec);
   const input = tf.input({ shape: [spec.frames * spec.coefficients], name: 'fingerprint' });
   const layers = [

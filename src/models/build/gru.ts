@@ -1,12 +1,12 @@
 /** The tfjs graph of `gru` (its shape and costs are in ../gru.ts). */
 import * as tf from '@tensorflow/tfjs';
 import type { Initializers } from '../init.js';
-import type { ModelSpec } from '../spec.js';
+import { sizeNumbers, type ModelSpec } from '../spec.js';
 import { gruStack, setGruGateBias } from './recurrent.js';
 import { applyLayers } from './chain.js';
 
 export function buildGru(spec: ModelSpec, init: Initializers): tf.LayersModel {
-  const [layerCount, units] = spec.modelSizeInfo;
+  const [layerCount, units] = sizeNumbers(spec.modelSizeInfo, 2);
   const input = tf.input({ shape: [spec.frames * spec.coefficients], name: 'fingerprint' });
   const layers = [
     tf.layers.reshape({ targetShape: [spec.frames, spec.coefficients], name: 'reshape' }),

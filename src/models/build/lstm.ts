@@ -1,12 +1,12 @@
 /** The tfjs graph of `lstm` (its shape and costs are in ../lstm.ts). */
 import * as tf from '@tensorflow/tfjs';
 import type { Initializers } from '../init.js';
-import type { ModelSpec } from '../spec.js';
+import { sizeNumbers, type ModelSpec } from '../spec.js';
 import { ProjectionLstmCell } from '../lstm-cell.js';
 import { applyLayers } from './chain.js';
 
 export function buildLstm(spec: ModelSpec, init: Initializers): tf.LayersModel {
-  const [projection, units] = spec.modelSizeInfo;
+  const [projection, units] = sizeNumbers(spec.modelSizeInfo, 2);
   const input = tf.input({ shape: [spec.frames * spec.coefficients], name: 'fingerprint' });
   const fanIn = spec.coefficients + projection;
   const cell = new ProjectionLstmCell({
