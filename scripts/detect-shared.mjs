@@ -13,7 +13,7 @@ import { makeStream } from '../dist/detect/make-stream.js';
 import { DEFAULT_POSTERIOR_SETTINGS, keywordIndices } from '../dist/detect/posteriors.js';
 import { writeDetectionReport } from '../dist/detect/report.js';
 import { quantizedNetworkPath } from '../dist/quant/store.js';
-import { loadRunConfig } from '../dist/train/run-config.js';
+import { loadRunConfig } from '../dist/run/config.js';
 
 const trainDir = path.resolve(process.argv[2] ?? 'runs/ds_cnn_s');
 const dataDir = process.argv[3] ?? '/work/shared/data/speech_commands_test_v0.02';

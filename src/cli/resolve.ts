@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import type { FeatureConfig } from '../features/config.js';
 import { loadPreset } from '../models/presets.js';
-import type { DataSettings, AugmentSettings, RunConfig, TrainSettings } from '../train/run-config.js';
+import type { DataSettings, AugmentSettings, RunConfig, TrainSettings } from '../run/config.js';
 
 export interface CommonOptions extends FeatureConfig, DataSettings, AugmentSettings {
   preset?: string;

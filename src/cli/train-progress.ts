@@ -1,7 +1,7 @@
 /** What `kws train` and `kws demo` show while a model trains: a banner, a progress bar, a line per evaluation. */
-import { formatConfusion } from '../eval/metrics.js';
+import { formatConfusion } from '../metrics.js';
 import type { TrainEvent } from '../train/trainer.js';
-import type { RunConfig } from '../train/run-config.js';
+import type { RunConfig } from '../run/config.js';
 import { createProgress, type ProgressReporter } from './progress.js';
 
 export interface TrainingReporter {

@@ -11,7 +11,7 @@ import { evaluateRun, type Evaluation } from '../eval/evaluate.js';
 import { writeRunReport } from '../eval/report.js';
 import { loadPreset, presetFeatureConfig } from '../models/presets.js';
 import { quantizeTrainedRun, type QuantizeRunResult } from '../quant/run.js';
-import { labelsFor, type RunConfig } from '../train/run-config.js';
+import { labelsFor, type RunConfig } from '../run/config.js';
 import { train, type TrainEvent, type TrainResult } from '../train/trainer.js';
 
 export const DEMO_KEYWORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go'];

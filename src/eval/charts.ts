@@ -3,7 +3,7 @@
  * training curves. Plain strings, no DOM; every style is an attribute so a chart pasted into a
  * slide looks as it does in the report.
  */
-import type { LogRow } from '../train/log.js';
+import type { LogRow } from '../run/log.js';
 
 const FONT = 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif';
 const INK = '#1f2933';

@@ -12,7 +12,7 @@ import { predictLogits, softmaxRows } from '../models/inference.js';
 import { loadModelDir } from '../models/io.js';
 import { createSimulator, softmaxQ7 } from '../quant/simulate.js';
 import { loadQuantizedNetwork } from '../quant/store.js';
-import { argmax, argmaxRows } from './metrics.js';
+import { argmax, argmaxRows } from '../metrics.js';
 
 export type CheckpointChoice = 'best' | 'last';
 

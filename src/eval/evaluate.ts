@@ -9,9 +9,9 @@ import type { SetName } from '../data/split.js';
 import { KwsError, UsageError } from '../errors.js';
 import { validateFeatureConfig } from '../features/config.js';
 import { indexForRun } from '../train/data.js';
-import type { RunConfig } from '../train/run-config.js';
+import type { RunConfig } from '../run/config.js';
 import { openClassifier, type CheckpointChoice, type Classifier } from './classifier.js';
-import { computeMetrics, type Metrics } from './metrics.js';
+import { computeMetrics, type Metrics } from '../metrics.js';
 import type { EvaluationSetChoice } from './sets.js';
 
 export { EVALUATION_SET_CHOICES, type EvaluationSetChoice } from './sets.js';

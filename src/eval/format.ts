@@ -1,5 +1,5 @@
 /** What `kws eval` prints: the agreed JSON object, or accuracy, confusion matrix and per-class table as text. */
-import { formatConfusion, type Metrics } from './metrics.js';
+import { formatConfusion, type Metrics } from '../metrics.js';
 
 export interface EvaluationJson {
   set: string;

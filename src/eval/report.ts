@@ -8,12 +8,12 @@ import { writeFileAtomic } from '../atomic.js';
 import { validateFeatureConfig, type FeatureConfig } from '../features/config.js';
 import { kilobytes, profileModel, type ModelProfile } from '../models/profile.js';
 import type { Architecture } from '../models/registry.js';
-import { readLog, type LogRow } from '../train/log.js';
-import type { RunConfig } from '../train/run-config.js';
+import { readLog, type LogRow } from '../run/log.js';
+import type { RunConfig } from '../run/config.js';
 import { confusionHeatmapSvg, escapeXml, trainingCurvesSvg } from './charts.js';
 import type { Evaluation, ModelKind } from './evaluate.js';
 import { percent } from './format.js';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '../metrics.js';
 
 export interface ReportData {
   trainDir: string;

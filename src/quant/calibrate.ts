@@ -9,7 +9,7 @@
  * or ARM's own `--act_max` list (0 = leave that point in float in the fake-quant evaluation).
  */
 import { UsageError } from '../errors.js';
-import { argmax } from '../eval/metrics.js';
+import { argmax } from '../metrics.js';
 import { type FloatForward, pointNames } from './float-network.js';
 import { fracBitsFor } from './qformat.js';
 

@@ -13,7 +13,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { KwsError } from '../errors.js';
 import { quantizeFeatures } from '../features/quantize.js';
-import { argmax } from '../eval/metrics.js';
+import { argmax } from '../metrics.js';
 import { type CalibrationSet, type RangeMethod, accuracyOf, chooseRanges, collectPointStats } from './calibrate.js';
 import {
   type FloatLayer,

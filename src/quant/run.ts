@@ -13,7 +13,7 @@ import { checkpointDir, type CheckpointChoice } from '../eval/classifier.js';
 import { featureGeometry } from '../features/config.js';
 import { loadModelDir } from '../models/io.js';
 import { Random } from '../random.js';
-import { labelsFor, type DataSettings, type RunConfig } from '../train/run-config.js';
+import { labelsFor, type DataSettings, type RunConfig } from '../run/config.js';
 import type { CalibrationSet, RangeMethod } from './calibrate.js';
 import { emitC, type EmittedFiles } from './emit-c.js';
 import { INTEGER_ARCHITECTURES, isIntegerArchitecture } from './fold.js';

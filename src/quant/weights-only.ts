@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../atomic.js';
 import { KwsError } from '../errors.js';
 import { featureGeometry } from '../features/config.js';
 import { predictLogits } from '../models/inference.js';
-import { argmax } from '../eval/metrics.js';
+import { argmax } from '../metrics.js';
 import type { CalibrationSet } from './calibrate.js';
 import { cArray, qFormatName } from './emit-c.js';
 import type { ModelDescription } from './fold.js';

@@ -9,9 +9,9 @@ import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { recoverDirectory, replaceDirectoryAtomic, writeFileAtomic } from '../atomic.js';
 import { KwsError } from '../errors.js';
-import type { Metrics } from '../eval/metrics.js';
+import type { Metrics } from '../metrics.js';
 import { deserializeWeights, loadModelDir, serializeWeights, writeModelFiles } from '../models/io.js';
-import type { RunConfig } from './run-config.js';
+import type { RunConfig } from '../run/config.js';
 
 export type CheckpointName = 'best' | 'last';
 

@@ -2,7 +2,7 @@
 import { createBatchSource, type BatchSource } from '../data/batch-source.js';
 import { buildIndex, type DatasetIndex } from '../data/dataset-index.js';
 import { loadEvaluationSet } from '../data/evaluation-set.js';
-import type { RunConfig } from './run-config.js';
+import type { RunConfig } from '../run/config.js';
 
 export interface LabelledFeatures {
   x: Float32Array;

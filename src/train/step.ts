@@ -3,7 +3,7 @@
  * Kept apart from the loop so the loop (schedule, checkpoints, logs) stays plain control flow.
  */
 import * as tf from '@tensorflow/tfjs';
-import { argmaxRows } from '../eval/metrics.js';
+import { argmaxRows } from '../metrics.js';
 
 export interface StepResult {
   loss: number;

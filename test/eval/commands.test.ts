@@ -10,7 +10,7 @@ import { registerPredictCommand } from '../../src/cli/commands/predict.js';
 import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { openClassifier } from '../../src/eval/classifier.js';
-import { confusionMatrix } from '../../src/eval/metrics.js';
+import { confusionMatrix } from '../../src/metrics.js';
 import { predictInteger } from '../../src/quant/quantize.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { indexForRun } from '../../src/train/data.js';

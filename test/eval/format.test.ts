@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { evaluationSplit } from '../../src/eval/evaluate.js';
 import { evaluationJson, formatClassTable, formatMetrics } from '../../src/eval/format.js';
-import { metricsFromConfusion } from '../../src/eval/metrics.js';
+import { metricsFromConfusion } from '../../src/metrics.js';
 import { formatPrediction, predictionJson, topK } from '../../src/eval/predict.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
-import type { RunConfig } from '../../src/train/run-config.js';
+import type { RunConfig } from '../../src/run/config.js';
 
 // Hand-worked: class a 3 clips (2 right), b 1 clip (right), c none; c predicted once.
 const CONFUSION = [

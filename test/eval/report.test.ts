@@ -5,11 +5,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cellColour, confusionHeatmapSvg, niceAxis, trainingCurvesSvg } from '../../src/eval/charts.js';
 import type { Evaluation } from '../../src/eval/evaluate.js';
-import { metricsFromConfusion } from '../../src/eval/metrics.js';
+import { metricsFromConfusion } from '../../src/metrics.js';
 import { renderReportHtml, writeReport, type ReportData } from '../../src/eval/report.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { profileModel } from '../../src/models/profile.js';
-import type { LogRow } from '../../src/train/log.js';
+import type { LogRow } from '../../src/run/log.js';
 
 const LABELS = ['_silence_', '_unknown_', 'yes', 'no'];
 // 20 clips: 16 right, float; the int8 network loses two more.

@@ -12,7 +12,7 @@ import { loadModelDir } from '../../src/models/io.js';
 import { quantizeModel } from '../../src/quant/quantize.js';
 import { saveQuantizedNetwork } from '../../src/quant/store.js';
 import { indexForRun } from '../../src/train/data.js';
-import type { RunConfig } from '../../src/train/run-config.js';
+import type { RunConfig } from '../../src/run/config.js';
 import { train } from '../../src/train/trainer.js';
 import { generatedRunConfig } from '../helpers/generated-run.js';
 

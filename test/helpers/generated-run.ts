@@ -1,6 +1,6 @@
 /** The run configuration the training, eval and detect tests train on a generated dataset. */
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
-import { labelsFor, type RunConfig } from '../../src/train/run-config.js';
+import { labelsFor, type RunConfig } from '../../src/run/config.js';
 
 /**
  * A small dnn that tells `yes`, `no` and `up` apart (other generated words are unknown), on the

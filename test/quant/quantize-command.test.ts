@@ -10,7 +10,7 @@ import { UsageError } from '../../src/errors.js';
 import { checkpointDir } from '../../src/eval/classifier.js';
 import { saveModelDir } from '../../src/models/io.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
-import { saveRunConfig } from '../../src/train/run-config.js';
+import { saveRunConfig } from '../../src/run/config.js';
 import { kwsStdout } from '../helpers/run-command.js';
 import { LABELS, SMALL_FEATURES, SMALL_SIZE_INFO, randomizedModel } from './models.js';
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { featureGeometry } from '../../src/features/config.js';
-import { argmax } from '../../src/eval/metrics.js';
+import { argmax } from '../../src/metrics.js';
 import { predictInteger, quantizeModel } from '../../src/quant/quantize.js';
 import {
   LABELS,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { argmax } from '../../src/eval/metrics.js';
+import { argmax } from '../../src/metrics.js';
 import { emitWeightsOnly, quantizeWeightsOnly } from '../../src/quant/weights-only.js';
 import { LABELS, description, predict, randomFeatures, randomizedModel } from './models.js';
 

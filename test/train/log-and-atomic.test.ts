@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recoverDirectory, replaceDirectoryAtomic, writeFileAtomic } from '../../src/atomic.js';
-import { LOG_CSV, TrainLog, readLog } from '../../src/train/log.js';
+import { LOG_CSV, TrainLog, readLog } from '../../src/run/log.js';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kws-log-'));

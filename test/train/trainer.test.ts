@@ -4,8 +4,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { loadModelDir } from '../../src/models/io.js';
-import { readLog } from '../../src/train/log.js';
-import { loadRunConfig, type RunConfig } from '../../src/train/run-config.js';
+import { readLog } from '../../src/run/log.js';
+import { loadRunConfig, type RunConfig } from '../../src/run/config.js';
 import { train, type TrainEvent } from '../../src/train/trainer.js';
 import { generatedRunConfig } from '../helpers/generated-run.js';
 

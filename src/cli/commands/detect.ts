@@ -16,7 +16,7 @@ import { openAudioInput } from '../../detect/wav-stream.js';
 import { UsageError } from '../../errors.js';
 import type { Classifier, CheckpointChoice } from '../../eval/classifier.js';
 import type { SplitRule } from '../../data/dataset-index.js';
-import { loadRunConfig } from '../../train/run-config.js';
+import { loadRunConfig } from '../../run/config.js';
 import {
   BACKEND_OPTIONS,
   DATA_OPTIONS,

@@ -11,7 +11,7 @@ import { EVALUATION_SET_CHOICES, type EvaluationSetChoice } from '../../eval/set
 import { evaluationJson, formatMetrics, percent } from '../../eval/format.js';
 import { writeRunReport } from '../../eval/report.js';
 import { validateFeatureConfig } from '../../features/config.js';
-import { labelsFor, loadRunConfig, type RunConfig } from '../../train/run-config.js';
+import { labelsFor, loadRunConfig, type RunConfig } from '../../run/config.js';
 import {
   BACKEND_OPTIONS,
   DATA_OPTIONS,

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
 import { KwsError } from '../../errors.js';
 import type { CheckpointChoice } from '../../eval/classifier.js';
-import { loadRunConfig } from '../../train/run-config.js';
+import { loadRunConfig } from '../../run/config.js';
 import {
   BACKEND_OPTIONS,
   JSON_OPTION,

@@ -11,7 +11,7 @@ import type { RangeMethod } from '../../quant/calibrate.js';
 import { qFormatName } from '../../quant/emit-c.js';
 import type { QuantReport } from '../../quant/report.js';
 import type { WeightsOnlyModel } from '../../quant/weights-only.js';
-import { loadRunConfig, type DataSettings } from '../../train/run-config.js';
+import { loadRunConfig, type DataSettings } from '../../run/config.js';
 import {
   DATA_OPTIONS,
   JSON_OPTION,

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { makeSchedule } from '../../train/schedule.js';
-import { labelsFor, loadRunConfig, runConfigPath, type DataSettings, type RunConfig } from '../../train/run-config.js';
+import { labelsFor, loadRunConfig, runConfigPath, type DataSettings, type RunConfig } from '../../run/config.js';
 import { downloadWithProgress } from './data.js';
 import {
   AUGMENTATION_OPTIONS,

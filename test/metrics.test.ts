@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argmaxRows, computeMetrics, confusionMatrix, formatConfusion } from '../../src/eval/metrics.js';
+import { argmaxRows, computeMetrics, confusionMatrix, formatConfusion } from '../src/metrics.js';
 
 describe('classification metrics', () => {
   // Hand-worked example, 3 classes, 8 samples.
