@@ -15,7 +15,11 @@ export interface AugmentConfig {
 }
 
 /** No augmentation: what evaluation uses. */
-export const NO_AUGMENTATION: Readonly<AugmentConfig> = Object.freeze({ timeShiftMs: 0, backgroundFrequency: 0, backgroundVolume: 0 });
+export const NO_AUGMENTATION: Readonly<AugmentConfig> = Object.freeze({
+  timeShiftMs: 0,
+  backgroundFrequency: 0,
+  backgroundVolume: 0,
+});
 
 /** Stored clips are 16-bit PCM values (half the memory of floats; exact for 16-bit WAVs). */
 export const PCM_SCALE = 32768;
@@ -41,7 +45,13 @@ export interface AugmentDraw {
  * Draws in a fixed order whatever the settings, so one seed gives one sequence of choices.
  * `noiseLengths` are the noise recordings' sample counts.
  */
-export function drawAugmentation(random: Random, augment: AugmentConfig, maxShift: number, noiseLengths: readonly number[], clipSamples: number): AugmentDraw {
+export function drawAugmentation(
+  random: Random,
+  augment: AugmentConfig,
+  maxShift: number,
+  noiseLengths: readonly number[],
+  clipSamples: number,
+): AugmentDraw {
   const shift = maxShift > 0 ? random.int(-maxShift, maxShift) : 0;
   if (noiseLengths.length === 0) return { shift, noiseIndex: -1, noiseOffset: 0, noiseVolume: 0 };
   const noiseIndex = random.int(0, noiseLengths.length);
@@ -55,7 +65,12 @@ export function drawAugmentation(random: Random, augment: AugmentConfig, maxShif
  * Writes `clip(noise[offset + i]·volume + foreground[i − shift])` into `out`; a null foreground is
  * silence made from noise, a null noise mixes nothing. Reads past either end are zeros.
  */
-export function renderAugmented(foreground: Int16Array | null, noise: Float32Array | null, draw: AugmentDraw, out: Float32Array): Float32Array {
+export function renderAugmented(
+  foreground: Int16Array | null,
+  noise: Float32Array | null,
+  draw: AugmentDraw,
+  out: Float32Array,
+): Float32Array {
   const length = out.length;
   const volume = noise ? draw.noiseVolume : 0;
   for (let i = 0; i < length; i++) {

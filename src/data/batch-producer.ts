@@ -39,7 +39,11 @@ export interface TrainingMaterial {
 }
 
 /** Decodes every training clip and noise recording once. Unreadable files are skipped and named in `warnings`. */
-export function loadTrainingMaterial(entries: readonly TrainingEntry[], noiseFiles: readonly string[], feature: FeatureConfig): TrainingMaterial {
+export function loadTrainingMaterial(
+  entries: readonly TrainingEntry[],
+  noiseFiles: readonly string[],
+  feature: FeatureConfig,
+): TrainingMaterial {
   const { desiredSamples } = featureGeometry(feature);
   const clips: Array<Int16Array | null> = [];
   const labels: number[] = [];
@@ -63,7 +67,9 @@ export function loadTrainingMaterial(entries: readonly TrainingEntry[], noiseFil
   for (const file of noiseFiles) {
     try {
       const wav = readWav(file);
-      noises.push(wav.sampleRate === feature.sampleRate ? wav.samples : resample(wav.samples, wav.sampleRate, feature.sampleRate));
+      noises.push(
+        wav.sampleRate === feature.sampleRate ? wav.samples : resample(wav.samples, wav.sampleRate, feature.sampleRate),
+      );
     } catch (error) {
       if (!(error instanceof KwsError)) throw error;
       noiseFailures.push(errorMessage(error));
@@ -73,7 +79,10 @@ export function loadTrainingMaterial(entries: readonly TrainingEntry[], noiseFil
     clips,
     labels: Int32Array.from(labels),
     noises,
-    warnings: [...skippedWarning('training WAV(s)', failures), ...skippedWarning('background noise WAV(s)', noiseFailures)],
+    warnings: [
+      ...skippedWarning('training WAV(s)', failures),
+      ...skippedWarning('background noise WAV(s)', noiseFailures),
+    ],
   };
 }
 
@@ -88,7 +97,9 @@ export class BatchProducer {
     private readonly settings: BatchSettings,
   ) {
     if (!material.labels.some((label) => label > UNKNOWN_INDEX)) {
-      throw new KwsError(`none of the training clips of the wanted words could be read (${material.warnings.join('; ')})`);
+      throw new KwsError(
+        `none of the training clips of the wanted words could be read (${material.warnings.join('; ')})`,
+      );
     }
     this.extractor = createFeatureExtractor(settings.feature);
     this.maxShift = timeShiftSamples(settings.augment.timeShiftMs, settings.feature.sampleRate);

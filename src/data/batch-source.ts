@@ -8,7 +8,13 @@ import { KwsError, asError } from '../errors.js';
 import { workerPath } from '../worker-path.js';
 import { validateFeatureConfig, type FeatureConfig } from '../features/config.js';
 import { wantsNoise, type AugmentConfig } from './augment.js';
-import { BatchProducer, loadTrainingMaterial, type Batch, type BatchSettings, type TrainingEntry } from './batch-producer.js';
+import {
+  BatchProducer,
+  loadTrainingMaterial,
+  type Batch,
+  type BatchSettings,
+  type TrainingEntry,
+} from './batch-producer.js';
 import type { BatchWorkerData, WorkerReply, WorkerRequest } from './batch-worker.js';
 import { assertTrainable, BACKGROUND_NOISE_FOLDER, type DatasetIndex } from './dataset-index.js';
 
@@ -37,7 +43,8 @@ export interface BatchSource {
 function checkOptions(options: BatchSourceOptions): void {
   const { index, augment, batchSize } = options;
   validateFeatureConfig(options.feature);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new KwsError(`--batch-size must be a whole number of at least 1 (got ${batchSize})`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new KwsError(`--batch-size must be a whole number of at least 1 (got ${batchSize})`);
   assertTrainable(index);
   if (wantsNoise(augment) && index.noiseFiles.length === 0) {
     throw new KwsError(
@@ -48,20 +55,35 @@ function checkOptions(options: BatchSourceOptions): void {
 
 function noiseCheck(options: BatchSourceOptions, loadedNoiseFiles: number): void {
   if (wantsNoise(options.augment) && loadedNoiseFiles === 0) {
-    throw new KwsError(`none of the background noise WAVs in ${options.index.dataDir}/${BACKGROUND_NOISE_FOLDER} could be read; pass --background-volume 0 to train without noise`);
+    throw new KwsError(
+      `none of the background noise WAVs in ${options.index.dataDir}/${BACKGROUND_NOISE_FOLDER} could be read; pass --background-volume 0 to train without noise`,
+    );
   }
 }
 
 export async function createBatchSource(options: BatchSourceOptions): Promise<BatchSource> {
   checkOptions(options);
-  const entries: TrainingEntry[] = options.index.sets.training.map((entry) => ({ path: entry.file?.path ?? null, label: entry.label }));
-  const settings: BatchSettings = { feature: options.feature, augment: options.augment, batchSize: options.batchSize, seed: options.seed };
+  const entries: TrainingEntry[] = options.index.sets.training.map((entry) => ({
+    path: entry.file?.path ?? null,
+    label: entry.label,
+  }));
+  const settings: BatchSettings = {
+    feature: options.feature,
+    augment: options.augment,
+    batchSize: options.batchSize,
+    seed: options.seed,
+  };
   const startBatch = options.startBatch ?? 0;
   if (options.useWorker === false) return inProcessSource(entries, options, settings, startBatch);
   return workerSource({ entries, noiseFiles: options.index.noiseFiles, settings }, options, startBatch);
 }
 
-function inProcessSource(entries: TrainingEntry[], options: BatchSourceOptions, settings: BatchSettings, startBatch: number): BatchSource {
+function inProcessSource(
+  entries: TrainingEntry[],
+  options: BatchSourceOptions,
+  settings: BatchSettings,
+  startBatch: number,
+): BatchSource {
   const material = loadTrainingMaterial(entries, options.index.noiseFiles, options.feature);
   noiseCheck(options, material.noises.length);
   const producer = new BatchProducer(material, settings);

@@ -35,12 +35,20 @@ try {
   parentPort!.on('message', (request: WorkerRequest) => {
     try {
       const batch = producer.produce(request.batchIndex);
-      reply({ type: 'batch', batchIndex: request.batchIndex, x: batch.x, y: batch.y }, [batch.x.buffer as ArrayBuffer, batch.y.buffer as ArrayBuffer]);
+      reply({ type: 'batch', batchIndex: request.batchIndex, x: batch.x, y: batch.y }, [
+        batch.x.buffer as ArrayBuffer,
+        batch.y.buffer as ArrayBuffer,
+      ]);
     } catch (error) {
       replyError(error);
     }
   });
-  reply({ type: 'ready', trainingClips: material.clips.length, noiseFiles: material.noises.length, warnings: material.warnings });
+  reply({
+    type: 'ready',
+    trainingClips: material.clips.length,
+    noiseFiles: material.noises.length,
+    warnings: material.warnings,
+  });
 } catch (error) {
   replyError(error);
 }

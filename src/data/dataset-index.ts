@@ -90,7 +90,8 @@ function validateConfig(config: DataConfig): void {
     [config.unknownPercentage, '--unknown-percentage'],
   ];
   for (const [value, flag] of percentages) {
-    if (!Number.isFinite(value) || value < 0) throw new UsageError(`${flag} must be a number of at least 0 (got ${value})`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new UsageError(`${flag} must be a number of at least 0 (got ${value})`);
   }
   if (config.validationPercentage + config.testingPercentage > 100) {
     throw new UsageError(
@@ -111,7 +112,9 @@ function validateConfig(config: DataConfig): void {
 function readSplitList(dataDir: string, set: 'validation' | 'testing'): Set<string> {
   const file = path.join(dataDir, LIST_FILES[set]);
   if (!fs.existsSync(file)) {
-    throw new KwsError(`--split lists needs ${file}, which does not exist (use --split hash for folders without list files)`);
+    throw new KwsError(
+      `--split lists needs ${file}, which does not exist (use --split hash for folders without list files)`,
+    );
   }
   const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
   return new Set(lines.map((line) => line.trim()).filter((line) => line.length > 0));
@@ -120,11 +123,13 @@ function readSplitList(dataDir: string, set: 'validation' | 'testing'): Set<stri
 function makeSetAssigner(config: DataConfig, dataDir: string): (relativePath: string) => SetName {
   switch (config.split) {
     case 'hash':
-      return (relativePath) => whichSet(relativePath, config.validationPercentage, config.testingPercentage, config.splitSalt);
+      return (relativePath) =>
+        whichSet(relativePath, config.validationPercentage, config.testingPercentage, config.splitSalt);
     case 'lists': {
       const validation = readSplitList(dataDir, 'validation');
       const testing = readSplitList(dataDir, 'testing');
-      return (relativePath) => (validation.has(relativePath) ? 'validation' : testing.has(relativePath) ? 'testing' : 'training');
+      return (relativePath) =>
+        validation.has(relativePath) ? 'validation' : testing.has(relativePath) ? 'testing' : 'training';
     }
     case 'all':
       return () => 'testing';
@@ -144,7 +149,11 @@ function listFolders(dataDir: string): Folder[] {
     .readdirSync(dataDir)
     .sort()
     .filter((name) => name !== BACKGROUND_NOISE_FOLDER && isDirectory(path.join(dataDir, name)))
-    .map((name) => ({ word: name.toLowerCase(), name, wavs: fs.readdirSync(path.join(dataDir, name)).filter(isWav).sort() }))
+    .map((name) => ({
+      word: name.toLowerCase(),
+      name,
+      wavs: fs.readdirSync(path.join(dataDir, name)).filter(isWav).sort(),
+    }))
     .filter((folder) => folder.wavs.length > 0);
 }
 
@@ -167,7 +176,9 @@ export function buildIndex(config: DataConfig): DatasetIndex {
 
   const folders = listFolders(dataDir);
   if (folders.length === 0) {
-    throw new KwsError(`--data-dir ${config.dataDir} has no WAV files: expected one folder of .wav clips per word (Speech Commands layout)`);
+    throw new KwsError(
+      `--data-dir ${config.dataDir} has no WAV files: expected one folder of .wav clips per word (Speech Commands layout)`,
+    );
   }
   const present = new Set(folders.map((folder) => folder.word));
   const missing = config.wantedWords.filter((word) => !present.has(word));
@@ -239,5 +250,7 @@ export function assertTrainable(index: DatasetIndex): void {
     config.split === 'hash'
       ? ` Its speakers all hash into validation/testing (the canonical test archive does under ARM's rule): try --split-salt kws.`
       : ' Check validation_list.txt and testing_list.txt.';
-  throw new KwsError(`the training split of ${config.dataDir} has no clips of the wanted words (${config.wantedWords.join(',')}).${hint}`);
+  throw new KwsError(
+    `the training split of ${config.dataDir} has no clips of the wanted words (${config.wantedWords.join(',')}).${hint}`,
+  );
 }

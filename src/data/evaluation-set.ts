@@ -10,7 +10,13 @@ import { featureGeometry, validateFeatureConfig, type FeatureConfig } from '../f
 import { createFeatureExtractor, type FeatureExtractor } from '../features/extractor.js';
 import { skippedWarning } from './warnings.js';
 import type { DatasetIndex } from './dataset-index.js';
-import { defaultCacheDir, featureCachePath, readFeatureCache, writeFeatureCache, type CachedFeatures } from './feature-cache.js';
+import {
+  defaultCacheDir,
+  featureCachePath,
+  readFeatureCache,
+  writeFeatureCache,
+  type CachedFeatures,
+} from './feature-cache.js';
 import type { SetName } from './split.js';
 
 export interface EvaluationSetOptions {
@@ -86,7 +92,10 @@ export async function loadEvaluationSet(options: EvaluationSetOptions): Promise<
         row.set(hit.features);
       } else {
         try {
-          extractor.compute(loadClip(clip, { sampleRate: feature.sampleRate, desiredSamples, onResample: options.onResample }), row);
+          extractor.compute(
+            loadClip(clip, { sampleRate: feature.sampleRate, desiredSamples, onResample: options.onResample }),
+            row,
+          );
           computed++;
         } catch (error) {
           if (!(error instanceof KwsError)) throw error;

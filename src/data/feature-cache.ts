@@ -55,7 +55,10 @@ function sameFeatureConfig(a: FeatureConfig, b: FeatureConfig): boolean {
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
 }
 
-export type CacheRead = { status: 'missing' } | { status: 'damaged'; reason: string } | { status: 'ok'; records: Map<string, CachedFeatures> };
+export type CacheRead =
+  | { status: 'missing' }
+  | { status: 'damaged'; reason: string }
+  | { status: 'ok'; records: Map<string, CachedFeatures> };
 
 export function readFeatureCache(file: string, feature: FeatureConfig, size: number): CacheRead {
   let bytes: Buffer;
@@ -65,7 +68,8 @@ export function readFeatureCache(file: string, feature: FeatureConfig, size: num
     return { status: 'missing' };
   }
   const damaged = (reason: string): CacheRead => ({ status: 'damaged', reason });
-  if (bytes.length < PREAMBLE + CHECKSUM_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) return damaged('not a kws feature cache');
+  if (bytes.length < PREAMBLE + CHECKSUM_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC))
+    return damaged('not a kws feature cache');
   const body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
   const checksum = createHash('sha1').update(body).digest();
   if (!checksum.equals(bytes.subarray(bytes.length - CHECKSUM_BYTES))) return damaged('checksum mismatch');
@@ -80,7 +84,8 @@ export function readFeatureCache(file: string, feature: FeatureConfig, size: num
     return damaged('written for other settings');
   }
   const payloadOffset = PREAMBLE + headerLength;
-  if (payloadOffset % 4 !== 0 || body.length !== payloadOffset + header.records.length * size * 4) return damaged('wrong length');
+  if (payloadOffset % 4 !== 0 || body.length !== payloadOffset + header.records.length * size * 4)
+    return damaged('wrong length');
   // Copy out of the file buffer so the (4-byte aligned) floats can be viewed directly.
   const payload = new Float32Array(body.buffer.slice(body.byteOffset + payloadOffset, body.byteOffset + body.length));
   const records = new Map<string, CachedFeatures>();
@@ -90,8 +95,18 @@ export function readFeatureCache(file: string, feature: FeatureConfig, size: num
   return { status: 'ok', records };
 }
 
-export function writeFeatureCache(file: string, feature: FeatureConfig, size: number, records: readonly CachedFeatures[]): void {
-  const header: CacheHeader = { version: FORMAT_VERSION, feature, size, records: records.map((r) => [r.path, r.bytes, r.mtimeMs]) };
+export function writeFeatureCache(
+  file: string,
+  feature: FeatureConfig,
+  size: number,
+  records: readonly CachedFeatures[],
+): void {
+  const header: CacheHeader = {
+    version: FORMAT_VERSION,
+    feature,
+    size,
+    records: records.map((r) => [r.path, r.bytes, r.mtimeMs]),
+  };
   let json = JSON.stringify(header);
   json += ' '.repeat((4 - ((PREAMBLE + Buffer.byteLength(json)) % 4)) % 4);
   const headerBytes = Buffer.from(json, 'utf8');
@@ -99,6 +114,11 @@ export function writeFeatureCache(file: string, feature: FeatureConfig, size: nu
   length.writeUInt32LE(headerBytes.length);
   const payload = new Float32Array(records.length * size);
   records.forEach((record, i) => payload.set(record.features, i * size));
-  const body = Buffer.concat([MAGIC, length, headerBytes, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)]);
+  const body = Buffer.concat([
+    MAGIC,
+    length,
+    headerBytes,
+    Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+  ]);
   writeFileAtomic(file, Buffer.concat([body, createHash('sha1').update(body).digest()]));
 }

@@ -21,7 +21,9 @@ export function hashName(file: string): string {
 
 /** Where in [0, 100] the file falls: SHA-1 of salt + hash name, low 27 bits, × 100 / (2^27 − 1). */
 export function percentageHash(file: string, salt = ''): number {
-  const digest = createHash('sha1').update(salt + hashName(file), 'utf8').digest();
+  const digest = createHash('sha1')
+    .update(salt + hashName(file), 'utf8')
+    .digest();
   // H mod 2^27 is the low 27 bits of the big-endian 160-bit digest: no BigInt needed.
   const low27 = digest.readUInt32BE(16) & 0x7ffffff;
   return low27 * (100 / MAX_NUM_WAVS_PER_CLASS);

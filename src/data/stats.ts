@@ -138,7 +138,13 @@ export function computeStats(index: DatasetIndex, options: StatsOptions = {}): D
       const levels = measureClip(wav.samples, wav.sampleRate);
       const speaker = speakerOf(file.relativePath.slice(file.relativePath.lastIndexOf('/') + 1));
       const label = index.labels[file.label]!;
-      for (const [l, s] of [[label, file.set], [label, 'all'], ['*', file.set], ['*', 'all']] as const) group(l, s).add(levels, speaker);
+      for (const [l, s] of [
+        [label, file.set],
+        [label, 'all'],
+        ['*', file.set],
+        ['*', 'all'],
+      ] as const)
+        group(l, s).add(levels, speaker);
     } catch (error) {
       if (!(error instanceof KwsError)) throw error;
       failures.push(errorMessage(error));

@@ -69,7 +69,12 @@ export function wordRecipe(word: string): Syllable[] {
 
 function makeSpeaker(random: Random): Speaker {
   const id = Array.from({ length: 8 }, () => random.int(0, 16).toString(16)).join('');
-  return { id, pitch: random.uniform(90, 240), formantScale: random.uniform(0.9, 1.12), tempo: random.uniform(0.85, 1.15) };
+  return {
+    id,
+    pitch: random.uniform(90, 240),
+    formantScale: random.uniform(0.9, 1.12),
+    tempo: random.uniform(0.85, 1.15),
+  };
 }
 
 /** Attack/decay envelope of a syllable: raised-cosine edges of 20% each. */
@@ -80,7 +85,14 @@ function envelope(t: number): number {
   return 1;
 }
 
-function renderVoiced(out: Float32Array, start: number, length: number, syllable: Syllable, speaker: Speaker, sampleRate: number): void {
+function renderVoiced(
+  out: Float32Array,
+  start: number,
+  length: number,
+  syllable: Syllable,
+  speaker: Speaker,
+  sampleRate: number,
+): void {
   const f1 = syllable.formant1 * speaker.formantScale;
   const f2 = syllable.formant2 * speaker.formantScale;
   const bandwidth = 180;
@@ -100,7 +112,15 @@ function renderVoiced(out: Float32Array, start: number, length: number, syllable
 }
 
 /** Band-limited noise through a two-pole resonator: a fricative-like burst. */
-function renderFricative(out: Float32Array, start: number, length: number, syllable: Syllable, speaker: Speaker, sampleRate: number, random: Random): void {
+function renderFricative(
+  out: Float32Array,
+  start: number,
+  length: number,
+  syllable: Syllable,
+  speaker: Speaker,
+  sampleRate: number,
+  random: Random,
+): void {
   const centre = syllable.noiseCentre * speaker.formantScale;
   const r = 0.95;
   const a1 = -2 * r * Math.cos((2 * Math.PI * centre) / sampleRate);
@@ -135,7 +155,12 @@ export function renderWord(word: string, speaker: Speaker, random: Random, sampl
 }
 
 /** White, pink-ish and hum-like noise recordings for the background-noise augmentation. */
-function renderNoise(kind: 'white' | 'pink' | 'hum', seconds: number, sampleRate: number, random: Random): Float32Array {
+function renderNoise(
+  kind: 'white' | 'pink' | 'hum',
+  seconds: number,
+  sampleRate: number,
+  random: Random,
+): Float32Array {
   const out = new Float32Array(Math.floor(seconds * sampleRate));
   let lowpass = 0;
   for (let i = 0; i < out.length; i++) {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { drawAugmentation, renderAugmented, timeShiftSamples, toPcm16, type AugmentDraw } from '../../src/data/augment.js';
+import {
+  drawAugmentation,
+  renderAugmented,
+  timeShiftSamples,
+  toPcm16,
+  type AugmentDraw,
+} from '../../src/data/augment.js';
 import { Random } from '../../src/random.js';
 import { rampClip } from './helpers.js';
 
@@ -31,12 +37,22 @@ describe('augmentation', () => {
   });
 
   it('mixes noise · volume + foreground from the drawn offset', () => {
-    const out = renderAugmented(foreground, noise, draw({ noiseOffset: 123, noiseVolume: 0.05 }), new Float32Array(LENGTH));
+    const out = renderAugmented(
+      foreground,
+      noise,
+      draw({ noiseOffset: 123, noiseVolume: 0.05 }),
+      new Float32Array(LENGTH),
+    );
     for (let i = 0; i < LENGTH; i += 37) expect(out[i]).toBeCloseTo(noise[123 + i]! * 0.05 + foreground[i]! / 32768, 6);
   });
 
   it('makes silence from noise only, and all zeros without noise', () => {
-    const out = renderAugmented(null, noise, draw({ shift: 9, noiseOffset: 10, noiseVolume: 0.08 }), new Float32Array(LENGTH));
+    const out = renderAugmented(
+      null,
+      noise,
+      draw({ shift: 9, noiseOffset: 10, noiseVolume: 0.08 }),
+      new Float32Array(LENGTH),
+    );
     for (let i = 0; i < LENGTH; i++) expect(out[i]).toBeCloseTo(noise[10 + i]! * 0.08, 6);
     const quiet = renderAugmented(null, null, draw({ noiseVolume: 0.08 }), new Float32Array(LENGTH).fill(3));
     expect(quiet.every((v) => v === 0)).toBe(true);
@@ -44,9 +60,19 @@ describe('augmentation', () => {
 
   it('clips the mix to [-1, 1]', () => {
     const loud = toPcm16(new Float32Array(LENGTH).fill(0.99));
-    const out = renderAugmented(loud, new Float32Array(LENGTH).fill(1), draw({ noiseVolume: 0.5 }), new Float32Array(LENGTH));
+    const out = renderAugmented(
+      loud,
+      new Float32Array(LENGTH).fill(1),
+      draw({ noiseVolume: 0.5 }),
+      new Float32Array(LENGTH),
+    );
     expect(out.every((v) => v === 1)).toBe(true);
-    const low = renderAugmented(toPcm16(new Float32Array(LENGTH).fill(-1)), new Float32Array(LENGTH).fill(-1), draw({ noiseVolume: 0.5 }), new Float32Array(LENGTH));
+    const low = renderAugmented(
+      toPcm16(new Float32Array(LENGTH).fill(-1)),
+      new Float32Array(LENGTH).fill(-1),
+      draw({ noiseVolume: 0.5 }),
+      new Float32Array(LENGTH),
+    );
     expect(low.every((v) => v === -1)).toBe(true);
   });
 

@@ -80,7 +80,14 @@ describe('createBatchSource', () => {
       clean.set(key(extractor.compute(loadClip(entry.file.path, { sampleRate: 16000, desiredSamples }))), entry.label);
     }
     clean.set(key(extractor.compute(new Float32Array(desiredSamples))), 0);
-    const source = await createBatchSource({ index, feature, augment: NO_AUGMENTATION, batchSize: 40, seed: 5, useWorker: false });
+    const source = await createBatchSource({
+      index,
+      feature,
+      augment: NO_AUGMENTATION,
+      batchSize: 40,
+      seed: 5,
+      useWorker: false,
+    });
     const batch = await source.next();
     for (let i = 0; i < 40; i++) {
       const label = clean.get(key(batch.x.subarray(i * 490, (i + 1) * 490)));
@@ -93,17 +100,34 @@ describe('createBatchSource', () => {
     await expect(createBatchSource({ index: noNoise, feature, augment, batchSize: 4, seed: 1 })).rejects.toThrow(
       /no background noise WAVs in .*_background_noise_.*--background-volume 0/,
     );
-    const quiet = await createBatchSource({ index: noNoise, feature, augment: { ...augment, backgroundVolume: 0 }, batchSize: 4, seed: 1 });
+    const quiet = await createBatchSource({
+      index: noNoise,
+      feature,
+      augment: { ...augment, backgroundVolume: 0 },
+      batchSize: 4,
+      seed: 1,
+    });
     expect((await take(quiet, 1))[0]!.y).toHaveLength(4);
     const broken = path.join(root, 'broken');
     makeDataset(broken, { words: { yes: speakerNames('a', 8, 1), no: speakerNames('b', 8, 1) }, noiseSeconds: [1.5] });
-    for (const word of ['yes', 'no']) for (const name of fs.readdirSync(path.join(broken, word))) fs.writeFileSync(path.join(broken, word, name), 'RIFF');
+    for (const word of ['yes', 'no'])
+      for (const name of fs.readdirSync(path.join(broken, word)))
+        fs.writeFileSync(path.join(broken, word, name), 'RIFF');
     for (const useWorker of [true, false]) {
-      await expect(createBatchSource({ index: buildIndex(dataConfig(broken)), feature, augment, batchSize: 4, seed: 1, useWorker })).rejects.toThrow(
-        /none of the training clips of the wanted words could be read \(skipped \d+ unreadable/,
-      );
+      await expect(
+        createBatchSource({
+          index: buildIndex(dataConfig(broken)),
+          feature,
+          augment,
+          batchSize: 4,
+          seed: 1,
+          useWorker,
+        }),
+      ).rejects.toThrow(/none of the training clips of the wanted words could be read \(skipped \d+ unreadable/);
     }
     const allTesting = buildIndex(dataConfig(withNoise, { split: 'all' }));
-    await expect(createBatchSource({ index: allTesting, feature, augment, batchSize: 4, seed: 1 })).rejects.toThrow(/--split all/);
+    await expect(createBatchSource({ index: allTesting, feature, augment, batchSize: 4, seed: 1 })).rejects.toThrow(
+      /--split all/,
+    );
   });
 });

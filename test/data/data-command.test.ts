@@ -11,7 +11,11 @@ const root = makeTempDir('data-cli');
 const dataDir = path.join(root, 'data');
 
 beforeAll(() => {
-  makeDataset(dataDir, { words: { yes: speakerNames('a', 12, 1), no: speakerNames('b', 12, 1), cat: speakerNames('c', 12, 1) }, noiseSeconds: [1.2], sampleRate: 4000 });
+  makeDataset(dataDir, {
+    words: { yes: speakerNames('a', 12, 1), no: speakerNames('b', 12, 1), cat: speakerNames('c', 12, 1) },
+    noiseSeconds: [1.2],
+    sampleRate: 4000,
+  });
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
@@ -22,7 +26,10 @@ function run(...args: string[]) {
 describe('kws data', () => {
   it('index --json prints one {file, label, set} line per WAV', async () => {
     const out = await run('index', '--data-dir', dataDir, '--wanted-words', 'yes,no', '--split-salt', 'x', '--json');
-    const lines = out.trim().split('\n').map((line) => JSON.parse(line) as Record<string, string>);
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, string>);
     expect(lines).toHaveLength(36);
     for (const line of lines) {
       expect(Object.keys(line)).toEqual(['file', 'label', 'set']);
@@ -41,7 +48,9 @@ describe('kws data', () => {
   });
 
   it('stats --json prints the statistics as one object', async () => {
-    const stats = JSON.parse(await run('stats', '--data-dir', dataDir, '--wanted-words', 'yes,no', '--json')) as { rows: Array<{ label: string; set: string; clips: number; speakers: number }> };
+    const stats = JSON.parse(await run('stats', '--data-dir', dataDir, '--wanted-words', 'yes,no', '--json')) as {
+      rows: Array<{ label: string; set: string; clips: number; speakers: number }>;
+    };
     expect(stats.rows.find((row) => row.label === '*' && row.set === 'all')).toMatchObject({ clips: 36, speakers: 36 });
   });
 

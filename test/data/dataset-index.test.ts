@@ -95,7 +95,10 @@ describe('buildIndex', () => {
 
   it('splits ready-labelled folders by hash without generating entries', () => {
     const index = buildIndex(config(readyLabelled, { wantedWords: ['yes', 'up'], splitSalt: 'kws' }));
-    const total = (['training', 'validation', 'testing'] as const).reduce((sum, set) => sum + index.sets[set].length, 0);
+    const total = (['training', 'validation', 'testing'] as const).reduce(
+      (sum, set) => sum + index.sets[set].length,
+      0,
+    );
     expect(total).toBe(25);
     for (const set of ['training', 'validation', 'testing'] as const) {
       expect(index.sets[set].every((entry) => entry.file !== null)).toBe(true);
@@ -122,7 +125,9 @@ describe('buildIndex', () => {
       /--wanted-words dog: no such folder .*found: cat, no, up, yes/,
     );
     expect(() => buildIndex(config(trainingArchive, { wantedWords: ['yes', 'yes'] }))).toThrow(UsageError);
-    expect(() => buildIndex(config(trainingArchive, { validationPercentage: 60, testingPercentage: 50 }))).toThrow(UsageError);
+    expect(() => buildIndex(config(trainingArchive, { validationPercentage: 60, testingPercentage: 50 }))).toThrow(
+      UsageError,
+    );
   });
 
   it('refuses to train on a split without keywords and suggests a salt', () => {

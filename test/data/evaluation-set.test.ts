@@ -17,7 +17,9 @@ let index: DatasetIndex;
 const config = dataConfig(dataDir, { split: 'all' });
 
 beforeAll(() => {
-  makeDataset(dataDir, { words: { yes: speakerNames('a', 6, 1), no: speakerNames('b', 6, 1), up: speakerNames('c', 3, 1) } });
+  makeDataset(dataDir, {
+    words: { yes: speakerNames('a', 6, 1), no: speakerNames('b', 6, 1), up: speakerNames('c', 3, 1) },
+  });
   index = buildIndex(config);
 });
 
@@ -37,7 +39,10 @@ describe('loadEvaluationSet', () => {
     expect(set.computed).toBe(15);
     const extractor = createFeatureExtractor(feature);
     set.files.forEach((file, i) => {
-      const samples = file === null ? new Float32Array(16000) : loadClip(path.join(dataDir, file), { sampleRate: 16000, desiredSamples: 16000 });
+      const samples =
+        file === null
+          ? new Float32Array(16000)
+          : loadClip(path.join(dataDir, file), { sampleRate: 16000, desiredSamples: 16000 });
       expect(set.x.subarray(i * 490, (i + 1) * 490)).toEqual(extractor.compute(samples));
       expect(set.y[i]).toBe(file === null ? 0 : { yes: 2, no: 3, up: 1 }[file.split('/')[0]!]);
     });
@@ -101,7 +106,12 @@ describe('loadEvaluationSet', () => {
     const localDir = path.join(root, 'bad-data');
     fs.cpSync(dataDir, localDir, { recursive: true });
     fs.writeFileSync(path.join(localDir, 'yes', 'broken_nohash_0.wav'), 'RIFF');
-    const set = await loadEvaluationSet({ index: buildIndex({ ...config, dataDir: localDir }), set: 'testing', feature, cacheDir: null });
+    const set = await loadEvaluationSet({
+      index: buildIndex({ ...config, dataDir: localDir }),
+      set: 'testing',
+      feature,
+      cacheDir: null,
+    });
     expect(set.y).toHaveLength(17);
     expect(set.files).not.toContain('yes/broken_nohash_0.wav');
     expect(set.warnings.join()).toMatch(/skipped 1 unreadable testing WAV\(s\): .*broken_nohash_0\.wav/);

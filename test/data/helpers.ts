@@ -39,7 +39,8 @@ export function makeDataset(dir: string, spec: FolderSpec): string {
     for (const name of names) {
       const clip = new Float32Array(sampleRate);
       const pitch = random.uniform(200, 800);
-      for (let i = 0; i < clip.length; i++) clip[i] = 0.3 * Math.sin((2 * Math.PI * pitch * i) / sampleRate) + 0.01 * random.uniform(-1, 1);
+      for (let i = 0; i < clip.length; i++)
+        clip[i] = 0.3 * Math.sin((2 * Math.PI * pitch * i) / sampleRate) + 0.01 * random.uniform(-1, 1);
       writeWav(path.join(dir, word, name), clip, sampleRate);
     }
   }
@@ -54,7 +55,8 @@ export function makeDataset(dir: string, spec: FolderSpec): string {
 /** `count` file names of `speakers` distinct speakers, `<speaker>_nohash_<n>.wav`. */
 export function speakerNames(prefix: string, speakers: number, perSpeaker: number): string[] {
   const names: string[] = [];
-  for (let s = 0; s < speakers; s++) for (let n = 0; n < perSpeaker; n++) names.push(`${prefix}${s.toString(16).padStart(6, '0')}_nohash_${n}.wav`);
+  for (let s = 0; s < speakers; s++)
+    for (let n = 0; n < perSpeaker; n++) names.push(`${prefix}${s.toString(16).padStart(6, '0')}_nohash_${n}.wav`);
   return names;
 }
 

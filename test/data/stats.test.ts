@@ -9,7 +9,9 @@ const root = makeTempDir('stats');
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function sine(amplitude: number, seconds: number, sampleRate = 16000): Float32Array {
-  return new Float32Array(Math.round(seconds * sampleRate)).map((_, i) => amplitude * Math.sin((2 * Math.PI * 440 * i) / sampleRate));
+  return new Float32Array(Math.round(seconds * sampleRate)).map(
+    (_, i) => amplitude * Math.sin((2 * Math.PI * 440 * i) / sampleRate),
+  );
 }
 
 describe('stats', () => {
@@ -44,7 +46,11 @@ describe('stats', () => {
     expect(yes.durationSeconds).toBeCloseTo(2.5, 6);
     expect(yes.peakDbfs).toBeCloseTo(0, 2);
     expect(stats.rows.find((row) => row.label === 'yes' && row.set === 'all')).toMatchObject({ clips: 3 });
-    expect(stats.rows.find((row) => row.label === '_unknown_' && row.set === 'testing')).toMatchObject({ clips: 1, speakers: 1, clipped: 0 });
+    expect(stats.rows.find((row) => row.label === '_unknown_' && row.set === 'testing')).toMatchObject({
+      clips: 1,
+      speakers: 1,
+      clipped: 0,
+    });
     expect(stats.rows.find((row) => row.label === '*' && row.set === 'all')).toMatchObject({ clips: 4, speakers: 3 });
     expect(stats.rows.some((row) => row.set === 'training')).toBe(false);
     expect(stats.noise.files).toBe(1);

@@ -17,7 +17,16 @@ function octal(header: Buffer, offset: number, length: number, value: number): v
   field(header, offset, length, `${value.toString(8).padStart(length - 1, '0')}\0`);
 }
 
-export function tarGz(entries: readonly TarEntrySpec[]): Buffer {
+/** Sets a header's checksum: the byte sum of the header with the checksum field counted as spaces. */
+export function writeChecksum(header: Buffer): void {
+  header.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  field(header, 148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
+}
+
+/** The uncompressed tar, ending with the two zero blocks of the end-of-archive marker. */
+export function tarBytes(entries: readonly TarEntrySpec[]): Buffer {
   const blocks: Buffer[] = [];
   for (const entry of entries) {
     const type = entry.type ?? '0';
@@ -30,17 +39,18 @@ export function tarGz(entries: readonly TarEntrySpec[]): Buffer {
     octal(header, 116, 8, 0);
     octal(header, 124, 12, size);
     octal(header, 136, 12, 1_700_000_000);
-    header.fill(0x20, 148, 156);
     field(header, 156, 1, type);
     field(header, 157, 100, entry.linkname ?? '');
     field(header, 257, 6, 'ustar\0');
     field(header, 263, 2, '00');
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    field(header, 148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
+    writeChecksum(header);
     blocks.push(header);
     if (size > 0) blocks.push(content, Buffer.alloc((512 - (size % 512)) % 512));
   }
   blocks.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(blocks));
+  return Buffer.concat(blocks);
+}
+
+export function tarGz(entries: readonly TarEntrySpec[]): Buffer {
+  return gzipSync(tarBytes(entries));
 }

@@ -94,7 +94,9 @@ export function registerDataCommand(program: Command): void {
 
   const download = data
     .command('download')
-    .description('download and unpack the Speech Commands archive (resumes an interrupted download)');
+    .description(
+      'download, verify and unpack the Speech Commands archive (resumes an interrupted download, fetches a damaged one again)',
+    );
   addOptions(download, [
     { flags: '--url <url>', description: 'archive to fetch (.tar.gz)', defaultValue: DEFAULT_DATA_URL },
     {
@@ -112,25 +114,32 @@ export function registerDataCommand(program: Command): void {
   });
 }
 
-/** `downloadDataset` with a progress bar per phase on stderr, counted in whole megabytes ("230/2428 MB"). */
+/**
+ * `downloadDataset` with a progress bar per phase on stderr, counted in whole megabytes ("230/2428 MB"),
+ * and its notices as `kws:` lines.
+ */
 export async function downloadWithProgress(url: string, dest: string): Promise<DownloadResult> {
-  const reporters = new Map<DownloadProgress['phase'], ProgressReporter>();
+  let current: { phase: DownloadProgress['phase']; reporter: ProgressReporter } | undefined;
   const result = await downloadDataset({
     url,
     dest,
     onProgress: ({ phase, done, total }) => {
-      let reporter = reporters.get(phase);
-      if (!reporter) {
-        reporters.get('download')?.finish();
-        reporters.set(
-          phase,
-          (reporter = createProgress(phase, total === null ? 0 : Math.max(1, Math.ceil(total / 1e6)))),
-        );
+      if (current?.phase !== phase) {
+        current?.reporter.finish();
+        const megabytes = total === null ? 0 : Math.max(1, Math.ceil(total / 1e6));
+        current = { phase, reporter: createProgress(phase, megabytes) };
       }
-      reporter.update(Math.floor(done / 1e6), 'MB');
+      current.reporter.update(Math.floor(done / 1e6), 'MB');
+    },
+    onNotice: (message) => {
+      const line = `kws: ${message}`;
+      if (current) current.reporter.log(line);
+      else process.stderr.write(`${line}\n`);
+      // A notice ends the phase it interrupts (a verification that failed): no "done" line for it.
+      current = undefined;
     },
   });
-  reporters.get('extract')?.finish();
+  current?.reporter.finish();
   return result;
 }
 
