@@ -241,13 +241,12 @@ export const BACKEND_OPTIONS: readonly OptionSpec[] = [
 export const TRAINED_RUN_OPTIONS: readonly OptionSpec[] = [
   {
     flags: '--train-dir <dir>',
-    description: 'the training run (its config.json, checkpoints and quantised network)',
-    defaultValue: 'runs/train',
+    description: "the folder 'kws train' wrote (its config.json, checkpoints and quantised network); required",
   },
   {
     flags: '--checkpoint <which>',
-    description: 'best (highest validation accuracy) or last',
-    defaultValue: 'best',
+    description:
+      "best (highest validation accuracy) or last; default best, and with --quantized the one 'kws quantize' used",
     choices: ['best', 'last'],
   },
 ];

@@ -22,6 +22,8 @@ function formatDuration(seconds: number): string {
 export interface ProgressOptions {
   /** Off a terminal, print a line at every 10% (default); callers with their own milestone lines turn it off. */
   milestones?: boolean;
+  /** Work already done when the bar starts (a resumed run): the ETA is the pace of what is done now. */
+  start?: number;
 }
 
 export function createProgress(
@@ -32,6 +34,7 @@ export function createProgress(
 ): ProgressReporter {
   const interactive = Boolean(stream.isTTY);
   const milestones = options.milestones ?? true;
+  const start = options.start ?? 0;
   const started = Date.now();
   let lastDraw = 0;
   let lastLine = '';
@@ -42,7 +45,8 @@ export function createProgress(
     const width = 24;
     const filled = Math.round(fraction * width);
     const elapsed = (Date.now() - started) / 1000;
-    const eta = fraction > 0 ? (elapsed * (1 - fraction)) / fraction : Number.NaN;
+    const doneHere = done - start;
+    const eta = doneHere > 0 ? (elapsed * Math.max(0, total - done)) / doneHere : Number.NaN;
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     return `${label} ${bar} ${(fraction * 100).toFixed(0).padStart(3)}% ${done}/${total}${detail ? ` ${detail}` : ''} ETA ${formatDuration(eta)}`;
   };

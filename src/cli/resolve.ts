@@ -2,6 +2,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { loadRunConfig } from '../run/config.js';
+import { RunDir } from '../run/layout.js';
 import type { FeatureConfig } from '../features/config.js';
 import { loadPreset } from '../models/presets.js';
 import type { DataSettings, AugmentSettings, RunConfig, TrainSettings } from '../run/config.js';
@@ -88,4 +90,11 @@ export function dataSettingsFrom(options: DataSettings): DataSettings {
     silencePercentage: options.silencePercentage,
     unknownPercentage: options.unknownPercentage,
   };
+}
+
+/** The run that `--train-dir` names (required by every command after train), with its saved settings. */
+export function trainedRun(trainDir: string | undefined): { dir: RunDir; run: RunConfig } {
+  if (!trainDir) throw new UsageError("give --train-dir: the folder 'kws train' wrote (e.g. runs/ds_cnn_s)");
+  const dir = new RunDir(trainDir);
+  return { dir, run: loadRunConfig(dir) };
 }

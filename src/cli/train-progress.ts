@@ -31,7 +31,10 @@ export function trainingReporter(run: RunConfig, options: { printTest: boolean }
                 ? `resuming at step ${event.startStep} of ${event.totalSteps}\n`
                 : `${event.totalSteps} steps\n`),
           );
-          progress = createProgress('train', event.totalSteps, process.stderr, { milestones: false });
+          progress = createProgress('train', event.totalSteps, process.stderr, {
+            milestones: false,
+            start: event.startStep,
+          });
           break;
         }
         case 'step':

@@ -10,6 +10,7 @@ import { generateSyntheticDataset } from '../data/synthetic.js';
 import { evaluateRun, type Evaluation } from '../eval/evaluate.js';
 import { writeRunReport } from '../eval/report.js';
 import { loadPreset, presetFeatureConfig } from '../models/presets.js';
+import { DEFAULT_CALIBRATION } from '../quant/report.js';
 import { quantizeTrainedRun, type QuantizeRunResult } from '../quant/run.js';
 import { labelsFor, type RunConfig } from '../run/config.js';
 import { train, type TrainEvent, type TrainResult } from '../train/trainer.js';
@@ -76,8 +77,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     say(`generating a 12-class keyword dataset in ${dataDir}`);
     ensureGeneratedData(dataDir, options);
   }
-  // A demo starts over: resuming an earlier demo's checkpoint would skip the training it shows.
-  fs.rmSync(trainDir, { recursive: true, force: true });
   const preset = loadPreset(options.preset);
   const wantedWords = DEMO_KEYWORDS;
   const run: RunConfig = {
@@ -111,9 +110,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
 
   say(`training ${preset.name} for ${options.steps.reduce((a, b) => a + b, 0)} steps into ${trainDir}`);
   const onTrainEvent = options.onTrainEvent;
+  // A demo starts over: resuming an earlier demo's checkpoint would skip the training it shows.
   const training = await train({
     run,
     trainDir,
+    overwrite: true,
     backend: options.backend,
     cacheDir,
     onEvent: onTrainEvent && ((event) => onTrainEvent(event, run)),
@@ -125,9 +126,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     run,
     data: run.data,
     checkpoint: 'best',
-    calibrationSet: 'training',
-    calibrationSize: 500,
-    method: 'max',
+    calibrationSet: DEFAULT_CALIBRATION.set,
+    calibrationSize: DEFAULT_CALIBRATION.size,
+    method: DEFAULT_CALIBRATION.method,
     cacheDir,
     seed: options.seed,
   });
@@ -142,6 +143,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     backend: options.backend,
     cacheDir,
   });
-  const reportFiles = writeRunReport(path.join(outDir, 'report'), trainDir, run, evaluation, 'best', 'kws demo');
+  const reportFiles = writeRunReport(path.join(outDir, 'report'), trainDir, run, evaluation, 'kws demo');
   return { dataDir, trainDir, training, quantization, evaluation, reportFiles };
 }

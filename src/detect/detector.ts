@@ -113,7 +113,8 @@ export class KeywordDetector {
   ) {
     const feature = model.feature;
     const geometry = featureGeometry(feature);
-    const hopSamples = hopSamplesFor(options.hopMs, geometry, feature.sampleRate, feature.windowStrideMs);
+    const hopMs = options.hopMs ?? feature.windowStrideMs;
+    const hopSamples = hopSamplesFor(hopMs, geometry, feature.sampleRate, feature.windowStrideMs);
     if (!(options.averageWindowMs >= 0))
       throw new KwsError(`--average-window-ms must be at least 0 (got ${options.averageWindowMs})`);
     if (!(options.suppressionMs >= 0))
@@ -125,7 +126,7 @@ export class KeywordDetector {
     this.sliding = new SlidingFeatures(createFeatureExtractor(feature), hopSamples);
     this.hopS = hopSamples / feature.sampleRate;
     this.firstTimeS = geometry.desiredSamples / feature.sampleRate;
-    this.smoother = new PosteriorSmoother(model.labels.length, windowsAveraged(options.averageWindowMs, options.hopMs));
+    this.smoother = new PosteriorSmoother(model.labels.length, windowsAveraged(options.averageWindowMs, hopMs));
     this.gate = new DetectionGate(options.threshold, options.suppressionMs / 1000);
     this.batchWindows = options.batchWindows ?? 64;
     this.batch = new Float32Array(this.batchWindows * this.sliding.windowSize);

@@ -12,14 +12,14 @@
 import { SILENCE_LABEL, UNKNOWN_LABEL } from '../data/dataset-index.js';
 
 export interface PosteriorSettings {
-  hopMs: number;
+  /** How far the window moves per inference; default the model's feature stride (every new frame). */
+  hopMs?: number;
   averageWindowMs: number;
   threshold: number;
   suppressionMs: number;
 }
 
-export const DEFAULT_POSTERIOR_SETTINGS: Readonly<PosteriorSettings> = Object.freeze({
-  hopMs: 20,
+export const DEFAULT_POSTERIOR_SETTINGS: Readonly<Required<Omit<PosteriorSettings, 'hopMs'>>> = Object.freeze({
   averageWindowMs: 1000,
   threshold: 0.9,
   suppressionMs: 1500,

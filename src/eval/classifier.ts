@@ -3,18 +3,16 @@
  * the integer network `kws quantize` produced, run by the bit-exact CMSIS-NN simulator. eval,
  * predict and detect all go through this, so they agree on what "the model" outputs.
  */
-import path from 'node:path';
 import { initBackend, type BackendInfo, type BackendPreference } from '../backend/index.js';
 import { KwsError } from '../errors.js';
 import { featureGeometry, type FeatureConfig } from '../features/config.js';
-import { quantizeFeatures } from '../features/quantize.js';
+import { argmaxRows } from '../metrics.js';
 import { predictLogits, softmaxRows } from '../models/inference.js';
-import { loadModelDir } from '../models/io.js';
-import { createSimulator, softmaxQ7 } from '../quant/simulate.js';
-import { loadQuantizedNetwork } from '../quant/store.js';
-import { argmax, argmaxRows } from '../metrics.js';
-
-export type CheckpointChoice = 'best' | 'last';
+import { loadModelFiles } from '../models/io.js';
+import { createIntegerClassifier } from '../quant/integer-classifier.js';
+import { openQuantizedNetwork } from '../quant/store.js';
+import { loadRunConfig } from '../run/config.js';
+import { type CheckpointName, RunDir } from '../run/layout.js';
 
 export interface IntegerTrace {
   inputInt8: Int8Array;
@@ -26,6 +24,8 @@ export interface Classifier {
   readonly feature: FeatureConfig;
   readonly inputSize: number;
   readonly quantized: boolean;
+  /** The checkpoint the model is (float) or was quantised from (int8). */
+  readonly checkpoint: CheckpointName;
   /** Set for the float model: the backend it runs on. */
   readonly backend?: BackendInfo;
   /**
@@ -41,36 +41,42 @@ export interface Classifier {
 }
 
 export interface OpenClassifierOptions {
-  checkpoint?: CheckpointChoice;
+  /**
+   * Float: the checkpoint to load (default best). Quantised: the network must have been made
+   * from this one (default: whichever it was made from).
+   */
+  checkpoint?: CheckpointName;
   quantized?: boolean;
   backend?: BackendPreference;
 }
 
-export function checkpointDir(trainDir: string, checkpoint: CheckpointChoice): string {
-  return path.join(trainDir, 'checkpoints', checkpoint);
-}
-
 export async function openClassifier(trainDir: string, options: OpenClassifierOptions = {}): Promise<Classifier> {
-  return options.quantized ? openIntegerClassifier(trainDir) : openFloatClassifier(trainDir, options);
+  const dir = new RunDir(trainDir);
+  return options.quantized ? openIntegerClassifier(dir, options.checkpoint) : openFloatClassifier(dir, options);
 }
 
-async function openFloatClassifier(trainDir: string, options: OpenClassifierOptions): Promise<Classifier> {
+async function openFloatClassifier(dir: RunDir, options: OpenClassifierOptions): Promise<Classifier> {
+  const run = loadRunConfig(dir);
   const backend = await initBackend(options.backend ?? 'auto');
-  const dir = checkpointDir(trainDir, options.checkpoint ?? 'best');
-  const { model, sidecar } = await loadModelDir(dir).catch((error: unknown) => {
+  const checkpoint = options.checkpoint ?? 'best';
+  const model = await loadModelFiles(dir.checkpoint(checkpoint).dir, {
+    labels: run.labels.length,
+    from: dir.config,
+  }).catch((error: unknown) => {
     if (error instanceof KwsError && options.checkpoint === undefined) {
-      throw new KwsError(`${error.message} (is ${trainDir} a kws training directory with a finished evaluation step?)`);
+      throw new KwsError(`${error.message} (has ${dir.root} finished its first evaluation step?)`);
     }
     throw error;
   });
-  const { frames, coefficients } = featureGeometry(sidecar.feature);
+  const { frames, coefficients } = featureGeometry(run.feature);
   const inputSize = frames * coefficients;
-  const labelCount = sidecar.labels.length;
+  const labelCount = run.labels.length;
   return {
-    labels: sidecar.labels,
-    feature: sidecar.feature,
+    labels: run.labels,
+    feature: run.feature,
     inputSize,
     quantized: false,
+    checkpoint,
     backend,
     scores: (x) => softmaxRows(predictLogits(model, x, inputSize, labelCount), labelCount),
     predict: (x) => argmaxRows(predictLogits(model, x, inputSize, labelCount), labelCount),
@@ -78,46 +84,21 @@ async function openFloatClassifier(trainDir: string, options: OpenClassifierOpti
   };
 }
 
-function openIntegerClassifier(trainDir: string): Classifier {
-  const network = loadQuantizedNetwork(trainDir);
-  const simulator = createSimulator(network);
-  const inputSize = network.frames * network.coefficients;
-  const labelCount = network.labels.length;
-  const input = new Int8Array(inputSize);
-  const logits = new Int8Array(labelCount);
-  const probabilities = new Int8Array(labelCount);
-  const runRow = (x: Float32Array, row: number): Int8Array => {
-    quantizeFeatures(x.subarray(row * inputSize, (row + 1) * inputSize), network.inputFrac, input);
-    return simulator.run(input, logits);
-  };
-  const rowsOf = (x: Float32Array) => {
-    if (x.length % inputSize !== 0)
-      throw new KwsError(`features hold ${x.length} values, not a multiple of the model's input size ${inputSize}`);
-    return x.length / inputSize;
-  };
+function openIntegerClassifier(dir: RunDir, requested: CheckpointName | undefined): Classifier {
+  const run = loadRunConfig(dir);
+  const { network, source } = openQuantizedNetwork(dir, run, requested);
+  const integer = createIntegerClassifier(network);
   return {
     labels: network.labels,
     feature: network.feature,
-    inputSize,
+    inputSize: integer.inputSize,
     quantized: true,
-    scores(x) {
-      const rows = rowsOf(x);
-      const out = new Float32Array(rows * labelCount);
-      for (let r = 0; r < rows; r++) {
-        softmaxQ7(runRow(x, r), probabilities);
-        for (let c = 0; c < labelCount; c++) out[r * labelCount + c] = probabilities[c]! / 128;
-      }
-      return out;
-    },
-    predict(x) {
-      const rows = rowsOf(x);
-      const out = new Int32Array(rows);
-      for (let r = 0; r < rows; r++) out[r] = argmax(runRow(x, r));
-      return out;
-    },
+    checkpoint: source!.checkpoint,
+    scores: (x) => integer.scores(x),
+    predict: (x) => integer.predict(x),
     trace(row) {
-      const logitsInt8 = runRow(row, 0).slice();
-      return { inputInt8: input.slice(), logitsInt8 };
+      const logitsInt8 = integer.logits(row).slice();
+      return { inputInt8: integer.input.slice(), logitsInt8 };
     },
     dispose: () => undefined,
   };

@@ -8,9 +8,10 @@ import { loadEvaluationSet } from '../data/evaluation-set.js';
 import type { SetName } from '../data/split.js';
 import { KwsError, UsageError } from '../errors.js';
 import { validateFeatureConfig } from '../features/config.js';
-import { indexForRun } from '../train/data.js';
-import type { RunConfig } from '../run/config.js';
-import { openClassifier, type CheckpointChoice, type Classifier } from './classifier.js';
+import { featureDiff, type RunConfig } from '../run/config.js';
+import { indexForRun } from '../run/data.js';
+import type { CheckpointName } from '../run/layout.js';
+import { openClassifier, type Classifier } from './classifier.js';
 import { computeMetrics, type Metrics } from '../metrics.js';
 import type { EvaluationSetChoice } from './sets.js';
 
@@ -25,7 +26,8 @@ export interface EvaluateOptions {
   run: RunConfig;
   set: EvaluationSetChoice;
   kinds: readonly ModelKind[];
-  checkpoint?: CheckpointChoice;
+  /** Default: the checkpoint the quantised network was made from when int8 is evaluated, else best. */
+  checkpoint?: CheckpointName;
   backend?: BackendPreference;
   /** undefined: the default cache folder; null: no cache. */
   cacheDir?: string | null;
@@ -39,6 +41,8 @@ export interface Evaluation {
   n: number;
   float?: Metrics;
   int8?: Metrics;
+  /** The checkpoint evaluated (both kinds use the same one). */
+  checkpoint: CheckpointName;
   /** The backend the float model ran on. */
   backend?: BackendInfo;
   /** Clips featurised in this call (0 when every feature came from the cache). */
@@ -57,16 +61,20 @@ export function evaluationSplit(run: RunConfig, choice: EvaluationSetChoice): { 
   return { run, set: choice };
 }
 
-function checkCompatible(classifier: Classifier, labels: readonly string[], inputSize: number): void {
+/** The data must be labelled and featurised exactly as the model was trained. */
+function checkCompatible(classifier: Classifier, run: RunConfig, labels: readonly string[]): void {
   const kind = classifier.quantized ? 'quantised network' : 'model';
   if (classifier.labels.join(',') !== labels.join(',')) {
     throw new UsageError(
-      `the ${kind} was trained for labels ${classifier.labels.join(',')} but --wanted-words gives ${labels.join(',')}; leave --wanted-words out to use the run's words`,
+      `the ${kind} was trained for labels ${classifier.labels.join(',')} but --wanted-words gives ` +
+        `${labels.join(',')}; leave --wanted-words out to use the run's words`,
     );
   }
-  if (classifier.inputSize !== inputSize) {
+  const differences = featureDiff(classifier.feature, run.feature);
+  if (differences.length > 0) {
     throw new UsageError(
-      `the feature options give ${inputSize} values per clip but the ${kind} takes ${classifier.inputSize}; leave the feature options out to use the run's settings`,
+      `the ${kind} was trained on other features (${differences.join(', ')}); ` +
+        "leave the feature options out to use the run's settings",
     );
   }
 }
@@ -78,15 +86,21 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation>
   // Models first: a missing checkpoint or quantised network fails before any feature work.
   const classifiers: Array<{ kind: ModelKind; classifier: Classifier }> = [];
   try {
-    const { frames, coefficients } = validateFeatureConfig(run.feature);
-    for (const kind of options.kinds) {
+    validateFeatureConfig(run.feature);
+    // The integer network first: its checkpoint is the one the float model beside it must be.
+    let checkpoint = options.checkpoint;
+    const kinds = options.kinds.includes('int8')
+      ? ['int8' as const, ...options.kinds.filter((k) => k !== 'int8')]
+      : options.kinds;
+    for (const kind of kinds) {
       const classifier = await openClassifier(options.trainDir, {
-        checkpoint: options.checkpoint,
+        checkpoint,
         quantized: kind === 'int8',
         backend: options.backend,
       });
+      checkpoint = classifier.checkpoint;
       classifiers.push({ kind, classifier });
-      checkCompatible(classifier, index.labels, frames * coefficients);
+      checkCompatible(classifier, run, index.labels);
     }
     const data = await loadEvaluationSet({
       index,
@@ -103,6 +117,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation>
     }
     const evaluation: Evaluation = {
       set: options.set,
+      checkpoint: checkpoint!,
       labels: index.labels,
       n: data.y.length,
       computed: data.computed,

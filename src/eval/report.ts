@@ -10,6 +10,7 @@ import { kilobytes, profileModel, type ModelProfile } from '../models/profile.js
 import type { Architecture } from '../models/registry.js';
 import { readLog, type LogRow } from '../run/log.js';
 import type { RunConfig } from '../run/config.js';
+import { RunDir } from '../run/layout.js';
 import { confusionHeatmapSvg, escapeXml, trainingCurvesSvg } from './charts.js';
 import type { Evaluation, ModelKind } from './evaluate.js';
 import { percent } from './format.js';
@@ -208,14 +209,13 @@ export function writeRunReport(
   trainDir: string,
   run: RunConfig,
   evaluation: Evaluation,
-  checkpoint: string,
   command?: string,
 ): string[] {
   const { frames, coefficients } = validateFeatureConfig(run.feature);
   return writeReport(dir, {
     trainDir,
     evaluation,
-    checkpoint,
+    checkpoint: evaluation.checkpoint,
     architecture: run.architecture,
     modelSizeInfo: run.modelSizeInfo,
     preset: run.preset,
@@ -228,7 +228,7 @@ export function writeRunReport(
       coefficients,
       labelCount: evaluation.labels.length,
     }),
-    log: readLog(trainDir),
+    log: readLog(new RunDir(trainDir)),
     generatedAt: new Date(),
     command,
   });

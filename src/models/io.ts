@@ -10,13 +10,10 @@ import * as tf from '@tensorflow/tfjs';
 import { recoverDirectory, replaceDirectoryAtomic, writeFileAtomic } from '../atomic.js';
 import { KwsError, errorMessage } from '../errors.js';
 import type { FeatureConfig } from '../features/config.js';
+import { MODEL_FILE, SIDECAR_FILE, WEIGHTS_FILE } from './files.js';
 // Custom layers must be registered before a model that uses them is deserialised.
 import './lstm-cell.js';
 import './slim-batch-norm.js';
-
-export const MODEL_FILE = 'model.json';
-export const WEIGHTS_FILE = 'weights.bin';
-export const SIDECAR_FILE = 'kws-model.json';
 
 export interface ModelSidecar {
   architecture: string;
@@ -69,10 +66,11 @@ function toArrayBuffer(data: Uint8Array): ArrayBuffer {
 }
 
 /**
- * Writes the three files into an existing directory, each atomically. Callers that need the
- * whole directory swapped at once (checkpoints) fill a temporary one; see `saveModelDir`.
+ * Writes the model (model.json + weights.bin) into an existing directory, each file atomically.
+ * Callers that need the whole directory swapped at once (checkpoints) fill a temporary one.
+ * Training checkpoints stop here: their meaning is the run's config.json.
  */
-export async function writeModelFiles(dir: string, model: tf.LayersModel, sidecar: ModelSidecar): Promise<void> {
+export async function writeModelFiles(dir: string, model: tf.LayersModel): Promise<void> {
   await model.save(
     tf.io.withSaveHandler((artifacts) => {
       const weightData =
@@ -89,7 +87,6 @@ export async function writeModelFiles(dir: string, model: tf.LayersModel, sideca
       return Promise.resolve({ modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) });
     }),
   );
-  writeFileAtomic(path.join(dir, SIDECAR_FILE), `${JSON.stringify(sidecar, null, 2)}\n`);
 }
 
 /**
@@ -106,7 +103,10 @@ export async function saveModelDir(dir: string, model: tf.LayersModel, sidecar: 
       );
     }
   }
-  await replaceDirectoryAtomic(dir, (temp) => writeModelFiles(temp, model, sidecar));
+  await replaceDirectoryAtomic(dir, async (temp) => {
+    await writeModelFiles(temp, model);
+    writeFileAtomic(path.join(temp, SIDECAR_FILE), `${JSON.stringify(sidecar, null, 2)}\n`);
+  });
 }
 
 function readJson(file: string, what: string): unknown {
@@ -133,12 +133,22 @@ function parseSidecar(file: string, json: unknown): ModelSidecar {
   return value as ModelSidecar;
 }
 
-/** Loads a directory written by `saveModelDir` / `writeModelFiles`. */
+/** Loads a directory written by `saveModelDir` (the model and its sidecar). */
 export async function loadModelDir(dir: string): Promise<LoadedModel> {
   if (!recoverDirectory(dir)) throw new KwsError(`model directory ${dir} does not exist`);
-  const modelFile = path.join(dir, MODEL_FILE);
   const sidecarFile = path.join(dir, SIDECAR_FILE);
   const sidecar = parseSidecar(sidecarFile, readJson(sidecarFile, 'save the model again'));
+  const model = await loadModelFiles(dir, { labels: sidecar.labels.length, from: SIDECAR_FILE });
+  return { model, sidecar };
+}
+
+/**
+ * Loads model.json + weights.bin from `dir`, checking the weights against the manifest and the
+ * output width against the label count that `labels.from` (the sidecar or a run's config) gives.
+ */
+export async function loadModelFiles(dir: string, labels: { labels: number; from: string }): Promise<tf.LayersModel> {
+  if (!recoverDirectory(dir)) throw new KwsError(`model directory ${dir} does not exist`);
+  const modelFile = path.join(dir, MODEL_FILE);
   const modelJson = readJson(modelFile, 'save the model again') as Partial<tf.io.ModelJSON>;
   const manifest = modelJson.weightsManifest;
   if (!modelJson.modelTopology || !Array.isArray(manifest)) {
@@ -167,11 +177,11 @@ export async function loadModelDir(dir: string): Promise<LoadedModel> {
     throw new KwsError(`${modelFile} could not be loaded: ${errorMessage(error)}`);
   }
   const outputs = model.outputs[0]?.shape.at(-1);
-  if (outputs !== sidecar.labels.length) {
+  if (outputs !== labels.labels) {
     model.dispose();
     throw new KwsError(
-      `${dir} does not add up: the model has ${outputs} outputs but ${SIDECAR_FILE} lists ${sidecar.labels.length} labels`,
+      `${dir} does not add up: the model has ${outputs} outputs but ${labels.from} lists ${labels.labels} labels`,
     );
   }
-  return { model, sidecar };
+  return model;
 }

@@ -16,7 +16,7 @@ import { toCmsisOrder } from './layout.js';
 
 export const INTEGER_ARCHITECTURES: readonly IntegerArchitecture[] = ['dnn', 'cnn', 'ds_cnn'];
 
-/** What quantisation needs from the model's sidecar (kws-model.json). */
+/** What quantisation needs to know of a model: a run's config, or a saved model's sidecar, has it. */
 export interface ModelDescription {
   architecture: string;
   feature: FeatureConfig;

@@ -75,3 +75,8 @@ export function dequantize(values: Int8Array, frac: number): Float32Array {
   for (let i = 0; i < values.length; i++) out[i] = values[i]! * scale;
   return out;
 }
+
+/** `Q3.4` for the usual formats; plain fractional bits where m or n would be negative. */
+export function qFormatName(frac: number): string {
+  return frac >= 0 && frac <= 7 ? `Q${7 - frac}.${frac}` : `${frac} fractional bits`;
+}

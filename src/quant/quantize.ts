@@ -12,8 +12,6 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { KwsError } from '../errors.js';
-import { quantizeFeatures } from '../features/quantize.js';
-import { argmax } from '../metrics.js';
 import { type CalibrationSet, type RangeMethod, accuracyOf, chooseRanges, collectPointStats } from './calibrate.js';
 import {
   type FloatLayer,
@@ -33,7 +31,7 @@ import {
 } from './ir.js';
 import { dequantize, quantizeTensor, quantizeWithFrac } from './qformat.js';
 import type { PointReport, QuantReport, QuantizedModel, TensorReport } from './report.js';
-import { createSimulator } from './simulate.js';
+import { createIntegerClassifier } from './integer-classifier.js';
 
 const MAX_SHIFT = 31;
 
@@ -190,24 +188,9 @@ export function weightQuantizedNetwork(float: FloatNetwork): FloatNetwork {
   return { ...float, layers };
 }
 
-/** Class predictions of the integer network for float features (quantised as the device does). */
-export function predictInteger(network: QuantizedNetwork, features: Float32Array): Int32Array {
-  const simulator = createSimulator(network);
-  const inputSize = network.frames * network.coefficients;
-  const count = features.length / inputSize;
-  const input = new Int8Array(inputSize);
-  const logits = new Int8Array(network.labels.length);
-  const predictions = new Int32Array(count);
-  for (let n = 0; n < count; n++) {
-    quantizeFeatures(features.subarray(n * inputSize, (n + 1) * inputSize), network.inputFrac, input);
-    predictions[n] = argmax(simulator.run(input, logits));
-  }
-  return predictions;
-}
-
 export interface QuantizeModelOptions {
   model: tf.LayersModel;
-  sidecar: ModelDescription;
+  description: ModelDescription;
   calibration: CalibrationSet;
   method: RangeMethod;
   /** For `percentile` (default 99.99). */
@@ -220,7 +203,7 @@ export interface QuantizeModelOptions {
 
 export function quantizeModel(options: QuantizeModelOptions): QuantizedModel {
   const { calibration } = options;
-  const float = foldModel(options.model, options.sidecar);
+  const float = foldModel(options.model, options.description);
   const inputSize = float.frames * float.coefficients;
   const examples = calibration.y.length;
   if (examples === 0) throw new KwsError('the calibration set is empty');
@@ -239,19 +222,13 @@ export function quantizeModel(options: QuantizeModelOptions): QuantizedModel {
   const fakeQuantForward = createFloatForward(dequantizedNetwork(float, build.network));
   const fakeQuantFracs = choice.fakeQuantFracs.map((f, i) => (f === null ? null : build.pointFracs[i]!));
 
-  const simulator = createSimulator(build.network);
-  const input = new Int8Array(inputSize);
-  const logits = new Int8Array(float.labels.length);
+  const integer = createIntegerClassifier(build.network);
+  const predictions = integer.predict(calibration.x);
+  const correct = predictions.reduce((sum, predicted, n) => sum + (predicted === calibration.y[n] ? 1 : 0), 0);
   const inputScale = 2 ** build.network.inputFrac;
   let inputSaturated = 0;
-  let correct = 0;
-  for (let n = 0; n < examples; n++) {
-    const features = calibration.x.subarray(n * inputSize, (n + 1) * inputSize);
-    quantizeFeatures(features, build.network.inputFrac, input);
-    // Values whose rounding lands outside [−128, 127] (C round: halves away from zero).
-    for (const v of features) if (v * inputScale >= 127.5 || v * inputScale <= -128.5) inputSaturated++;
-    if (argmax(simulator.run(input, logits)) === calibration.y[n]) correct++;
-  }
+  // Values whose rounding lands outside [−128, 127] (C round: halves away from zero).
+  for (const v of calibration.x) if (v * inputScale >= 127.5 || v * inputScale <= -128.5) inputSaturated++;
 
   const names = pointNames(float);
   const layerIndexOfPoint = build.network.layers.flatMap((layer, i) => (layer.kind === 'relu' ? [] : [i]));
@@ -260,7 +237,7 @@ export function quantizeModel(options: QuantizeModelOptions): QuantizedModel {
     observedMaxAbs: stats[i]!.maxAbs,
     actMax: 2 ** (7 - build.pointFracs[i]!),
     frac: build.pointFracs[i]!,
-    saturated: i === 0 ? inputSaturated : simulator.saturations[layerIndexOfPoint[i - 1]!]!,
+    saturated: i === 0 ? inputSaturated : integer.simulator.saturations[layerIndexOfPoint[i - 1]!]!,
     total: stats[i]!.count,
   }));
   const report: QuantReport = {

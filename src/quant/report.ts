@@ -1,11 +1,22 @@
 /**
  * What quantisation decided and measured, for quant.json and the CLI summary: the Q format and
  * calibration range of every activation point, the Q format and clamp count of every tensor,
- * and each precision the quantiser had to lower to keep a shift legal.
+ * each precision the quantiser had to lower to keep a shift legal, and what it was made from.
  */
-import type { QuantizedNetwork } from './ir.js';
+import type { SetName } from '../data/split.js';
+import type { QuantizedSource } from '../run/provenance.js';
+import type { RangeMethod } from './calibrate.js';
+import { type QuantizedNetwork, type WeightedLayer, isWeighted } from './ir.js';
+import type { WeightsOnlyModel } from './weights-only.js';
 
 export type CalibrationMethod = 'max' | 'percentile' | 'search' | 'act-max';
+
+/** How `kws quantize` (and `kws demo`) calibrate unless told otherwise. */
+export const DEFAULT_CALIBRATION: Readonly<{ method: RangeMethod; set: SetName; size: number }> = Object.freeze({
+  method: 'search',
+  set: 'training',
+  size: 1000,
+});
 
 /** One of ARM's activation quantisation points (input, each conv/dense output, pool, logits). */
 export interface PointReport {
@@ -44,4 +55,62 @@ export interface QuantReport {
 export interface QuantizedModel {
   network: QuantizedNetwork;
   report?: QuantReport;
+}
+
+function layerSummary(layer: WeightedLayer) {
+  return {
+    name: layer.name,
+    source: layer.source,
+    kind: layer.kind,
+    inFrac: layer.inFrac,
+    weightFrac: layer.weightFrac,
+    biasFrac: layer.biasFrac,
+    outFrac: layer.outFrac,
+    biasShift: layer.biasShift,
+    outShift: layer.outShift,
+  };
+}
+
+/** quant.json of an integer network: per-layer formats and shifts, the calibration report, the provenance. */
+export function renderQuantJson(model: QuantizedModel, source?: QuantizedSource): string {
+  const { network } = model;
+  const layers = network.layers.flatMap((layer): Array<Record<string, unknown>> => {
+    if (isWeighted(layer)) return [layerSummary(layer)];
+    if (layer.kind === 'avgpool') {
+      const { name, kind, inFrac, outFrac, outLshift } = layer;
+      return [{ name, kind, inFrac, outFrac, outLshift }];
+    }
+    return [];
+  });
+  const summary = {
+    architecture: network.architecture,
+    labels: network.labels,
+    feature: network.feature,
+    inputFrac: network.inputFrac,
+    source: source ?? null,
+    layers,
+    calibration: model.report ?? null,
+  };
+  return `${JSON.stringify(summary, null, 2)}\n`;
+}
+
+/** quant.json of a weights-only model: each tensor's format, and the accuracy with rounded weights. */
+export function renderWeightsOnlyQuantJson(result: WeightsOnlyModel, source?: QuantizedSource): string {
+  const summary = {
+    architecture: result.architecture,
+    labels: result.labels,
+    weightsOnly: true,
+    note: 'activations are not quantised for this architecture; accuracy.weightsQuantized is the float model with int8-rounded weights',
+    source: source ?? null,
+    tensors: result.tensors.map((t) => ({
+      name: t.name,
+      source: t.source,
+      shape: t.shape,
+      frac: t.quantized.frac,
+      maxAbs: t.quantized.maxAbs,
+      saturated: t.quantized.saturated,
+    })),
+    accuracy: result.accuracy,
+  };
+  return `${JSON.stringify(summary, null, 2)}\n`;
 }

@@ -1,33 +1,37 @@
 /**
  * Quantising a training run: load a checkpoint, calibrate on a seeded sample of a split, and
- * write the C folder plus the integer network that `eval/predict/detect --quantized` run.
+ * write the C folder, quant.json and the integer network that `eval/predict/detect --quantized`
+ * run — each recording which checkpoint, settings and calibration it came from.
  * `kws quantize` and `kws demo` are thin layers over this.
  */
 import path from 'node:path';
+import { writeFileAtomic } from '../atomic.js';
 import { initBackend } from '../backend/index.js';
 import { buildIndex } from '../data/dataset-index.js';
 import { loadEvaluationSet } from '../data/evaluation-set.js';
 import type { SetName } from '../data/split.js';
 import { KwsError, UsageError } from '../errors.js';
-import { checkpointDir, type CheckpointChoice } from '../eval/classifier.js';
 import { featureGeometry } from '../features/config.js';
-import { loadModelDir } from '../models/io.js';
+import { loadModelFiles } from '../models/io.js';
 import { Random } from '../random.js';
 import { labelsFor, type DataSettings, type RunConfig } from '../run/config.js';
+import { type CheckpointName, RunDir } from '../run/layout.js';
+import { type QuantizedSource, describeSource, quantizedSource } from '../run/provenance.js';
 import type { CalibrationSet, RangeMethod } from './calibrate.js';
 import { emitC, type EmittedFiles } from './emit-c.js';
 import { INTEGER_ARCHITECTURES, isIntegerArchitecture } from './fold.js';
 import { quantizeModel } from './quantize.js';
-import type { QuantizedModel } from './report.js';
-import { quantizedNetworkPath, saveQuantizedNetwork } from './store.js';
+import { type QuantizedModel, renderQuantJson, renderWeightsOnlyQuantJson } from './report.js';
+import { saveQuantizedNetwork } from './store.js';
 import { emitWeightsOnly, quantizeWeightsOnly, type WeightsOnlyModel } from './weights-only.js';
 
 export interface QuantizeRunOptions {
   trainDir: string;
+  /** The run's saved settings (what the provenance digest covers). */
   run: RunConfig;
-  /** The run's data settings with any overrides applied. */
+  /** The run's data settings with any overrides applied (where the calibration clips come from). */
   data: DataSettings;
-  checkpoint: CheckpointChoice;
+  checkpoint: CheckpointName;
   calibrationSet: SetName;
   /** Clips drawn (seeded) from the calibration set; 0 = all. */
   calibrationSize: number;
@@ -44,22 +48,16 @@ export interface QuantizeRunOptions {
 
 export type QuantizeStage = 'features' | 'search';
 
+interface QuantizeOutputs {
+  source: QuantizedSource;
+  calibrationClips: number;
+  outDir: string;
+  quantJson: string;
+}
+
 export type QuantizeRunResult =
-  | {
-      kind: 'integer';
-      quantized: QuantizedModel;
-      files: EmittedFiles;
-      networkFile: string;
-      calibrationClips: number;
-      outDir: string;
-    }
-  | {
-      kind: 'weights-only';
-      result: WeightsOnlyModel;
-      files: { weightsHeader: string; quantJson: string };
-      calibrationClips: number;
-      outDir: string;
-    };
+  | ({ kind: 'integer'; quantized: QuantizedModel; files: EmittedFiles; networkFile: string } & QuantizeOutputs)
+  | ({ kind: 'weights-only'; result: WeightsOnlyModel; weightsHeader: string } & QuantizeOutputs);
 
 /** A seeded sample of `size` rows (all when 0 or larger than the set), kept in set order. */
 export function sampleRows(set: CalibrationSet, inputSize: number, size: number, seed: number): CalibrationSet {
@@ -78,20 +76,28 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
   if (!Number.isInteger(options.calibrationSize) || options.calibrationSize < 0) {
     throw new UsageError(`--calibration-size must be a whole number of at least 0 (got ${options.calibrationSize})`);
   }
-  // Only weights are read from tfjs (the float and integer passes are plain TypeScript): cpu always starts.
+  const { run } = options;
+  if (run.labels.join(',') !== labelsFor(options.data.wantedWords).join(',')) {
+    throw new UsageError(
+      `--wanted-words ${options.data.wantedWords.join(',')} does not match the model's labels (${run.labels.join(', ')})`,
+    );
+  }
+  if (options.actMax && !isIntegerArchitecture(run.architecture)) {
+    throw new UsageError(
+      `--act-max applies to ${INTEGER_ARCHITECTURES.join(', ')}; ${run.architecture} is quantised weights-only`,
+    );
+  }
+  const dir = new RunDir(options.trainDir);
+  // Only weights are read from tfjs (the float and integer passes are WebAssembly or TypeScript): cpu always starts.
   await initBackend('cpu');
-  const { model, sidecar } = await loadModelDir(checkpointDir(options.trainDir, options.checkpoint));
+  const checkpoint = dir.checkpoint(options.checkpoint);
+  const model = await loadModelFiles(checkpoint.dir, { labels: run.labels.length, from: dir.config });
   try {
-    if (sidecar.labels.join(',') !== labelsFor(options.data.wantedWords).join(',')) {
-      throw new UsageError(
-        `--wanted-words ${options.data.wantedWords.join(',')} does not match the model's labels (${sidecar.labels.join(', ')})`,
-      );
-    }
-    const index = buildIndex({ ...options.data, seed: options.run.seed });
+    const index = buildIndex({ ...options.data, seed: run.seed });
     const evaluation = await loadEvaluationSet({
       index,
       set: options.calibrationSet,
-      feature: sidecar.feature,
+      feature: run.feature,
       cacheDir: options.cacheDir,
       onProgress: options.onProgress && ((done, total) => options.onProgress!('features', done, total)),
     });
@@ -101,42 +107,38 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
         `the ${options.calibrationSet} set of ${options.data.dataDir} is empty: nothing to calibrate on (choose another --calibration-set)`,
       );
     }
-    const { frames, coefficients } = featureGeometry(sidecar.feature);
+    const { frames, coefficients } = featureGeometry(run.feature);
     const calibration = sampleRows(evaluation, frames * coefficients, options.calibrationSize, options.seed);
-    const outDir = path.resolve(options.outDir ?? path.join(options.trainDir, 'cmsis'));
-    if (!isIntegerArchitecture(sidecar.architecture)) {
-      if (options.actMax)
-        throw new UsageError(
-          `--act-max applies to ${INTEGER_ARCHITECTURES.join(', ')}; ${sidecar.architecture} is quantised weights-only`,
-        );
-      const result = quantizeWeightsOnly(model, sidecar, calibration);
-      return {
-        kind: 'weights-only',
-        result,
-        files: emitWeightsOnly(result, outDir),
-        calibrationClips: calibration.y.length,
-        outDir,
-      };
+    const source = quantizedSource(dir, run, options.checkpoint, {
+      method: options.actMax ? 'act-max' : options.method,
+      set: options.calibrationSet,
+      clips: calibration.y.length,
+      ...(options.method === 'percentile' && !options.actMax ? { percentile: options.percentile } : {}),
+      ...(options.actMax ? { actMax: [...options.actMax] } : {}),
+    });
+    const provenance = describeSource(source);
+    const outDir = path.resolve(options.outDir ?? dir.cOutput);
+    const quantJson = path.join(outDir, 'quant.json');
+    const outputs = { source, calibrationClips: calibration.y.length, outDir, quantJson };
+    if (!isIntegerArchitecture(run.architecture)) {
+      const result = quantizeWeightsOnly(model, run, calibration);
+      const weightsHeader = emitWeightsOnly(result, outDir, provenance);
+      writeFileAtomic(quantJson, renderWeightsOnlyQuantJson(result, source));
+      return { kind: 'weights-only', result, weightsHeader, ...outputs };
     }
     const quantized = quantizeModel({
       model,
-      sidecar,
+      description: run,
       calibration,
       method: options.method,
       percentile: options.percentile,
       actMax: options.actMax,
       onSearchProgress: options.onProgress && ((done, total) => options.onProgress!('search', done, total)),
     });
-    const files = emitC(quantized, outDir);
-    saveQuantizedNetwork(options.trainDir, quantized.network);
-    return {
-      kind: 'integer',
-      quantized,
-      files,
-      networkFile: quantizedNetworkPath(options.trainDir),
-      calibrationClips: calibration.y.length,
-      outDir,
-    };
+    const files = emitC(quantized.network, outDir, provenance);
+    writeFileAtomic(quantJson, renderQuantJson(quantized, source));
+    saveQuantizedNetwork(dir, quantized.network, source);
+    return { kind: 'integer', quantized, files, networkFile: dir.quantizedNetwork, ...outputs };
   } finally {
     model.dispose();
   }

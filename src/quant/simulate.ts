@@ -352,8 +352,3 @@ export function createSimulator(network: QuantizedNetwork, engine: Engine = 'aut
     },
   };
 }
-
-/** One-off convenience: int8 logits of one input. */
-export function simulate(network: QuantizedNetwork, input: Int8Array): Int8Array {
-  return createSimulator(network).run(input);
-}

@@ -1,48 +1,61 @@
 /**
- * The quantised network as `kws quantize` leaves it in the training directory, so that
- * `eval --quantized`, `predict --quantized` and `detect --quantized` run exactly the network the
- * emitted C holds. int8 tensors are stored as plain number arrays.
+ * The quantised network as `kws quantize` leaves it in the training directory, with what it was
+ * made from, so that `eval/predict/detect --quantized` run exactly the network the emitted C
+ * holds — and refuse it once the checkpoint or the settings have moved on. int8 tensors are
+ * stored as plain number arrays.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { KwsError, errorMessage } from '../errors.js';
+import type { RunConfig } from '../run/config.js';
+import type { CheckpointName, RunDir } from '../run/layout.js';
+import { type QuantizedSource, requireCurrent } from '../run/provenance.js';
 import { type QuantizedNetwork, isWeighted, validateNetwork } from './ir.js';
 
-export const QUANTIZED_NETWORK_FILE = 'quantized-network.json';
-
-export function quantizedNetworkPath(trainDir: string): string {
-  return path.join(trainDir, QUANTIZED_NETWORK_FILE);
+export interface StoredNetwork {
+  network: QuantizedNetwork;
+  /** Absent in files written before kws recorded provenance. */
+  source?: QuantizedSource;
 }
 
-export function saveQuantizedNetwork(trainDir: string, network: QuantizedNetwork): void {
+export function saveQuantizedNetwork(dir: RunDir, network: QuantizedNetwork, source: QuantizedSource): void {
   const plain = {
     ...network,
     layers: network.layers.map((layer) =>
       isWeighted(layer) ? { ...layer, weights: Array.from(layer.weights), bias: Array.from(layer.bias) } : layer,
     ),
+    source,
   };
-  writeFileAtomic(quantizedNetworkPath(trainDir), `${JSON.stringify(plain)}\n`);
+  writeFileAtomic(dir.quantizedNetwork, `${JSON.stringify(plain)}\n`);
 }
 
-export function loadQuantizedNetwork(trainDir: string): QuantizedNetwork {
-  const file = quantizedNetworkPath(trainDir);
+export function loadQuantizedNetwork(dir: RunDir): StoredNetwork {
+  const file = dir.quantizedNetwork;
   if (!fs.existsSync(file)) {
-    throw new KwsError(
-      `${trainDir} has no quantised network (${QUANTIZED_NETWORK_FILE}); run 'kws quantize --train-dir ${trainDir}' first`,
-    );
+    throw new KwsError(`${dir.root} has no quantised network yet; run 'kws quantize --train-dir ${dir.root}' first`);
   }
-  let network: QuantizedNetwork;
   try {
-    network = JSON.parse(fs.readFileSync(file, 'utf8')) as QuantizedNetwork;
+    const { source, ...network } = JSON.parse(fs.readFileSync(file, 'utf8')) as QuantizedNetwork & {
+      source?: QuantizedSource;
+    };
     network.layers = network.layers.map((layer) =>
       isWeighted(layer)
         ? { ...layer, weights: Int8Array.from(layer.weights), bias: Int8Array.from(layer.bias) }
         : layer,
     );
     validateNetwork(network);
+    return { network, source };
   } catch (error) {
     throw new KwsError(`${file} is damaged (${errorMessage(error)}); run 'kws quantize' again`);
   }
-  return network;
+}
+
+/**
+ * The run's quantised network, checked to be the quantisation of the checkpoint as it is now
+ * (and of `requested`, when the user names a checkpoint): otherwise one line saying what to re-run.
+ */
+export function openQuantizedNetwork(dir: RunDir, run: RunConfig, requested?: CheckpointName): StoredNetwork {
+  const stored = loadQuantizedNetwork(dir);
+  requireCurrent(dir, run, stored.source, requested);
+  return stored;
 }

@@ -4,8 +4,8 @@
  * weights it describes.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import type { RunDir } from './layout.js';
 
 export interface LogRow {
   step: number;
@@ -29,15 +29,12 @@ const COLUMNS: ReadonlyArray<keyof LogRow> = [
 ];
 const CSV_HEADER = 'step,learning_rate,loss,train_accuracy,validation_accuracy,samples_per_second,elapsed_seconds';
 
-export const LOG_JSONL = 'train-log.jsonl';
-export const LOG_CSV = 'train-log.csv';
-
 function csvLine(row: LogRow): string {
   return COLUMNS.map((key) => (row[key] === null ? '' : String(row[key]))).join(',');
 }
 
-export function readLog(trainDir: string): LogRow[] {
-  const file = path.join(trainDir, LOG_JSONL);
+export function readLog(dir: RunDir): LogRow[] {
+  const file = dir.logJsonl;
   if (!fs.existsSync(file)) return [];
   const rows: LogRow[] = [];
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
@@ -52,17 +49,17 @@ export function readLog(trainDir: string): LogRow[] {
 }
 
 export class TrainLog {
-  constructor(private readonly trainDir: string) {}
+  constructor(private readonly dir: RunDir) {}
 
   /** Keeps only rows up to `step` (all rows are dropped for a fresh run, step 0). */
   truncateAfter(step: number): void {
-    const kept = readLog(this.trainDir).filter((row) => row.step <= step);
-    writeFileAtomic(path.join(this.trainDir, LOG_JSONL), kept.map((row) => `${JSON.stringify(row)}\n`).join(''));
-    writeFileAtomic(path.join(this.trainDir, LOG_CSV), [CSV_HEADER, ...kept.map(csvLine)].join('\n') + '\n');
+    const kept = readLog(this.dir).filter((row) => row.step <= step);
+    writeFileAtomic(this.dir.logJsonl, kept.map((row) => `${JSON.stringify(row)}\n`).join(''));
+    writeFileAtomic(this.dir.logCsv, [CSV_HEADER, ...kept.map(csvLine)].join('\n') + '\n');
   }
 
   append(row: LogRow): void {
-    fs.appendFileSync(path.join(this.trainDir, LOG_JSONL), `${JSON.stringify(row)}\n`);
-    fs.appendFileSync(path.join(this.trainDir, LOG_CSV), `${csvLine(row)}\n`);
+    fs.appendFileSync(this.dir.logJsonl, `${JSON.stringify(row)}\n`);
+    fs.appendFileSync(this.dir.logCsv, `${csvLine(row)}\n`);
   }
 }

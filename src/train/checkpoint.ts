@@ -1,6 +1,6 @@
 /**
- * Checkpoints in `<train-dir>/checkpoints/{best,last}`: the model in the zoo's on-disk format
- * (so eval/quantize load it like any saved model), the Adam state, and the trainer's counters.
+ * Checkpoints in `<train-dir>/checkpoints/{best,last}`: the model in tfjs's layers format, the
+ * Adam state, and the trainer's counters — not the settings, which the run's config.json holds.
  * Each is written to a temporary directory and swapped in, so a kill mid-write leaves the
  * previous checkpoint loadable.
  */
@@ -10,10 +10,9 @@ import type * as tf from '@tensorflow/tfjs';
 import { recoverDirectory, replaceDirectoryAtomic, writeFileAtomic } from '../atomic.js';
 import { KwsError } from '../errors.js';
 import type { Metrics } from '../metrics.js';
-import { deserializeWeights, loadModelDir, serializeWeights, writeModelFiles } from '../models/io.js';
+import { deserializeWeights, loadModelFiles, serializeWeights, writeModelFiles } from '../models/io.js';
 import type { RunConfig } from '../run/config.js';
-
-export type CheckpointName = 'best' | 'last';
+import { checkpointFiles, type CheckpointName, type RunDir } from '../run/layout.js';
 
 export interface TrainerState {
   step: number;
@@ -21,10 +20,6 @@ export interface TrainerState {
   bestStep: number | null;
 }
 
-const STATE_FILE = 'trainer-state.json';
-const OPTIMIZER_WEIGHTS = 'optimizer.bin';
-const OPTIMIZER_SPECS = 'optimizer.json';
-export const TEST_RESULTS_FILE = 'test-results.json';
 const ADAM_BETA1_POWER = 'adam/beta1_power';
 const ADAM_BETA2_POWER = 'adam/beta2_power';
 
@@ -37,12 +32,12 @@ function adamPowers(optimizer: tf.Optimizer): { accBeta1: tf.Variable; accBeta2:
 
 export class CheckpointStore {
   constructor(
-    private readonly trainDir: string,
+    private readonly dir: RunDir,
     private readonly run: RunConfig,
   ) {}
 
   path(name: CheckpointName): string {
-    return path.join(this.trainDir, 'checkpoints', name);
+    return this.dir.checkpoint(name).dir;
   }
 
   has(name: CheckpointName): boolean {
@@ -61,17 +56,12 @@ export class CheckpointStore {
       { name: ADAM_BETA1_POWER, tensor: adam.accBeta1 },
       { name: ADAM_BETA2_POWER, tensor: adam.accBeta2 },
     ]);
-    await replaceDirectoryAtomic(this.path(name), async (dir) => {
-      await writeModelFiles(dir, model, {
-        architecture: this.run.architecture,
-        preset: this.run.preset,
-        modelSizeInfo: this.run.modelSizeInfo,
-        feature: this.run.feature,
-        labels: this.run.labels,
-      });
-      fs.writeFileSync(path.join(dir, OPTIMIZER_WEIGHTS), optimizerState.data);
-      fs.writeFileSync(path.join(dir, OPTIMIZER_SPECS), JSON.stringify(optimizerState.specs));
-      fs.writeFileSync(path.join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+    await replaceDirectoryAtomic(this.path(name), async (temp) => {
+      const files = checkpointFiles(temp);
+      await writeModelFiles(temp, model);
+      fs.writeFileSync(files.optimizerWeights, optimizerState.data);
+      fs.writeFileSync(files.optimizerSpecs, JSON.stringify(optimizerState.specs));
+      fs.writeFileSync(files.state, `${JSON.stringify(state, null, 2)}\n`);
     });
   }
 
@@ -81,27 +71,27 @@ export class CheckpointStore {
    */
   async restore(dir: string, model: tf.LayersModel, optimizer?: tf.Optimizer): Promise<TrainerState> {
     if (!recoverDirectory(dir)) throw new KwsError(`checkpoint ${dir} does not exist`);
-    const stateFile = path.join(dir, STATE_FILE);
-    if (!fs.existsSync(stateFile)) throw new KwsError(`${dir} is not a kws training checkpoint (no ${STATE_FILE})`);
-    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as TrainerState;
-    const saved = await loadModelDir(dir);
+    const files = checkpointFiles(dir);
+    if (!fs.existsSync(files.state)) {
+      throw new KwsError(`${dir} is not a kws training checkpoint (no ${path.basename(files.state)})`);
+    }
+    const state = JSON.parse(fs.readFileSync(files.state, 'utf8')) as TrainerState;
+    const saved = await loadModelFiles(dir, { labels: this.run.labels.length, from: this.dir.config });
     try {
       const expected = model.weights.map((w) => w.shape.join('x')).join(',');
-      const found = saved.model.weights.map((w) => w.shape.join('x')).join(',');
+      const found = saved.weights.map((w) => w.shape.join('x')).join(',');
       if (expected !== found) {
         throw new KwsError(
           `checkpoint ${dir} was saved from a different model (architecture or size flags differ from the run's config)`,
         );
       }
-      model.setWeights(saved.model.getWeights());
+      model.setWeights(saved.getWeights());
     } finally {
-      saved.model.dispose();
+      saved.dispose();
     }
     if (optimizer) {
-      const specs = JSON.parse(
-        fs.readFileSync(path.join(dir, OPTIMIZER_SPECS), 'utf8'),
-      ) as tf.io.WeightsManifestEntry[];
-      const tensors = deserializeWeights(specs, fs.readFileSync(path.join(dir, OPTIMIZER_WEIGHTS)));
+      const specs = JSON.parse(fs.readFileSync(files.optimizerSpecs, 'utf8')) as tf.io.WeightsManifestEntry[];
+      const tensors = deserializeWeights(specs, fs.readFileSync(files.optimizerWeights));
       const powers = new Set([ADAM_BETA1_POWER, ADAM_BETA2_POWER]);
       await optimizer.setWeights(
         specs
@@ -130,6 +120,6 @@ export class CheckpointStore {
       confusion: metrics.confusion,
       perClass: metrics.perClass,
     };
-    writeFileAtomic(path.join(this.trainDir, TEST_RESULTS_FILE), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileAtomic(this.dir.testResults, `${JSON.stringify(report, null, 2)}\n`);
   }
 }

@@ -1,8 +1,8 @@
 /** What the training loop reads: training batches from the worker, and the cached validation and test features. */
 import { createBatchSource, type BatchSource } from '../data/batch-source.js';
-import { buildIndex, type DatasetIndex } from '../data/dataset-index.js';
 import { loadEvaluationSet } from '../data/evaluation-set.js';
 import type { RunConfig } from '../run/config.js';
+import { indexForRun } from '../run/data.js';
 
 export interface LabelledFeatures {
   x: Float32Array;
@@ -23,10 +23,6 @@ export interface TrainingDataOptions {
   cacheDir?: string;
   useWorker: boolean;
   onProgress?: (what: string, done: number, total: number) => void;
-}
-
-export function indexForRun(run: RunConfig): DatasetIndex {
-  return buildIndex({ ...run.data, seed: run.seed });
 }
 
 export async function openTrainingData(run: RunConfig, options: TrainingDataOptions): Promise<TrainingData> {

@@ -4,7 +4,6 @@
  * a best checkpoint on strict improvement, a last checkpoint at every evaluation (and on stop),
  * and a final test of the best checkpoint.
  */
-import fs from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { KwsError } from '../errors.js';
@@ -14,7 +13,8 @@ import { buildModel } from '../models/build/index.js';
 import type { Architecture } from '../models/registry.js';
 import { CheckpointStore, type TrainerState } from './checkpoint.js';
 import { TrainLog } from '../run/log.js';
-import { saveRunConfig, type RunConfig } from '../run/config.js';
+import { claimRunDir, saveRunConfig, type RunConfig } from '../run/config.js';
+import { RunDir } from '../run/layout.js';
 import { learningRateAt, makeSchedule, type Schedule } from './schedule.js';
 import { predictLogits } from '../models/inference.js';
 import { GradientReplica, parallelTrainStep } from './replica.js';
@@ -60,6 +60,8 @@ export interface TrainOptions {
   trainDir: string;
   /** A checkpoint directory to resume from; by default `<trainDir>/checkpoints/last` when it exists. */
   startCheckpoint?: string;
+  /** Start over in a `trainDir` that holds a run (its outputs are removed first); otherwise a run resumes only with identical settings. */
+  overwrite?: boolean;
   backend?: 'auto' | 'node' | 'wasm' | 'cpu';
   cacheDir?: string;
   /** Produce training batches on a worker thread (default true). */
@@ -78,7 +80,8 @@ export interface TrainResult {
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
-  const { run, trainDir } = options;
+  const { run } = options;
+  const dir = new RunDir(options.trainDir);
   const schedule = makeSchedule(run.train.howManyTrainingSteps, run.train.learningRate);
   if (!Number.isInteger(run.train.evalStepInterval) || run.train.evalStepInterval < 1) {
     throw new KwsError(`--eval-step-interval must be a whole number of at least 1 (got ${run.train.evalStepInterval})`);
@@ -87,6 +90,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (workers !== 1 && workers !== 2) throw new KwsError(`--train-workers must be 1 or 2 (got ${workers})`);
   if (workers === 2 && run.train.batchSize < 2)
     throw new KwsError('--train-workers 2 splits each batch in two: it needs --batch-size of at least 2');
+  claimRunDir(dir, run, options.overwrite ?? false);
   const backend = await initBackend(options.backend ?? 'auto');
   const { frames, coefficients } = validateFeatureConfig(run.feature);
   const labelCount = run.labels.length;
@@ -99,7 +103,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   };
   const model = buildModel(spec, run.seed);
   const optimizer = createOptimizer(schedule.learningRates[0]!);
-  const store = new CheckpointStore(trainDir, run);
+  const store = new CheckpointStore(dir, run);
   try {
     let state: TrainerState = { step: 0, bestValidationAccuracy: null, bestStep: null };
     const resumeFrom = options.startCheckpoint ?? store.latest();
@@ -111,10 +115,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     });
     const replica = workers === 2 ? await GradientReplica.start(spec, backend.name) : undefined;
     try {
-      fs.mkdirSync(trainDir, { recursive: true });
-      saveRunConfig(trainDir, run);
+      saveRunConfig(dir, run);
       return await runLoop({
         options,
+        dir,
         schedule,
         backend,
         data,
@@ -137,6 +141,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 interface LoopContext {
   options: TrainOptions;
+  dir: RunDir;
   schedule: Schedule;
   backend: BackendInfo;
   data: TrainingData;
@@ -150,12 +155,12 @@ interface LoopContext {
 }
 
 async function runLoop(context: LoopContext): Promise<TrainResult> {
-  const { options, schedule, backend, data, model, optimizer, replica, store, inputSize } = context;
+  const { options, dir, schedule, backend, data, model, optimizer, replica, store, inputSize } = context;
   let state = context.state;
-  const { run, trainDir } = options;
+  const { run } = options;
   const emit = options.onEvent ?? (() => undefined);
   const labelCount = run.labels.length;
-  const log = new TrainLog(trainDir);
+  const log = new TrainLog(dir);
   log.truncateAfter(state.step);
 
   emit({

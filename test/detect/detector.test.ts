@@ -32,11 +32,12 @@ function runWhole(options: DetectOptions, samples = scene) {
 function referenceDetections(samples: Float32Array, options: DetectOptions): Detection[] {
   const extractor = createFeatureExtractor(DEFAULT_FEATURE_CONFIG);
   const model = fakeModel();
-  const hop = (options.hopMs * RATE) / 1000;
+  const hopMs = options.hopMs ?? DEFAULT_FEATURE_CONFIG.windowStrideMs;
+  const hop = (hopMs * RATE) / 1000;
   const scores: Float32Array[] = [];
   for (let start = 0; start + RATE <= samples.length; start += hop)
     scores.push(model.scores(extractor.compute(samples.subarray(start, start + RATE))));
-  const span = Math.floor(options.averageWindowMs / options.hopMs) + 1;
+  const span = Math.floor(options.averageWindowMs / hopMs) + 1;
   const detections: Detection[] = [];
   let last = -Infinity;
   scores.forEach((_, k) => {

@@ -13,6 +13,7 @@ import { runDemo, type DemoSummary } from '../../src/demo/demo.js';
 import { quantizeFeatures } from '../../src/features/quantize.js';
 import { createSimulator } from '../../src/quant/simulate.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
+import { RunDir } from '../../src/run/layout.js';
 import { compileHarness, gccAvailable, runHarness } from '../cmsis/host.js';
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-e2e-'));
@@ -53,7 +54,7 @@ describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
   });
 
   it.skipIf(!gccAvailable)('compiled C gives the simulator’s int8 logits on every test clip', async () => {
-    const network = loadQuantizedNetwork(summary.trainDir);
+    const { network } = loadQuantizedNetwork(new RunDir(summary.trainDir));
     const run = JSON.parse(fs.readFileSync(path.join(summary.trainDir, 'config.json'), 'utf8'));
     const index = buildIndex({ ...run.data, seed: run.seed });
     const test = await loadEvaluationSet({ index, set: 'testing', feature: network.feature, cacheDir: null });

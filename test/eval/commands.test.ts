@@ -11,9 +11,10 @@ import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { openClassifier } from '../../src/eval/classifier.js';
 import { confusionMatrix } from '../../src/metrics.js';
-import { predictInteger } from '../../src/quant/quantize.js';
+import { createIntegerClassifier } from '../../src/quant/integer-classifier.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
-import { indexForRun } from '../../src/train/data.js';
+import { indexForRun } from '../../src/run/data.js';
+import { RunDir } from '../../src/run/layout.js';
 import { runKws } from '../helpers/run-command.js';
 import { makeTrainedRun, type TrainedRun } from './trained-run.js';
 
@@ -83,7 +84,11 @@ describe('kws eval', () => {
     expect(json.quantized).toBe(true);
     const set = await testingFeatures();
     expect(json.confusion).toEqual(
-      confusionMatrix(set.y, predictInteger(loadQuantizedNetwork(fixture.trainDir), set.x), 5),
+      confusionMatrix(
+        set.y,
+        createIntegerClassifier(loadQuantizedNetwork(new RunDir(fixture.trainDir)).network).predict(set.x),
+        5,
+      ),
     );
   });
 
@@ -114,7 +119,15 @@ describe('kws eval', () => {
     expect((words.error as Error).message).toMatch(/--wanted-words/);
     const features = await kws('eval', ...evalArgs('--dct-coefficient-count', '12'));
     expect(features.error).toBeInstanceOf(UsageError);
-    expect((features.error as Error).message).toMatch(/takes 250/);
+    expect((features.error as Error).message).toMatch(/--dct-coefficient-count 10 \(now 12\)/);
+    // Same input size, other features: refused too (only the size was compared before).
+    const stride = await kws('eval', ...evalArgs('--window-size-ms', '30'));
+    expect(stride.error).toBeInstanceOf(UsageError);
+    expect((stride.error as Error).message).toMatch(
+      /the model was trained on other features \(--window-size-ms 40 \(now 30\)\)/,
+    );
+    // The run's own values, typed out as ARM's scripts needed them, are fine.
+    expect((await kws('eval', ...evalArgs('--window-stride-ms', '40', '--json'))).error).toBeUndefined();
     const missing = await kws('eval', '--train-dir', path.join(fixture.root, 'nothing-here'));
     expect(missing.error).toBeInstanceOf(KwsError);
     expect((missing.error as Error).message).toMatch(/not a training directory/);

@@ -103,6 +103,7 @@ describe('training curves', () => {
 describe('HTML report', () => {
   const evaluation: Evaluation = {
     set: 'testing',
+    checkpoint: 'best',
     labels: LABELS,
     n: 20,
     float: metricsFromConfusion(FLOAT),

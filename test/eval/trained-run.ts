@@ -6,12 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
-import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
-import { checkpointDir } from '../../src/eval/classifier.js';
-import { loadModelDir } from '../../src/models/io.js';
-import { quantizeModel } from '../../src/quant/quantize.js';
-import { saveQuantizedNetwork } from '../../src/quant/store.js';
-import { indexForRun } from '../../src/train/data.js';
+import { quantizeTrainedRun } from '../../src/quant/run.js';
 import type { RunConfig } from '../../src/run/config.js';
 import { train } from '../../src/train/trainer.js';
 import { generatedRunConfig } from '../helpers/generated-run.js';
@@ -47,15 +42,16 @@ export async function makeTrainedRun(): Promise<TrainedRun> {
   };
   await train({ run, trainDir, backend: 'cpu', useWorker: false, cacheDir });
 
-  const { model, sidecar } = await loadModelDir(checkpointDir(trainDir, 'best'));
-  const calibration = await loadEvaluationSet({
-    index: indexForRun(run),
-    set: 'validation',
-    feature: run.feature,
+  await quantizeTrainedRun({
+    trainDir,
+    run,
+    data: run.data,
+    checkpoint: 'best',
+    calibrationSet: 'validation',
+    calibrationSize: 0,
+    method: 'max',
     cacheDir,
+    seed: 1,
   });
-  const { network } = quantizeModel({ model, sidecar, calibration, method: 'max' });
-  saveQuantizedNetwork(trainDir, network);
-  model.dispose();
   return { root, dataDir, trainDir, cacheDir, run };
 }

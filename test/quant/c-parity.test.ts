@@ -38,7 +38,7 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
     inputs: Int8Array,
     simulator = createSimulator(network),
   ): number {
-    emitC({ network }, outDir);
+    emitC(network, outDir);
     const binary = compileHarness(outDir, network.architecture);
     const inputSize = network.frames * network.coefficients;
     const classes = network.labels.length;
@@ -133,7 +133,7 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
     const x = randomFeatures(60, 18);
     const { network } = quantizeModel({
       model,
-      sidecar: description('ds_cnn'),
+      description: description('ds_cnn'),
       calibration: { x, y: new Int32Array(60) },
       method: 'max',
     });
@@ -145,7 +145,7 @@ describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -W
   it('uses the fast 1x1 kernel only where its channel constraints hold', () => {
     const network = randomNetwork({ architecture: 'ds_cnn', seed: 31 });
     const outDir = path.join(workDir, 'kernels');
-    const files = emitC({ network }, outDir);
+    const files = emitC(network, outDir);
     const source = fs.readFileSync(files.modelSource, 'utf8');
     expect(source.match(/arm_convolve_1x1_HWC_q7_fast_nonsquare\(/g)?.length).toBe(2);
     expect(source).toContain('arm_convolve_HWC_q7_basic_nonsquare(buffer');

@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { UsageError } from '../../src/errors.js';
-import { checkpointDir } from '../../src/eval/classifier.js';
-import { saveModelDir } from '../../src/models/io.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { saveRunConfig } from '../../src/run/config.js';
+import { RunDir } from '../../src/run/layout.js';
+import { writeCheckpoint } from '../helpers/checkpoint.js';
 import { kwsStdout } from '../helpers/run-command.js';
 import { LABELS, SMALL_FEATURES, SMALL_SIZE_INFO, randomizedModel } from './models.js';
 
@@ -44,7 +44,7 @@ beforeAll(async () => {
     [trainDir, 'ds_cnn', SMALL_SIZE_INFO.ds_cnn],
     [gruDir, 'gru', GRU_SIZE],
   ] as const) {
-    saveRunConfig(dir, {
+    saveRunConfig(new RunDir(dir), {
       version: 1,
       architecture,
       modelSizeInfo: [...modelSizeInfo],
@@ -56,12 +56,7 @@ beforeAll(async () => {
       labels: LABELS,
     });
     const model = randomizedModel(architecture, [...modelSizeInfo], 3);
-    await saveModelDir(checkpointDir(dir, 'best'), model, {
-      architecture,
-      modelSizeInfo: [...modelSizeInfo],
-      feature: SMALL_FEATURES,
-      labels: LABELS,
-    });
+    await writeCheckpoint(dir, 'best', model);
     model.dispose();
   }
 });
@@ -87,7 +82,7 @@ function runIn(dir: string, ...args: string[]) {
 describe('kws quantize', () => {
   it('writes the C files and the integer network, and prints ranges, accuracies and the ARM act_max list', async () => {
     const out = await run();
-    expect(out).toMatch(/Quantised ds_cnn \(best checkpoint\) on \d+ testing clips; ranges by search\./);
+    expect(out).toMatch(/Quantised ds_cnn \(best checkpoint, step 1\) on \d+ testing clips; ranges by search\./);
     expect(out).toMatch(
       /Accuracy on those clips: float [\d.]+%, fake-quant [\d.]+%, integer \(bit-exact CMSIS-NN\) [\d.]+%/,
     );
@@ -95,13 +90,25 @@ describe('kws quantize', () => {
     expect(out).toMatch(/ARM equivalent: --act_max( \d+(\.\d+)?){8}\n/);
     for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c', 'quant.json'])
       expect(fs.existsSync(path.join(trainDir, 'cmsis', file))).toBe(true);
-    const network = loadQuantizedNetwork(trainDir);
+    const { network, source } = loadQuantizedNetwork(new RunDir(trainDir));
+    expect(source).toMatchObject({ checkpoint: 'best', step: 1, calibration: { method: 'search', set: 'testing' } });
     expect(network.labels).toEqual(LABELS);
     const quantJson = JSON.parse(fs.readFileSync(path.join(trainDir, 'cmsis', 'quant.json'), 'utf8')) as {
       inputFrac: number;
+      source: unknown;
       calibration: { method: string };
     };
     expect(quantJson.inputFrac).toBe(network.inputFrac);
+    expect(quantJson.source).toEqual(source);
+    // Every generated file opens with where it came from.
+    for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c']) {
+      const opening = fs
+        .readFileSync(path.join(trainDir, 'cmsis', file), 'utf8')
+        .split('\n')
+        .slice(0, 2)
+        .join('\n');
+      expect(opening).toContain(`From: best checkpoint, step 1 (weights sha256 ${source!.weightsSha256.slice(0, 16)})`);
+    }
     expect(quantJson.calibration.method).toBe('search');
   });
 
@@ -128,7 +135,7 @@ describe('kws quantize', () => {
 
   it('quantises the weights only for a recurrent model, and says so', async () => {
     const out = await runIn(gruDir);
-    expect(out).toMatch(/gru has no CMSIS-NN integer pipeline here: weights only \(\d+ tensors/);
+    expect(out).toMatch(/gru \(best checkpoint, step 1\) has no CMSIS-NN integer pipeline here: weights only \(\d+ tensors/);
     expect(out).toMatch(/float with int8 weights [\d.]+%/);
     expect(fs.readFileSync(path.join(gruDir, 'cmsis', 'weights.h'), 'utf8')).toContain('#define GRU_1_WT {');
     expect(fs.existsSync(path.join(gruDir, 'quantized-network.json'))).toBe(false);

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { featureGeometry } from '../../src/features/config.js';
 import { argmax } from '../../src/metrics.js';
-import { predictInteger, quantizeModel } from '../../src/quant/quantize.js';
+import { createIntegerClassifier } from '../../src/quant/integer-classifier.js';
+import { quantizeModel } from '../../src/quant/quantize.js';
 import {
   LABELS,
   SMALL_FEATURES,
@@ -38,15 +39,15 @@ describe('quantizeModel', () => {
       const { model, calibration } = calibrationFor(architecture, 5);
       const { network, report } = quantizeModel({
         model,
-        sidecar: description(architecture),
+        description: description(architecture),
         calibration,
         method: 'max',
       });
       expect(report!.accuracy!.float).toBe(1);
       expect(report!.accuracy!.integer).toBeGreaterThan(0.8);
       expect(report!.accuracy!.fakeQuant).toBeGreaterThan(0.8);
-      // predictInteger is the same pipeline as the report's integer accuracy.
-      const predictions = predictInteger(network, calibration.x);
+      // The integer classifier is the same pipeline as the report's integer accuracy.
+      const predictions = createIntegerClassifier(network).predict(calibration.x);
       const agree = predictions.filter((p, n) => p === calibration.y[n]).length / EXAMPLES;
       expect(agree).toBeCloseTo(report!.accuracy!.integer!, 10);
       // max ranges: nothing but rounding at the top of a range can clamp.
@@ -58,10 +59,10 @@ describe('quantizeModel', () => {
 
   it('percentile ranges clip more than max ranges, never less', () => {
     const { model, calibration } = calibrationFor('ds_cnn', 9);
-    const max = quantizeModel({ model, sidecar: description('ds_cnn'), calibration, method: 'max' }).report!;
+    const max = quantizeModel({ model, description: description('ds_cnn'), calibration, method: 'max' }).report!;
     const pct = quantizeModel({
       model,
-      sidecar: description('ds_cnn'),
+      description: description('ds_cnn'),
       calibration,
       method: 'percentile',
       percentile: 99,
@@ -73,8 +74,8 @@ describe('quantizeModel', () => {
 
   it('search keeps per-point ranges near the max range and does no worse than max in fake-quant accuracy at the first point', () => {
     const { model, calibration } = calibrationFor('dnn', 13);
-    const max = quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max' }).report!;
-    const search = quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'search' }).report!;
+    const max = quantizeModel({ model, description: description('dnn'), calibration, method: 'max' }).report!;
+    const search = quantizeModel({ model, description: description('dnn'), calibration, method: 'search' }).report!;
     search.points.forEach((point, i) => {
       const offset = point.frac - max.points[i]!.frac;
       expect(offset).toBeGreaterThanOrEqual(-1);
@@ -89,7 +90,7 @@ describe('quantizeModel', () => {
     // dnn with 2 hidden layers: input, fc1, fc2, logits.
     const { network, report } = quantizeModel({
       model,
-      sidecar: description('dnn'),
+      description: description('dnn'),
       calibration,
       method: 'max',
       actMax: [32, 16, 0, 8],
@@ -100,10 +101,10 @@ describe('quantizeModel', () => {
     expect(report!.points[3]!.frac).toBeLessThanOrEqual(4);
     expect(report!.adjustments.some((a) => a.includes('IP2') && a.includes('--act-max 0'))).toBe(true);
     expect(() =>
-      quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max', actMax: [32, 0, 0] }),
+      quantizeModel({ model, description: description('dnn'), calibration, method: 'max', actMax: [32, 0, 0] }),
     ).toThrow(UsageError);
     expect(() =>
-      quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max', actMax: [32, 0, 0] }),
+      quantizeModel({ model, description: description('dnn'), calibration, method: 'max', actMax: [32, 0, 0] }),
     ).toThrow(/--act-max needs 4 values for this model \(input, IP1, IP2, IP3\); got 3/);
     model.dispose();
   });
@@ -112,7 +113,7 @@ describe('quantizeModel', () => {
     const { model } = calibrationFor('dnn', 2);
     const { frames, coefficients } = featureGeometry(SMALL_FEATURES);
     const calibration = { x: new Float32Array(frames * coefficients * 3 - 1), y: new Int32Array(3) };
-    expect(() => quantizeModel({ model, sidecar: description('dnn'), calibration, method: 'max' })).toThrow(
+    expect(() => quantizeModel({ model, description: description('dnn'), calibration, method: 'max' })).toThrow(
       /calibration features hold/,
     );
     model.dispose();

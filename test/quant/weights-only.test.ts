@@ -53,8 +53,7 @@ describe('quantizeWeightsOnly', () => {
         );
       }
 
-      const files = emitWeightsOnly(result, path.join(outDir, architecture));
-      const header = fs.readFileSync(files.weightsHeader, 'utf8');
+      const header = fs.readFileSync(emitWeightsOnly(result, path.join(outDir, architecture)), 'utf8');
       expect(header).toMatch(/\/\* FINAL_FC_WT: final_fc\/kernel\S* \[\d+\]\[\d+\] \(out, in\), /);
       expect(header).toContain('#define FINAL_FC_WT {');
       model.dispose();

@@ -3,10 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recoverDirectory, replaceDirectoryAtomic, writeFileAtomic } from '../../src/atomic.js';
-import { LOG_CSV, TrainLog, readLog } from '../../src/run/log.js';
+import { RunDir } from '../../src/run/layout.js';
+import { TrainLog, readLog } from '../../src/run/log.js';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'kws-log-'));
+}
+
+function tempRunDir(): RunDir {
+  return new RunDir(tempDir());
 }
 
 const row = (step: number) => ({
@@ -21,14 +26,14 @@ const row = (step: number) => ({
 
 describe('training log', () => {
   it('writes JSONL and CSV rows and drops rows past a resumed step', () => {
-    const dir = tempDir();
+    const dir = tempRunDir();
     const log = new TrainLog(dir);
     log.truncateAfter(0);
     [1, 2, 3, 4].forEach((s) => log.append(row(s)));
     expect(readLog(dir).map((r) => r.step)).toEqual([1, 2, 3, 4]);
     log.truncateAfter(2);
     expect(readLog(dir).map((r) => r.step)).toEqual([1, 2]);
-    const csv = fs.readFileSync(path.join(dir, LOG_CSV), 'utf8').trim().split('\n');
+    const csv = fs.readFileSync(dir.logCsv, 'utf8').trim().split('\n');
     expect(csv[0]).toBe(
       'step,learning_rate,loss,train_accuracy,validation_accuracy,samples_per_second,elapsed_seconds',
     );
@@ -37,11 +42,11 @@ describe('training log', () => {
   });
 
   it('ignores a last line cut short by a kill', () => {
-    const dir = tempDir();
+    const dir = tempRunDir();
     const log = new TrainLog(dir);
     log.truncateAfter(0);
     log.append(row(1));
-    fs.appendFileSync(path.join(dir, 'train-log.jsonl'), '{"step": 2, "lea');
+    fs.appendFileSync(dir.logJsonl, '{"step": 2, "lea');
     expect(readLog(dir).map((r) => r.step)).toEqual([1]);
   });
 });

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
-import { loadModelDir } from '../../src/models/io.js';
+import { loadModelFiles } from '../../src/models/io.js';
+import { RunDir } from '../../src/run/layout.js';
 import { readLog } from '../../src/run/log.js';
 import { loadRunConfig, type RunConfig } from '../../src/run/config.js';
 import { train, type TrainEvent } from '../../src/train/trainer.js';
@@ -38,7 +39,8 @@ function tempTrainDir(): string {
 }
 
 async function finalWeights(trainDir: string): Promise<Float32Array[]> {
-  const { model } = await loadModelDir(path.join(trainDir, 'checkpoints', 'last'));
+  const dir = new RunDir(trainDir);
+  const model = await loadModelFiles(dir.checkpoint('last').dir, { labels: 5, from: 'the test' });
   const values = model.getWeights().map((w) => w.dataSync() as Float32Array);
   model.dispose();
   return values;
@@ -61,8 +63,8 @@ describe('kws train (library)', () => {
     // 5 classes (silence, unknown, yes, no, up): chance is about 20%.
     expect(result.bestValidationAccuracy!).toBeGreaterThan(0.5);
     expect(result.test!.accuracy).toBeGreaterThan(0.5);
-    expect(loadRunConfig(trainDir).architecture).toBe('dnn');
-    const rows = readLog(trainDir);
+    expect(loadRunConfig(new RunDir(trainDir)).architecture).toBe('dnn');
+    const rows = readLog(new RunDir(trainDir));
     expect(rows.map((r) => r.step)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
     expect(rows[6]!.learningRate).toBeCloseTo(0.0015, 10);
     const testEvent = events.find((e) => e.type === 'test');
@@ -107,7 +109,7 @@ describe('kws train (library)', () => {
     const b = await finalWeights(interrupted);
     expect(b.length).toBe(a.length);
     a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
-    expect(readLog(interrupted).map((r) => r.step)).toEqual([10, 13, 20, 30]);
+    expect(readLog(new RunDir(interrupted)).map((r) => r.step)).toEqual([10, 13, 20, 30]);
   });
 
   it('with --train-workers 2 trains, records the setting, and resumes to the same weights as an uninterrupted run', async () => {
@@ -124,7 +126,7 @@ describe('kws train (library)', () => {
       onEvent: (e) => events.push(e),
     });
     expect(result.completed).toBe(true);
-    expect(loadRunConfig(straight).train.trainWorkers).toBe(2);
+    expect(loadRunConfig(new RunDir(straight)).train.trainWorkers).toBe(2);
     expect(events.filter((e) => e.type === 'step').every((e) => e.type === 'step' && Number.isFinite(e.loss))).toBe(
       true,
     );

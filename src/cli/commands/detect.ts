@@ -4,7 +4,6 @@
  * detections against a truth CSV with a threshold sweep; `--make-stream` builds such a test
  * stream from a labelled folder.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
 import type { StreamDetectionResult } from '../../detect/detector.js';
@@ -14,9 +13,10 @@ import { DEFAULT_POSTERIOR_SETTINGS, keywordIndices, type Detection } from '../.
 import { writeDetectionReport, type DetectionEvaluation } from '../../detect/report.js';
 import { openAudioInput } from '../../detect/wav-stream.js';
 import { UsageError } from '../../errors.js';
-import type { Classifier, CheckpointChoice } from '../../eval/classifier.js';
+import type { Classifier } from '../../eval/classifier.js';
 import type { SplitRule } from '../../data/dataset-index.js';
-import { loadRunConfig } from '../../run/config.js';
+import type { CheckpointName } from '../../run/layout.js';
+import { trainedRun } from '../resolve.js';
 import {
   BACKEND_OPTIONS,
   DATA_OPTIONS,
@@ -33,11 +33,11 @@ import {
 } from '../options.js';
 
 interface DetectCliOptions {
-  trainDir: string;
-  checkpoint: CheckpointChoice;
+  trainDir?: string;
+  checkpoint?: CheckpointName;
   quantized?: boolean;
   backend: BackendPreference;
-  hopMs: number;
+  hopMs?: number;
   averageWindowMs: number;
   threshold: number;
   suppressionMs: number;
@@ -82,8 +82,9 @@ export function registerDetectCommand(program: Command): void {
   addOptions(command, [
     {
       flags: '--hop-ms <ms>',
-      description: "how far the one-second window moves per inference (a multiple of the model's feature stride)",
-      defaultValue: DEFAULT_POSTERIOR_SETTINGS.hopMs,
+      description:
+        "how far the one-second window moves per inference: a multiple of the model's feature stride " +
+        '(default: the stride, so every new frame is scored)',
       parse: parseNumber,
     },
     {
@@ -213,14 +214,13 @@ async function runDetection(inputs: string[], options: DetectCliOptions): Promis
     throw new UsageError('--report needs --labels (the truth CSV to score against)');
   if (inputs.filter((input) => input === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
   const truth = options.labels ? readTruthCsv(options.labels) : undefined;
-  const trainDir = path.resolve(options.trainDir);
-  loadRunConfig(trainDir);
+  const { dir } = trainedRun(options.trainDir);
   // Loaded here so that `kws --help`, --make-stream and usage errors do not pay for TensorFlow.js.
   const [{ openClassifier }, { detectStream }] = await Promise.all([
     import('../../eval/classifier.js'),
     import('../../detect/detector.js'),
   ]);
-  const classifier = await openClassifier(trainDir, {
+  const classifier = await openClassifier(dir.root, {
     checkpoint: options.checkpoint,
     quantized: options.quantized,
     backend: options.backend,

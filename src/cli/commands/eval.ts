@@ -5,13 +5,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
-import type { CheckpointChoice } from '../../eval/classifier.js';
 import type { Evaluation, ModelKind } from '../../eval/evaluate.js';
 import { EVALUATION_SET_CHOICES, type EvaluationSetChoice } from '../../eval/sets.js';
 import { evaluationJson, formatMetrics, percent } from '../../eval/format.js';
 import { writeRunReport } from '../../eval/report.js';
 import { validateFeatureConfig } from '../../features/config.js';
-import { labelsFor, loadRunConfig, type RunConfig } from '../../run/config.js';
+import { labelsFor, type RunConfig } from '../../run/config.js';
+import type { CheckpointName } from '../../run/layout.js';
 import {
   BACKEND_OPTIONS,
   DATA_OPTIONS,
@@ -25,11 +25,11 @@ import {
 } from '../options.js';
 import { resampleNotice } from '../notices.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
-import { dataSettingsFrom, runConfigOptionLayer, type CommonOptions } from '../resolve.js';
+import { dataSettingsFrom, runConfigOptionLayer, trainedRun, type CommonOptions } from '../resolve.js';
 
 interface EvalCliOptions extends CommonOptions {
-  trainDir: string;
-  checkpoint: CheckpointChoice;
+  trainDir?: string;
+  checkpoint?: CheckpointName;
   quantized?: boolean;
   set: EvaluationSetChoice;
   json?: boolean;
@@ -63,10 +63,9 @@ export function registerEvalCommand(program: Command): void {
   addOptions(command, FEATURE_OPTIONS);
   addOptions(command, BACKEND_OPTIONS);
   command.action(async () => {
-    const trainDir = path.resolve(command.opts<EvalCliOptions>().trainDir);
-    const saved = loadRunConfig(trainDir);
+    const { dir, run: saved } = trainedRun(command.opts<EvalCliOptions>().trainDir);
     const options = layeredOptions<EvalCliOptions>(command, runConfigOptionLayer(saved));
-    await runEval(trainDir, effectiveRun(saved, options), options, typedCommandLine(command));
+    await runEval(dir.root, effectiveRun(saved, options), options, typedCommandLine(command));
   });
 }
 
@@ -130,7 +129,7 @@ async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions
       process.stdout.write(`float model on the same clips: accuracy ${percent(evaluation.float.accuracy)}\n`);
   }
   if (options.report) {
-    const files = writeRunReport(path.resolve(options.report), trainDir, run, evaluation, options.checkpoint, command);
+    const files = writeRunReport(path.resolve(options.report), trainDir, run, evaluation, command);
     // stderr, so --json output on stdout stays one parseable object.
     process.stderr.write(
       `report: ${files.at(-1)} (and ${files.length - 1} SVG file${files.length === 2 ? '' : 's'})\n`,
@@ -139,9 +138,10 @@ async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions
 }
 
 function headingFor(evaluation: Evaluation, kind: ModelKind, options: EvalCliOptions): string {
+  const backend = evaluation.backend ? `, ${evaluation.backend.name} backend` : '';
   const model =
     kind === 'int8'
-      ? 'int8 network (bit-exact CMSIS-NN simulation)'
-      : `float model (${options.checkpoint} checkpoint${evaluation.backend ? `, ${evaluation.backend.name} backend` : ''})`;
+      ? `int8 network of the ${evaluation.checkpoint} checkpoint (bit-exact CMSIS-NN simulation)`
+      : `float model (${evaluation.checkpoint} checkpoint${backend})`;
   return `${options.set} set, ${model}`;
 }

@@ -1,10 +1,8 @@
 /** `kws predict`: ARM's label_wav.py — the top-k labels with scores for each WAV file. */
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
 import { KwsError } from '../../errors.js';
-import type { CheckpointChoice } from '../../eval/classifier.js';
-import { loadRunConfig } from '../../run/config.js';
+import type { CheckpointName } from '../../run/layout.js';
 import {
   BACKEND_OPTIONS,
   JSON_OPTION,
@@ -14,10 +12,11 @@ import {
   parsePositiveInteger,
 } from '../options.js';
 import { resampleNotice } from '../notices.js';
+import { trainedRun } from '../resolve.js';
 
 interface PredictCliOptions {
-  trainDir: string;
-  checkpoint: CheckpointChoice;
+  trainDir?: string;
+  checkpoint?: CheckpointName;
   quantized?: boolean;
   topK: number;
   json?: boolean;
@@ -44,15 +43,14 @@ export function registerPredictCommand(program: Command): void {
   addOptions(command, BACKEND_OPTIONS);
   command.action(async (files: string[]) => {
     const options = command.opts<PredictCliOptions>();
-    const trainDir = path.resolve(options.trainDir);
     // Fails early, with its own message, when the folder is not a training run.
-    loadRunConfig(trainDir);
+    const { dir } = trainedRun(options.trainDir);
     // Loaded here so that `kws --help` and usage errors do not pay for TensorFlow.js.
     const [{ openClassifier }, { createPredictor, formatPrediction, predictionJson }] = await Promise.all([
       import('../../eval/classifier.js'),
       import('../../eval/predict.js'),
     ]);
-    const classifier = await openClassifier(trainDir, {
+    const classifier = await openClassifier(dir.root, {
       checkpoint: options.checkpoint,
       quantized: options.quantized,
       backend: options.backend,

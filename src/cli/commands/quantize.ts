@@ -3,15 +3,15 @@
  * plus the integer network for `kws eval --quantized`. ARM's quant_test.py + hand-written
  * Deployment code in one step; `--act-max` takes ARM's list as it was.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { SetName } from '../../data/split.js';
-import type { CheckpointChoice } from '../../eval/classifier.js';
 import type { RangeMethod } from '../../quant/calibrate.js';
-import { qFormatName } from '../../quant/emit-c.js';
-import type { QuantReport } from '../../quant/report.js';
+import { qFormatName } from '../../quant/qformat.js';
+import { DEFAULT_CALIBRATION, type QuantReport } from '../../quant/report.js';
 import type { WeightsOnlyModel } from '../../quant/weights-only.js';
-import { loadRunConfig, type DataSettings } from '../../run/config.js';
+import type { DataSettings } from '../../run/config.js';
+import type { CheckpointName } from '../../run/layout.js';
+import type { QuantizedSource } from '../../run/provenance.js';
 import {
   DATA_OPTIONS,
   JSON_OPTION,
@@ -25,11 +25,11 @@ import {
 } from '../options.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import type { QuantizeStage } from '../../quant/run.js';
-import { dataSettingsFrom, runConfigOptionLayer } from '../resolve.js';
+import { dataSettingsFrom, runConfigOptionLayer, trainedRun } from '../resolve.js';
 
 interface QuantizeCliOptions extends DataSettings {
-  trainDir: string;
-  checkpoint: CheckpointChoice;
+  trainDir?: string;
+  checkpoint?: CheckpointName;
   calibration: RangeMethod;
   calibrationSet: SetName;
   calibrationSize: number;
@@ -53,19 +53,19 @@ export function registerQuantizeCommand(program: Command): void {
       flags: '--calibration <method>',
       description:
         'activation ranges: search (the accuracy-best power of two per point, greedy from the input, as ARM users tuned --act_max by hand; slowest, best), max, or percentile',
-      defaultValue: 'search',
+      defaultValue: DEFAULT_CALIBRATION.method,
       choices: ['max', 'percentile', 'search'],
     },
     {
       flags: '--calibration-set <set>',
       description: 'split whose clips (without augmentation) set the ranges',
-      defaultValue: 'training',
+      defaultValue: DEFAULT_CALIBRATION.set,
       choices: ['training', 'validation', 'testing'],
     },
     {
       flags: '--calibration-size <n>',
       description: 'clips drawn (seeded) from the calibration set; 0 = all of it',
-      defaultValue: 1000,
+      defaultValue: DEFAULT_CALIBRATION.size,
       parse: parseNonNegative,
     },
     {
@@ -85,8 +85,7 @@ export function registerQuantizeCommand(program: Command): void {
   addOptions(command, DATA_OPTIONS);
   addOptions(command, [SEED_OPTION, JSON_OPTION]);
   command.action(async () => {
-    const trainDir = path.resolve(command.opts<QuantizeCliOptions>().trainDir);
-    const run = loadRunConfig(trainDir);
+    const { dir, run } = trainedRun(command.opts<QuantizeCliOptions>().trainDir);
     const options = layeredOptions<QuantizeCliOptions>(command, runConfigOptionLayer(run));
     // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
     const { quantizeTrainedRun } = await import('../../quant/run.js');
@@ -99,10 +98,10 @@ export function registerQuantizeCommand(program: Command): void {
     let stage: QuantizeStage | undefined;
     let progress: ProgressReporter | undefined;
     const result = await quantizeTrainedRun({
-      trainDir,
+      trainDir: dir.root,
       run,
       data: dataSettingsFrom(options),
-      checkpoint: options.checkpoint,
+      checkpoint: options.checkpoint ?? 'best',
       calibrationSet: options.calibrationSet,
       calibrationSize: options.calibrationSize,
       method: options.calibration,
@@ -125,33 +124,38 @@ export function registerQuantizeCommand(program: Command): void {
       onWarning: (warning) => process.stderr.write(`kws: warning: ${warning}\n`),
     });
     if (result.kind === 'weights-only') {
-      const written = [result.files.weightsHeader, result.files.quantJson];
+      const written = [result.weightsHeader, result.quantJson];
+      const { architecture, accuracy } = result.result;
       process.stdout.write(
         options.json
-          ? `${JSON.stringify({ architecture: result.result.architecture, weightsOnly: true, files: written, accuracy: result.result.accuracy }, null, 2)}\n`
-          : formatWeightsOnlySummary(result.result, options, result.calibrationClips, written),
+          ? `${JSON.stringify({ architecture, weightsOnly: true, source: result.source, files: written, accuracy }, null, 2)}\n`
+          : formatWeightsOnlySummary(result.result, result.source, written),
       );
       return;
     }
-    const { quantized, files } = result;
-    const written = [files.weightsHeader, files.modelHeader, files.modelSource, files.quantJson, result.networkFile];
+    const { quantized, files, source } = result;
+    const written = [files.weightsHeader, files.modelHeader, files.modelSource, result.quantJson, result.networkFile];
+    const { architecture } = quantized.network;
     process.stdout.write(
       options.json
-        ? `${JSON.stringify({ architecture: quantized.network.architecture, files: written, report: quantized.report }, null, 2)}\n`
-        : formatSummary(quantized.network.architecture, options, quantized.report!, written),
+        ? `${JSON.stringify({ architecture, source, files: written, report: quantized.report }, null, 2)}\n`
+        : formatSummary(architecture, options, source, quantized.report!, written),
     );
   });
 }
 
-function formatWeightsOnlySummary(
-  result: WeightsOnlyModel,
-  options: QuantizeCliOptions,
-  clips: number,
-  written: string[],
-): string {
+/** Which checkpoint, at which step, was quantised. */
+function sourceLine(source: QuantizedSource): string {
+  return `${source.checkpoint} checkpoint, step ${source.step}`;
+}
+
+function formatWeightsOnlySummary(result: WeightsOnlyModel, source: QuantizedSource, written: string[]): string {
+  const { accuracy, tensors } = result;
   return [
-    `${result.architecture} has no CMSIS-NN integer pipeline here: weights only (${result.tensors.length} tensors, each in its own int8 Q format; activations stay float).`,
-    `Accuracy on ${clips} ${options.calibrationSet} clips: float ${percent(result.accuracy.float)}, float with int8 weights ${percent(result.accuracy.weightsQuantized)}`,
+    `${result.architecture} (${sourceLine(source)}) has no CMSIS-NN integer pipeline here: weights only ` +
+      `(${tensors.length} tensors, each in its own int8 Q format; activations stay float).`,
+    `Accuracy on ${source.calibration.clips} ${source.calibration.set} clips: float ${percent(accuracy.float)}, ` +
+      `float with int8 weights ${percent(accuracy.weightsQuantized)}`,
     'Wrote:',
     ...written.map((file) => `  ${file}`),
     '',
@@ -163,6 +167,7 @@ const percent = (value: number | undefined) => (value === undefined ? 'n/a' : `$
 function formatSummary(
   architecture: string,
   options: QuantizeCliOptions,
+  source: QuantizedSource,
   report: QuantReport,
   written: string[],
 ): string {
@@ -191,9 +196,11 @@ function formatSummary(
   );
   const accuracy = report.accuracy;
   const lines = [
-    `Quantised ${architecture} (${options.checkpoint} checkpoint) on ${report.calibrationSamples} ${options.calibrationSet} clips; ranges by ${method}.`,
+    `Quantised ${architecture} (${sourceLine(source)}) on ${report.calibrationSamples} ` +
+      `${options.calibrationSet} clips; ranges by ${method}.`,
     ...table,
-    `Accuracy on those clips: float ${percent(accuracy?.float)}, fake-quant ${percent(accuracy?.fakeQuant)}, integer (bit-exact CMSIS-NN) ${percent(accuracy?.integer)}`,
+    `Accuracy on those clips: float ${percent(accuracy?.float)}, fake-quant ${percent(accuracy?.fakeQuant)}, ` +
+      `integer (bit-exact CMSIS-NN) ${percent(accuracy?.integer)}`,
     `ARM equivalent: --act_max ${report.points.map((p) => p.actMax).join(' ')}`,
     ...report.adjustments.map((a) => `note: ${a}`),
     'Wrote:',

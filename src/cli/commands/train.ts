@@ -4,7 +4,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { makeSchedule } from '../../train/schedule.js';
-import { labelsFor, loadRunConfig, runConfigPath, type DataSettings, type RunConfig } from '../../run/config.js';
+import { labelsFor, loadRunConfig, type DataSettings, type RunConfig } from '../../run/config.js';
+import { RunDir } from '../../run/layout.js';
 import { downloadWithProgress } from './data.js';
 import {
   AUGMENTATION_OPTIONS,
@@ -20,7 +21,13 @@ import {
   parsePositiveInteger,
 } from '../options.js';
 import { trainingReporter } from '../train-progress.js';
-import { dataSettingsFrom, resolveModelChoice, runConfigOptionLayer, type CommonOptions } from '../resolve.js';
+import {
+  dataSettingsFrom,
+  resolveModelChoice,
+  runConfigOptionLayer,
+  type CommonOptions,
+  type ModelChoice,
+} from '../resolve.js';
 
 interface TrainCliOptions extends CommonOptions {
   dataUrl?: string;
@@ -29,7 +36,8 @@ interface TrainCliOptions extends CommonOptions {
   batchSize: number;
   evalStepInterval: number;
   trainWorkers: number;
-  trainDir: string;
+  trainDir?: string;
+  overwrite?: boolean;
   startCheckpoint?: string;
   backend: 'auto' | 'node' | 'wasm' | 'cpu';
 }
@@ -91,8 +99,13 @@ export function registerTrainCommand(program: Command): void {
     },
     {
       flags: '--train-dir <dir>',
-      description: 'where checkpoints, logs, config and results go; re-running with the same folder resumes',
-      defaultValue: 'runs/train',
+      description:
+        'where config, checkpoints, logs and results go (default: runs/<preset or architecture>); ' +
+        'the same folder and settings resume',
+    },
+    {
+      flags: '--overwrite',
+      description: '--train-dir holds a run with other settings: remove its outputs and start this one over',
     },
     {
       flags: '--start-checkpoint <dir>',
@@ -102,12 +115,19 @@ export function registerTrainCommand(program: Command): void {
   addOptions(command, BACKEND_OPTIONS);
   addOptions(command, [SEED_OPTION]);
   command.action(async () => {
-    const trainDir = path.resolve(command.opts<TrainCliOptions>().trainDir);
-    const saved = fs.existsSync(runConfigPath(trainDir)) ? loadRunConfig(trainDir) : undefined;
+    const typed = command.opts<TrainCliOptions>();
+    const dir = new RunDir(typed.trainDir ?? defaultTrainDir(resolveModelChoice(command)));
+    // A resumed run keeps its settings unless a flag typed now changes one (then train refuses it);
+    // with --overwrite the old run does not count.
+    const saved = dir.exists() && !typed.overwrite ? loadRunConfig(dir) : undefined;
     const run = await resolveRunConfig(command, saved);
-    const options = layeredOptions<TrainCliOptions>(command);
-    await runTraining(run, trainDir, options);
+    await runTraining(run, dir.root, layeredOptions<TrainCliOptions>(command));
   });
+}
+
+/** runs/ds_cnn_s for a preset, runs/<architecture> otherwise: two presets never share a folder by default. */
+function defaultTrainDir(choice: ModelChoice): string {
+  return path.join('runs', choice.preset ?? choice.architecture);
 }
 
 /** Defaults < preset < the run's saved config (when resuming) < flags typed now. */
@@ -119,14 +139,6 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
   validateFeatureConfig(feature);
   // Checked before any download or data work; the trainer builds the same schedule.
   makeSchedule(options.howManyTrainingSteps, options.learningRate);
-  if (
-    saved &&
-    (saved.architecture !== choice.architecture || saved.modelSizeInfo.join(' ') !== choice.modelSizeInfo.join(' '))
-  ) {
-    throw new UsageError(
-      `${runConfigPath(path.resolve(options.trainDir))} holds a ${saved.architecture} ${saved.modelSizeInfo.join(' ')} run; use another --train-dir for a different model`,
-    );
-  }
   const data = await dataSettings(options);
   return {
     version: 1,
@@ -179,6 +191,7 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
       run,
       trainDir,
       startCheckpoint: options.startCheckpoint ? path.resolve(options.startCheckpoint) : undefined,
+      overwrite: options.overwrite,
       backend: options.backend,
       cacheDir: options.cacheDir,
       onEvent: (event) => reporter.onEvent(event),
