@@ -135,7 +135,9 @@ describe('kws quantize', () => {
 
   it('quantises the weights only for a recurrent model, and says so', async () => {
     const out = await runIn(gruDir);
-    expect(out).toMatch(/gru \(best checkpoint, step 1\) has no CMSIS-NN integer pipeline here: weights only \(\d+ tensors/);
+    expect(out).toMatch(
+      /gru \(best checkpoint, step 1\) has no CMSIS-NN integer pipeline here: weights only \(\d+ tensors/,
+    );
     expect(out).toMatch(/float with int8 weights [\d.]+%/);
     expect(fs.readFileSync(path.join(gruDir, 'cmsis', 'weights.h'), 'utf8')).toContain('#define GRU_1_WT {');
     expect(fs.existsSync(path.join(gruDir, 'quantized-network.json'))).toBe(false);
