@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { loadClip } from '../audio/wav.js';
 import { KwsError, errorMessage } from '../errors.js';
+import { featureCodeVersion } from '../features/code-version.js';
 import { featureGeometry, validateFeatureConfig, type FeatureConfig } from '../features/config.js';
 import { createFeatureExtractor, type FeatureExtractor } from '../features/extractor.js';
 import { skippedWarning } from './warnings.js';
@@ -64,9 +65,10 @@ export async function loadEvaluationSet(options: EvaluationSetOptions): Promise<
   const cacheDir = options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir;
   const identity = { data: { ...index.config, dataDir: index.dataDir }, set, feature };
   const cacheFile = cacheDir === null ? null : featureCachePath(cacheDir, set, identity);
+  const stamp = { feature, size, codeVersion: featureCodeVersion() };
   let cached = new Map<string, CachedFeatures>();
   if (cacheFile) {
-    const read = readFeatureCache(cacheFile, feature, size);
+    const read = readFeatureCache(cacheFile, stamp);
     if (read.status === 'ok') cached = read.records;
     else if (read.status === 'damaged') warnings.push(`feature cache ${cacheFile} was ${read.reason}; rebuilding it`);
   }
@@ -116,7 +118,7 @@ export async function loadEvaluationSet(options: EvaluationSetOptions): Promise<
   const stale = computed > 0 || keep.length !== cached.size;
   if (cacheFile && stale) {
     try {
-      writeFeatureCache(cacheFile, feature, size, keep);
+      writeFeatureCache(cacheFile, stamp, keep);
     } catch (error) {
       warnings.push(`could not write the feature cache ${cacheFile} (${errorMessage(error)}); continuing without it`);
     }

@@ -1,8 +1,9 @@
 /**
  * On-disk cache of evaluation features, one file per (data dir, set, data and feature settings).
  * Each record is keyed by the clip's path, size and mtime, so a changed clip is recomputed
- * alone. The file carries a header and a SHA-1 checksum: a damaged or foreign file is rebuilt,
- * never trusted.
+ * alone. The file carries a header (settings and the feature code's version) and a SHA-1
+ * checksum: a damaged or foreign file, or one the feature code of another version wrote, is
+ * rebuilt, never trusted.
  *
  * Layout: "KWSFEAT1" | u32 LE header length | header JSON (space-padded to 4 bytes) |
  * float32 LE features, record-major | SHA-1 of everything before it.
@@ -37,10 +38,15 @@ export interface CachedFeatures extends ClipStamp {
   features: Float32Array;
 }
 
-interface CacheHeader {
-  version: number;
+/** What a cache file's features were computed with: the settings, and the feature code's version. */
+export interface CacheStamp {
   feature: FeatureConfig;
   size: number;
+  codeVersion: string;
+}
+
+interface CacheHeader extends CacheStamp {
+  version: number;
   records: Array<[path: string, bytes: number, mtimeMs: number]>;
 }
 
@@ -58,9 +64,11 @@ function sameFeatureConfig(a: FeatureConfig, b: FeatureConfig): boolean {
 export type CacheRead =
   | { status: 'missing' }
   | { status: 'damaged'; reason: string }
+  | { status: 'stale' }
   | { status: 'ok'; records: Map<string, CachedFeatures> };
 
-export function readFeatureCache(file: string, feature: FeatureConfig, size: number): CacheRead {
+export function readFeatureCache(file: string, expected: CacheStamp): CacheRead {
+  const { feature, size } = expected;
   let bytes: Buffer;
   try {
     bytes = fs.readFileSync(file);
@@ -83,6 +91,7 @@ export function readFeatureCache(file: string, feature: FeatureConfig, size: num
   if (header.version !== FORMAT_VERSION || header.size !== size || !sameFeatureConfig(header.feature, feature)) {
     return damaged('written for other settings');
   }
+  if (header.codeVersion !== expected.codeVersion) return { status: 'stale' };
   const payloadOffset = PREAMBLE + headerLength;
   if (payloadOffset % 4 !== 0 || body.length !== payloadOffset + header.records.length * size * 4)
     return damaged('wrong length');
@@ -95,18 +104,13 @@ export function readFeatureCache(file: string, feature: FeatureConfig, size: num
   return { status: 'ok', records };
 }
 
-export function writeFeatureCache(
-  file: string,
-  feature: FeatureConfig,
-  size: number,
-  records: readonly CachedFeatures[],
-): void {
+export function writeFeatureCache(file: string, stamp: CacheStamp, records: readonly CachedFeatures[]): void {
   const header: CacheHeader = {
     version: FORMAT_VERSION,
-    feature,
-    size,
+    ...stamp,
     records: records.map((r) => [r.path, r.bytes, r.mtimeMs]),
   };
+  const { size } = stamp;
   let json = JSON.stringify(header);
   json += ' '.repeat((4 - ((PREAMBLE + Buffer.byteLength(json)) % 4)) % 4);
   const headerBytes = Buffer.from(json, 'utf8');

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClip } from '../../src/audio/wav.js';
 import { buildIndex, type DatasetIndex } from '../../src/data/dataset-index.js';
 import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
-import { defaultCacheDir } from '../../src/data/feature-cache.js';
+import { defaultCacheDir, readFeatureCache, writeFeatureCache } from '../../src/data/feature-cache.js';
+import { featureCodeVersion } from '../../src/features/code-version.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { createFeatureExtractor } from '../../src/features/extractor.js';
 import { dataConfig, makeDataset, makeTempDir, speakerNames } from './helpers.js';
@@ -99,6 +100,20 @@ describe('loadEvaluationSet', () => {
     expect(repaired.x).toEqual(fresh.x);
     fs.writeFileSync(file!, bytes.subarray(0, 40));
     expect((await loadEvaluationSet({ index, set: 'testing', feature, cacheDir })).computed).toBe(15);
+    expect((await loadEvaluationSet({ index, set: 'testing', feature, cacheDir })).computed).toBe(0);
+  });
+
+  it('recomputes everything the feature code of another version cached', async () => {
+    const cacheDir = path.join(root, 'cache-code');
+    const fresh = await loadEvaluationSet({ index, set: 'testing', feature, cacheDir });
+    const [file] = cacheFiles(cacheDir);
+    const read = readFeatureCache(file!, { feature, size: 490, codeVersion: featureCodeVersion() });
+    if (read.status !== 'ok') throw new Error(`expected a readable cache, got ${read.status}`);
+    // The same file as an older feature code would have left it: every record there, another code version.
+    writeFeatureCache(file!, { feature, size: 490, codeVersion: 'older-feature-code' }, [...read.records.values()]);
+    const again = await loadEvaluationSet({ index, set: 'testing', feature, cacheDir });
+    expect(again.computed).toBe(15);
+    expect(again.x).toEqual(fresh.x);
     expect((await loadEvaluationSet({ index, set: 'testing', feature, cacheDir })).computed).toBe(0);
   });
 

@@ -14,7 +14,7 @@ import { quantizeFeatures } from '../../src/features/quantize.js';
 import { createSimulator } from '../../src/quant/simulate.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { RunDir } from '../../src/run/layout.js';
-import { compileHarness, gccAvailable, runHarness } from '../cmsis/host.js';
+import { compileHarness, runHarness, skipWithoutGcc } from '../cmsis/host.js';
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-e2e-'));
 let summary: DemoSummary;
@@ -53,7 +53,7 @@ describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
     expect(html).toContain((summary.evaluation.int8!.accuracy * 100).toFixed(2));
   });
 
-  it.skipIf(!gccAvailable)('compiled C gives the simulator’s int8 logits on every test clip', async () => {
+  it.skipIf(skipWithoutGcc)('compiled C gives the simulator’s int8 logits on every test clip', async () => {
     const { network } = loadQuantizedNetwork(new RunDir(summary.trainDir));
     const run = JSON.parse(fs.readFileSync(path.join(summary.trainDir, 'config.json'), 'utf8'));
     const index = buildIndex({ ...run.data, seed: run.seed });

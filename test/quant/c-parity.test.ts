@@ -15,14 +15,14 @@ import { createSimulator, softmaxQ7 } from '../../src/quant/simulate.js';
 import { Random } from '../../src/random.js';
 import { SMALL_SIZE_INFO, description, randomFeatures, randomizedModel } from './models.js';
 import { NetworkBuilder, randomInt8, randomNetwork } from './random-networks.js';
-import { compileHarness, gccAvailable, runHarness } from '../cmsis/host.js';
+import { compileHarness, runHarness, skipWithoutGcc } from '../cmsis/host.js';
 
 const INPUTS = 300;
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-c-parity-'));
 afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
-describe.skipIf(!gccAvailable)('emitted C matches the simulator (gcc -std=c99 -Wall -Wextra -Werror)', () => {
+describe.skipIf(skipWithoutGcc)('emitted C matches the simulator (gcc -std=c99 -Wall -Wextra -Werror)', () => {
   const cases: Array<[IntegerArchitecture, number]> = [
     ['dnn', 11],
     ['dnn', 12],
