@@ -17,7 +17,7 @@ import { dctMatrix } from '../../src/features/mfcc.js';
 import { quantizeFeatures } from '../../src/features/quantize.js';
 import { periodicHann } from '../../src/features/spectrogram.js';
 import { renderModelHeader } from '../../src/quant/emit-c.js';
-import { gccAvailable } from '../cmsis/host.js';
+import { skipWithoutGcc } from '../cmsis/host.js';
 import { randomNetwork } from '../quant/random-networks.js';
 import { STRICT_C_FLAGS, compileFrontEnd, runFrontEnd } from './host.js';
 import { testClips } from './signals.js';
@@ -215,101 +215,98 @@ const gxxAvailable = spawnSync('g++', ['--version']).status === 0;
 const armGccAvailable = spawnSync('arm-none-eabi-gcc', ['--version']).status === 0;
 
 // A CI machine without gcc fails here rather than skipping.
-describe.skipIf(!gccAvailable && process.env.CI !== 'true')(
-  'emitted front end compiled with gcc -std=c99 -pedantic',
-  () => {
-    const cases: Array<[string, FeatureConfig, number]> = [
-      ['mfcc 40/20 ms, decBits 0', MFCC, 0],
-      ['mfcc 40/20 ms, decBits 1', MFCC, 1],
-      ['mfcc 40/20 ms, decBits 3', MFCC, 3],
-      ['mfcc 40/40 ms (dnn), decBits 2', DNN, 2],
-      ['lfbe 30/10 ms, decBits 0', LFBE, 0],
-      // The fractional bits the range rule gives LFBE, whose floor is ln(1e-12) = -27.6.
-      ['lfbe 30/10 ms, decBits 2', LFBE, 2],
-      ['mfcc 8 kHz up to Nyquist, decBits 3', NARROWBAND, 3],
-    ];
+describe.skipIf(skipWithoutGcc)('emitted front end compiled with gcc -std=c99 -pedantic', () => {
+  const cases: Array<[string, FeatureConfig, number]> = [
+    ['mfcc 40/20 ms, decBits 0', MFCC, 0],
+    ['mfcc 40/20 ms, decBits 1', MFCC, 1],
+    ['mfcc 40/20 ms, decBits 3', MFCC, 3],
+    ['mfcc 40/40 ms (dnn), decBits 2', DNN, 2],
+    ['lfbe 30/10 ms, decBits 0', LFBE, 0],
+    // The fractional bits the range rule gives LFBE, whose floor is ln(1e-12) = -27.6.
+    ['lfbe 30/10 ms, decBits 2', LFBE, 2],
+    ['mfcc 8 kHz up to Nyquist, decBits 3', NARROWBAND, 3],
+  ];
 
-    it.each(cases)(
-      '%s: the int8 values of kws features --int8 (at least 99.5 percent identical, none more than 1 apart)',
-      (_, feature, decBits) => {
-        const reference = clipsAndFeatures(feature);
-        const dir = freshDir();
-        emitFrontEnd(feature, decBits, dir);
-        const output = runFrontEnd(compileFrontEnd(dir), reference.pcm, reference.size);
-        const expected = quantizeFeatures(reference.features, decBits);
-        const measured = agreement(expected, output.clips);
-        expect(measured.identical / measured.values).toBeGreaterThanOrEqual(MIN_IDENTICAL);
-        expect(measured.maxDifference).toBeLessThanOrEqual(1);
-        // kws_features_frame on each frame's window is exactly that row of kws_features_compute.
-        expect(agreement(output.clips, output.frames)).toEqual({
-          ...measured,
-          identical: measured.values,
-          maxDifference: 0,
-        });
-      },
-    );
-
-    it('compiles in one translation unit with the network header, and refuses a mismatched one', () => {
-      const network = {
-        ...randomNetwork({ architecture: 'ds_cnn', seed: 2, frames: 49, coefficients: 10 }),
-        inputFrac: 1,
-      };
+  it.each(cases)(
+    '%s: the int8 values of kws features --int8 (at least 99.5 percent identical, none more than 1 apart)',
+    (_, feature, decBits) => {
+      const reference = clipsAndFeatures(feature);
       const dir = freshDir();
-      emitFrontEnd(MFCC, 1, dir);
-      fs.writeFileSync(path.join(dir, 'ds_cnn.h'), renderModelHeader(network));
-      const { pcm, features, size } = clipsAndFeatures(MFCC);
-      const withNetwork = runFrontEnd(compileFrontEnd(dir, 'ds_cnn.h'), pcm, size);
-      const measured = agreement(quantizeFeatures(features, 1), withNetwork.clips);
+      emitFrontEnd(feature, decBits, dir);
+      const output = runFrontEnd(compileFrontEnd(dir), reference.pcm, reference.size);
+      const expected = quantizeFeatures(reference.features, decBits);
+      const measured = agreement(expected, output.clips);
       expect(measured.identical / measured.values).toBeGreaterThanOrEqual(MIN_IDENTICAL);
+      expect(measured.maxDifference).toBeLessThanOrEqual(1);
+      // kws_features_frame on each frame's window is exactly that row of kws_features_compute.
+      expect(agreement(output.clips, output.frames)).toEqual({
+        ...measured,
+        identical: measured.values,
+        maxDifference: 0,
+      });
+    },
+  );
 
-      fs.writeFileSync(path.join(dir, 'ds_cnn.h'), renderModelHeader({ ...network, inputFrac: 2 }));
-      expect(() => compileFrontEnd(dir, 'ds_cnn.h')).toThrow(/the network expects MFCC_DEC_BITS fractional bits/);
-      emitFrontEnd(DNN, 2, dir);
-      expect(() => compileFrontEnd(dir, 'ds_cnn.h')).toThrow(/the network input is not NUM_FRAMES x NUM_MFCC_COEFFS/);
-    });
+  it('compiles in one translation unit with the network header, and refuses a mismatched one', () => {
+    const network = {
+      ...randomNetwork({ architecture: 'ds_cnn', seed: 2, frames: 49, coefficients: 10 }),
+      inputFrac: 1,
+    };
+    const dir = freshDir();
+    emitFrontEnd(MFCC, 1, dir);
+    fs.writeFileSync(path.join(dir, 'ds_cnn.h'), renderModelHeader(network));
+    const { pcm, features, size } = clipsAndFeatures(MFCC);
+    const withNetwork = runFrontEnd(compileFrontEnd(dir, 'ds_cnn.h'), pcm, size);
+    const measured = agreement(quantizeFeatures(features, 1), withNetwork.clips);
+    expect(measured.identical / measured.values).toBeGreaterThanOrEqual(MIN_IDENTICAL);
 
-    it.skipIf(!gxxAvailable)('links from C++ (extern "C")', () => {
-      const dir = freshDir();
-      emitFrontEnd(MFCC, 1, dir);
-      const main = path.join(dir, 'main.cpp');
-      fs.writeFileSync(
-        main,
-        [
-          '#include "kws_features.h"',
-          'int main() {',
-          '  static int16_t pcm[KWS_AUDIO_SAMPLES];',
-          '  static int8_t features[KWS_FEATURES_SIZE];',
-          '  kws_features_compute(pcm, features);',
-          '  return features[0] == INT8_MIN ? 0 : 1; /* c0 of silence saturates */',
-          '}',
-          '',
-        ].join('\n'),
-      );
-      const object = path.join(dir, 'kws_features.o');
-      const binary = path.join(dir, 'main');
-      const steps: Array<[string, string[]]> = [
-        ['gcc', [...STRICT_C_FLAGS, '-c', path.join(dir, 'kws_features.c'), '-o', object]],
-        ['g++', ['-Wall', '-Wextra', '-Werror', '-pedantic', '-I', dir, main, object, '-lm', '-o', binary]],
-        [binary, []],
-      ];
-      for (const [command, args] of steps) {
-        const result = spawnSync(command, args, { encoding: 'utf8' });
-        expect(result.stderr).toBe('');
-        expect(result.status).toBe(0);
-      }
-    });
+    fs.writeFileSync(path.join(dir, 'ds_cnn.h'), renderModelHeader({ ...network, inputFrac: 2 }));
+    expect(() => compileFrontEnd(dir, 'ds_cnn.h')).toThrow(/the network expects MFCC_DEC_BITS fractional bits/);
+    emitFrontEnd(DNN, 2, dir);
+    expect(() => compileFrontEnd(dir, 'ds_cnn.h')).toThrow(/the network input is not NUM_FRAMES x NUM_MFCC_COEFFS/);
+  });
 
-    it.skipIf(!armGccAvailable)('compiles for a Cortex-M4F without double-precision arithmetic', () => {
-      const dir = freshDir();
-      emitFrontEnd(MFCC, 1, dir);
-      const cortexM4F = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'];
-      const result = spawnSync(
-        'arm-none-eabi-gcc',
-        [...STRICT_C_FLAGS, '-Wdouble-promotion', '-O2', ...cortexM4F, '-c', path.join(dir, 'kws_features.c')],
-        { cwd: dir, encoding: 'utf8' },
-      );
+  it.skipIf(!gxxAvailable)('links from C++ (extern "C")', () => {
+    const dir = freshDir();
+    emitFrontEnd(MFCC, 1, dir);
+    const main = path.join(dir, 'main.cpp');
+    fs.writeFileSync(
+      main,
+      [
+        '#include "kws_features.h"',
+        'int main() {',
+        '  static int16_t pcm[KWS_AUDIO_SAMPLES];',
+        '  static int8_t features[KWS_FEATURES_SIZE];',
+        '  kws_features_compute(pcm, features);',
+        '  return features[0] == INT8_MIN ? 0 : 1; /* c0 of silence saturates */',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const object = path.join(dir, 'kws_features.o');
+    const binary = path.join(dir, 'main');
+    const steps: Array<[string, string[]]> = [
+      ['gcc', [...STRICT_C_FLAGS, '-c', path.join(dir, 'kws_features.c'), '-o', object]],
+      ['g++', ['-Wall', '-Wextra', '-Werror', '-pedantic', '-I', dir, main, object, '-lm', '-o', binary]],
+      [binary, []],
+    ];
+    for (const [command, args] of steps) {
+      const result = spawnSync(command, args, { encoding: 'utf8' });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
-    });
-  },
-);
+    }
+  });
+
+  it.skipIf(!armGccAvailable)('compiles for a Cortex-M4F without double-precision arithmetic', () => {
+    const dir = freshDir();
+    emitFrontEnd(MFCC, 1, dir);
+    const cortexM4F = ['-mcpu=cortex-m4', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv4-sp-d16'];
+    const result = spawnSync(
+      'arm-none-eabi-gcc',
+      [...STRICT_C_FLAGS, '-Wdouble-promotion', '-O2', ...cortexM4F, '-c', path.join(dir, 'kws_features.c')],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
