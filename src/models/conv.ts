@@ -30,5 +30,14 @@ export function convCost(
     weights,
     macs: output.time * output.frequency * output.channels * taps,
     activations: mapSize(output),
+    scratch: convScratch(input.channels, kernel[0] * kernel[1]),
   };
+}
+
+/**
+ * q15 values of im2col scratch a legacy CMSIS-NN q7 convolution (regular, depthwise or 1×1) needs:
+ * two columns of the input patch. The emitted C sizes its `col_buffer` with this too.
+ */
+export function convScratch(inputChannels: number, kernelArea: number): number {
+  return 2 * inputChannels * kernelArea;
 }

@@ -74,7 +74,7 @@ export const dsCnn: ArchitectureFamily = {
       );
     });
     const channels = (blocks.at(-1) ?? first).channels;
-    costs.push({ name: 'avg_pool', params: 0, weights: 0, macs: 0, activations: channels });
+    costs.push({ name: 'avg_pool', params: 0, weights: 0, macs: 0, activations: channels, scratch: 0 });
     costs.push(denseCost('fc1', channels, spec.labelCount));
     return costs;
   },

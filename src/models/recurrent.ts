@@ -18,6 +18,7 @@ export function lstmCost(name: string, inputs: number, units: number, steps: num
     weights,
     macs: steps * (gateMacs + projectionMacs),
     activations: 4 * units + (projection === undefined ? 0 : units),
+    scratch: 0,
   };
 }
 
@@ -30,5 +31,6 @@ export function gruCost(name: string, inputs: number, units: number, steps: numb
     weights: matrix + 3 * units,
     macs: steps * matrix,
     activations: 3 * units,
+    scratch: 0,
   };
 }

@@ -33,6 +33,8 @@ export interface LayerCost {
    * set (gate pre-activations), as the paper's memory column does.
    */
   activations: number;
+  /** q15 values of scratch the legacy CMSIS-NN kernel for this layer needs (0 where none or no kernel). */
+  scratch: number;
 }
 
 export interface ArchitectureFamily {
@@ -78,10 +80,13 @@ export function sameOutput(input: number, stride: number): number {
   return Math.ceil(input / stride);
 }
 
-/** A fully connected layer; batch norm after it adds `batchNormParams` trainable values and nothing once folded. */
+/**
+ * A fully connected layer; batch norm after it adds `batchNormParams` trainable values and nothing
+ * once folded. `arm_fully_connected_q7` expands its input vector to q15 in scratch.
+ */
 export function denseCost(name: string, inputs: number, units: number, batchNormParams = 0): LayerCost {
   const weights = inputs * units + units;
-  return { name, params: weights + batchNormParams, weights, macs: inputs * units, activations: units };
+  return { name, params: weights + batchNormParams, weights, macs: inputs * units, activations: units, scratch: inputs };
 }
 
 /** A tuple of `N` numbers, e.g. `SizeNumbers<3>` is `[number, number, number]`. */

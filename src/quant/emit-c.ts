@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { featureGeometry } from '../features/config.js';
+import { convScratch } from '../models/conv.js';
 import {
   type AvgPoolLayer,
   type QuantLayer,
@@ -119,11 +120,10 @@ function layerMacros(layer: WeightedLayer | AvgPoolLayer): string[] {
 function colBufferSize(layer: WeightedLayer): number {
   switch (layer.kind) {
     case 'conv':
-      return 2 * layer.input.channels * layer.kernel.x * layer.kernel.y;
     case 'depthwise':
-      return 2 * layer.input.channels * layer.kernel.x * layer.kernel.y;
+      return convScratch(layer.input.channels, layer.kernel.x * layer.kernel.y);
     case 'pointwise':
-      return 2 * layer.input.channels;
+      return convScratch(layer.input.channels, 1);
     case 'dense':
       return layer.inputSize;
   }

@@ -11,10 +11,15 @@ import type * as tf from '@tensorflow/tfjs';
 import { KwsError } from '../errors.js';
 import { type FeatureConfig, featureGeometry } from '../features/config.js';
 import type { FloatLayer, FloatNetwork, FloatWeightedLayer } from './float-network.js';
-import { type IntegerArchitecture, type MapShape, samePaddingBefore } from './ir.js';
+import {
+  INTEGER_ARCHITECTURES,
+  type IntegerArchitecture,
+  type MapShape,
+  isIntegerArchitecture,
+  samePaddingBefore,
+} from './ir.js';
 import { toCmsisOrder } from './layout.js';
 
-export const INTEGER_ARCHITECTURES: readonly IntegerArchitecture[] = ['dnn', 'cnn', 'ds_cnn'];
 
 /** What quantisation needs to know of a model: a run's config, or a saved model's sidecar, has it. */
 export interface ModelDescription {
@@ -23,9 +28,6 @@ export interface ModelDescription {
   labels: readonly string[];
 }
 
-export function isIntegerArchitecture(name: string): name is IntegerArchitecture {
-  return (INTEGER_ARCHITECTURES as readonly string[]).includes(name);
-}
 
 /** Layers that do nothing at inference time or only relabel the HWC layout. */
 const PASS_THROUGH = new Set(['InputLayer', 'Reshape', 'Flatten', 'Dropout']);

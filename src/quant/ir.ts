@@ -95,6 +95,13 @@ export type QuantLayer = WeightedLayer | ReluLayer | AvgPoolLayer;
 
 export type IntegerArchitecture = 'dnn' | 'cnn' | 'ds_cnn';
 
+/** The architectures with a full integer pipeline (simulator and CMSIS-NN C). */
+export const INTEGER_ARCHITECTURES: readonly IntegerArchitecture[] = ['dnn', 'cnn', 'ds_cnn'];
+
+export function isIntegerArchitecture(name: string): name is IntegerArchitecture {
+  return (INTEGER_ARCHITECTURES as readonly string[]).includes(name);
+}
+
 export interface QuantizedNetwork {
   architecture: IntegerArchitecture;
   feature: FeatureConfig;

@@ -19,7 +19,7 @@ import { type CheckpointName, RunDir } from '../run/layout.js';
 import { type QuantizedSource, describeSource, quantizedSource } from '../run/provenance.js';
 import type { CalibrationSet, RangeMethod } from './calibrate.js';
 import { emitC, type EmittedFiles } from './emit-c.js';
-import { INTEGER_ARCHITECTURES, isIntegerArchitecture } from './fold.js';
+import { INTEGER_ARCHITECTURES, isIntegerArchitecture } from './ir.js';
 import { quantizeModel } from './quantize.js';
 import { type QuantizedModel, renderQuantJson, renderWeightsOnlyQuantJson } from './report.js';
 import { saveQuantizedNetwork } from './store.js';

@@ -24,6 +24,7 @@ describe('kws info', () => {
       'weight_bytes',
       'activation_bytes',
       'memory_bytes',
+      'c_memory',
       'fits',
     ]);
     expect(json).toMatchObject({
@@ -31,6 +32,9 @@ describe('kws info', () => {
       weight_bytes: 22604,
       activation_bytes: 16000,
       memory_bytes: 38604,
+      // The emitted C: weights, two buffers of the largest output (8,000), and in q15 two im2col
+      // columns of the widest kernel input (3×3 depthwise over 64 channels: 2·576 values).
+      c_memory: { weight_bytes: 22604, activation_buffer_bytes: 16000, scratch_bytes: 2304, total_bytes: 40908 },
       fits: 'S',
     });
     expect(json.ops).toBe(2 * json.macs);
@@ -61,9 +65,12 @@ describe('kws info', () => {
   it('lists the whole zoo beside the paper with --all', async () => {
     const { stdout } = await run(['--all']);
     const lines = stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^preset\s+params\s+memory KB\s+MOps\s+fits\s+paper KB\s+paper MOps\s+paper acc %$/);
+    expect(lines[0]).toMatch(
+      /^preset\s+params\s+memory KB\s+C KB\s+MOps\s+fits\s+paper KB\s+paper MOps\s+paper acc %$/,
+    );
     expect(lines.filter((line) => /^(dnn|cnn|basic_lstm|lstm|gru|crnn|ds_cnn)_[sml] /.test(line))).toHaveLength(21);
-    expect(stdout).toMatch(/ds_cnn_s\s+23,180\s+38\.6\s+5\.3\s+S\s+38\.6\s+5\.4\s+94\.4/);
+    expect(stdout).toMatch(/ds_cnn_s\s+23,180\s+38\.6\s+40\.9\s+5\.3\s+S\s+38\.6\s+5\.4\s+94\.4/);
+    expect(stdout).toMatch(/gru_s\s+\S+\s+\S+\s+-\s/);
     const json = JSON.parse((await run(['--all', '--json'])).stdout);
     expect(json).toHaveLength(21);
     expect(json[0].preset).toBe('dnn_s');

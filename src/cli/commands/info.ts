@@ -6,6 +6,7 @@ import { PAPER_RESULTS } from '../../models/paper.js';
 import { listPresets, presetSpec } from '../../models/presets.js';
 import { MCU_CLASSES, kilobytes, profileModel, type ModelProfile } from '../../models/profile.js';
 import type { Architecture } from '../../models/registry.js';
+import { emittedCMemory, type CMemory } from '../../quant/c-memory.js';
 import type { BackendPreference } from '../../backend/index.js';
 import {
   BACKEND_OPTIONS,
@@ -25,8 +26,12 @@ interface InfoCliOptions extends CommonOptions {
   all?: boolean;
 }
 
-/** The machine-readable form; `fits` is "S", "M", "L" or null (no class holds the model). */
+/**
+ * The machine-readable form; `fits` is "S", "M", "L" or null (no class holds the model);
+ * `c_memory` is what the emitted C declares (null without an integer C pipeline).
+ */
 function profileJson(profile: ModelProfile): Record<string, unknown> {
+  const c = emittedCMemory(profile);
   return {
     architecture: profile.spec.architecture,
     model_size_info: profile.spec.modelSizeInfo,
@@ -36,6 +41,12 @@ function profileJson(profile: ModelProfile): Record<string, unknown> {
     weight_bytes: profile.weightBytes,
     activation_bytes: profile.activationBytes,
     memory_bytes: profile.memoryBytes,
+    c_memory: c && {
+      weight_bytes: c.weights,
+      activation_buffer_bytes: c.activationBuffers,
+      scratch_bytes: c.scratch,
+      total_bytes: c.total,
+    },
     fits: profile.fits,
   };
 }
@@ -78,7 +89,11 @@ function formatProfile(profile: ModelProfile, preset: string | undefined): strin
     ],
     ['weights', `${count(profile.weightBytes)} B (int8, batch norm folded)`],
     ['activations', `${count(profile.activationBytes)} B (int8, largest pair of consecutive buffers)`],
-    ['memory', `${count(profile.memoryBytes)} B = ${kilobytes(profile.memoryBytes).toFixed(1)} KB`],
+    [
+      'memory',
+      `${count(profile.memoryBytes)} B = ${kilobytes(profile.memoryBytes).toFixed(1)} KB (the paper's accounting: weights + activations)`,
+    ],
+    ['emitted C declares', describeCMemory(emittedCMemory(profile))],
     ['ops per inference', `${formatMops(profile.ops)} M (2 × ${count(profile.macs)} MACs)`],
     ['fits', describeFit(profile)],
   ];
@@ -92,14 +107,24 @@ function formatProfile(profile: ModelProfile, preset: string | undefined): strin
   ].join('\n');
 }
 
+function describeCMemory(c: CMemory | null): string {
+  if (!c) return 'no integer C pipeline for this architecture yet (weights.h only)';
+  return (
+    `${count(c.total)} B = ${kilobytes(c.total).toFixed(1)} KB: weights ${count(c.weights)}, ` +
+    `two activation buffers ${count(c.activationBuffers)}, kernel scratch ${count(c.scratch)} (q15)`
+  );
+}
+
 function formatZoo(entries: Array<{ name: string; profile: ModelProfile }>): string {
-  const rows = [['preset', 'params', 'memory KB', 'MOps', 'fits', 'paper KB', 'paper MOps', 'paper acc %']];
+  const rows = [['preset', 'params', 'memory KB', 'C KB', 'MOps', 'fits', 'paper KB', 'paper MOps', 'paper acc %']];
   for (const { name, profile } of entries) {
     const paper = PAPER_RESULTS[name];
+    const c = emittedCMemory(profile);
     rows.push([
       name,
       count(profile.params),
       kilobytes(profile.memoryBytes).toFixed(1),
+      c ? kilobytes(c.total).toFixed(1) : '-',
       formatMops(profile.ops),
       profile.fits ?? '-',
       paper ? paper.memoryKB.toFixed(1) : '',
@@ -111,6 +136,7 @@ function formatZoo(entries: Array<{ name: string; profile: ModelProfile }>): str
     formatTable(rows),
     '',
     'Ours: int8 weights after batch-norm folding + the largest pair of consecutive activation buffers; ops = 2 × MACs.',
+    'C KB: what the emitted C declares (weights, two activation buffers of the largest layer output, q15 kernel scratch).',
     'Paper: Hello Edge (Zhang et al. 2017) table 7, accuracy on Speech Commands v0.01 validation.',
   ].join('\n');
 }
