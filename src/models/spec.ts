@@ -86,7 +86,14 @@ export function sameOutput(input: number, stride: number): number {
  */
 export function denseCost(name: string, inputs: number, units: number, batchNormParams = 0): LayerCost {
   const weights = inputs * units + units;
-  return { name, params: weights + batchNormParams, weights, macs: inputs * units, activations: units, scratch: inputs };
+  return {
+    name,
+    params: weights + batchNormParams,
+    weights,
+    macs: inputs * units,
+    activations: units,
+    scratch: inputs,
+  };
 }
 
 /** A tuple of `N` numbers, e.g. `SizeNumbers<3>` is `[number, number, number]`. */

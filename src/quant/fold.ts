@@ -20,14 +20,12 @@ import {
 } from './ir.js';
 import { toCmsisOrder } from './layout.js';
 
-
 /** What quantisation needs to know of a model: a run's config, or a saved model's sidecar, has it. */
 export interface ModelDescription {
   architecture: string;
   feature: FeatureConfig;
   labels: readonly string[];
 }
-
 
 /** Layers that do nothing at inference time or only relabel the HWC layout. */
 const PASS_THROUGH = new Set(['InputLayer', 'Reshape', 'Flatten', 'Dropout']);

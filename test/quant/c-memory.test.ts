@@ -41,7 +41,7 @@ function symbolSizes(source: string, includeDir: string): Map<string, number> {
 const cases: Array<[string, Architecture, number[], FeatureConfig]> = [
   ...(['ds_cnn_s', 'cnn_s', 'dnn_s'] as const).map((name): [string, Architecture, number[], FeatureConfig] => {
     const preset = loadPreset(name);
-    return [name, preset.architecture as Architecture, preset.modelSizeInfo, presetFeatureConfig(preset)];
+    return [name, preset.architecture, preset.modelSizeInfo, presetFeatureConfig(preset)];
   }),
   ...(['dnn', 'cnn', 'ds_cnn'] as const).map((architecture): [string, Architecture, number[], FeatureConfig] => [
     `small ${architecture}`,
