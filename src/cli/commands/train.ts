@@ -130,11 +130,16 @@ function defaultTrainDir(choice: ModelChoice): string {
   return path.join('runs', choice.preset ?? choice.architecture);
 }
 
-/** Defaults < preset < the run's saved config (when resuming) < flags typed now. */
+/**
+ * Defaults < the run's saved config (when resuming) < flags typed now, where a preset typed now
+ * counts as typed (its feature settings over the saved ones) and the saved preset as saved.
+ */
 async function resolveRunConfig(command: Command, saved: RunConfig | undefined): Promise<RunConfig> {
   const savedLayer = saved ? runConfigOptionLayer(saved) : undefined;
   const choice = resolveModelChoice(command, savedLayer);
-  const options = layeredOptions<TrainCliOptions>(command, choice.presetOptions, savedLayer);
+  const presetTyped = command.getOptionValueSource('preset') === 'cli';
+  const layers = presetTyped ? [savedLayer, choice.presetOptions] : [choice.presetOptions, savedLayer];
+  const options = layeredOptions<TrainCliOptions>(command, ...layers);
   const feature = featureConfigFrom(options);
   validateFeatureConfig(feature);
   // Checked before any download or data work; the trainer builds the same schedule.
