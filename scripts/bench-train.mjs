@@ -6,8 +6,9 @@
  *       [--backends wasm,cpu] [--steps 20] [--warmup 3] [--batch 100] [--profile] [--json]
  *
  * Models (ds_cnn, ds_cnn_m, dnn, cnn, crnn, basic_lstm, gru) come from the project's model zoo
- * (src/models). Training is the project's loop shape: Adam, `optimizer.minimize` of the mean
- * softmax cross-entropy, batch norm in training mode. Throughput is given per wall-clock second
+ * (src/models). Training runs the trainer's own step (src/train/step.ts: Adam on the mean softmax
+ * cross-entropy, batch norm in training mode), on a fixed set of random batches: compute only,
+ * no data pipeline (`kws bench` measures that too). Throughput is given per wall-clock second
  * and per CPU-second of this process (steadier when other jobs share the machine). `--profile`
  * prints the kernels that take the most time in one training step (tf.profile; a custom op
  * shows both as its own entry and as the kernels it runs).
@@ -16,6 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../dist/backend/index.js';
 import { Random } from '../dist/random.js';
 import { buildModel } from '../dist/models/build/index.js';
+import { createOptimizer, trainStep as trainerStep } from '../dist/train/step.js';
 
 const FRAMES = 49;
 const COEFFICIENTS = 10;
@@ -76,15 +78,8 @@ function randomBatch(batch, seed) {
   return { x, y };
 }
 
-function trainStep(model, optimizer, { x, y }, batch) {
-  const loss = tf.tidy(() => {
-    const xs = tf.tensor2d(x, [batch, FRAMES * COEFFICIENTS]);
-    const ys = tf.oneHot(tf.tensor1d(y, 'int32'), LABELS);
-    return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true })), true);
-  });
-  const value = loss.dataSync()[0];
-  loss.dispose();
-  return value;
+function trainStep(model, optimizer, { x, y }) {
+  return trainerStep(model, optimizer, x, y, LABELS).loss;
 }
 
 function inferStep(model, { x }, batch) {
@@ -102,9 +97,9 @@ function timeSteps(steps, run) {
   return { wall: (performance.now() - start) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
-async function profileStep(model, optimizer, data, batch) {
+async function profileStep(model, optimizer, data) {
   const profile = await tf.profile(() => {
-    trainStep(model, optimizer, data, batch);
+    trainStep(model, optimizer, data);
   });
   const byKernel = new Map();
   for (const kernel of profile.kernels) {
@@ -125,12 +120,10 @@ async function main() {
     const backend = await initBackend(backendName);
     for (const modelName of options.models) {
       const model = build(modelName);
-      const optimizer = tf.train.adam(5e-4, 0.9, 0.999, 1e-8);
+      const optimizer = createOptimizer(5e-4);
       const batches = [0, 1, 2, 3].map((seed) => randomBatch(options.batch, seed + 1));
-      timeSteps(options.warmup, (i) => trainStep(model, optimizer, batches[i % batches.length], options.batch));
-      const train = timeSteps(options.steps, (i) =>
-        trainStep(model, optimizer, batches[i % batches.length], options.batch),
-      );
+      timeSteps(options.warmup, (i) => trainStep(model, optimizer, batches[i % batches.length]));
+      const train = timeSteps(options.steps, (i) => trainStep(model, optimizer, batches[i % batches.length]));
       timeSteps(options.warmup, (i) => inferStep(model, batches[i % batches.length], options.batch));
       const infer = timeSteps(options.steps, (i) => inferStep(model, batches[i % batches.length], options.batch));
       const result = {
@@ -143,7 +136,7 @@ async function main() {
         inferSamplesPerSecond: Math.round((options.steps * options.batch) / infer.wall),
         inferSamplesPerCpuSecond: Math.round((options.steps * options.batch) / infer.cpu),
       };
-      if (options.profile) result.profile = await profileStep(model, optimizer, batches[0], options.batch);
+      if (options.profile) result.profile = await profileStep(model, optimizer, batches[0]);
       results.push(result);
       if (!options.json) {
         console.log(
