@@ -2,8 +2,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PORTABLE_KERNELS_DIR } from '../../src/firmware/kernels.js';
 
-export const CMSIS_DIR = path.dirname(fileURLToPath(import.meta.url));
+/** The portable CMSIS-NN q7 kernels the package ships (src/firmware/cmsis-nn). */
+export const CMSIS_DIR = PORTABLE_KERNELS_DIR;
+const HARNESS_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const gccAvailable = spawnSync('gcc', ['--version']).status === 0;
 /** C tests skip without gcc on a user's machine; in CI (CI=true, where .ci/run installs it) they fail instead. */
 export const skipWithoutGcc = !gccAvailable && process.env.CI !== 'true';
@@ -24,7 +27,7 @@ export function compileHarness(outDir: string, architecture: string): string {
     CMSIS_DIR,
     path.join(outDir, `${architecture}.c`),
     path.join(CMSIS_DIR, 'arm_nnfunctions.c'),
-    path.join(CMSIS_DIR, 'harness.c'),
+    path.join(HARNESS_DIR, 'harness.c'),
     '-o',
     binary,
   ]);
