@@ -107,7 +107,8 @@ if (json) {
       `index:                        ${results.indexSeconds.toFixed(2)} s`,
       `batch producer, in process:   ${rate(results.inProcess.clipsPerSecond)} clips/s (decode once: ${results.inProcess.loadSeconds.toFixed(2)} s)`,
       `batch producer, worker:       ${rate(results.worker.clipsPerSecond)} clips/s (decode once: ${results.worker.loadSeconds.toFixed(2)} s)`,
-      `evaluation features, cold:    ${results.evaluationCold.seconds.toFixed(2)} s for ${results.evaluationCold.clips} clips (${results.evaluationCold.computed} computed)`,
+      `evaluation features, cold:    ${results.evaluationCold.seconds.toFixed(2)} s ` +
+        `for ${results.evaluationCold.clips} clips (${results.evaluationCold.computed} computed)`,
       `evaluation features, cached:  ${results.evaluationWarm.seconds.toFixed(2)} s (${results.evaluationWarm.computed} computed)`,
       '',
     ].join('\n'),

@@ -30,6 +30,7 @@ for (const method of methods) {
   });
   const cpu = process.cpuUsage(cpuStart);
   console.log(
-    `DS-CNN-S quantizeModel --method ${method}, ${clips} clips: wall ${((Date.now() - start) / 1000).toFixed(1)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
+    `DS-CNN-S quantizeModel --method ${method}, ${clips} clips: ` +
+      `wall ${((Date.now() - start) / 1000).toFixed(1)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`,
   );
 }

@@ -83,7 +83,8 @@ for (const kind of kinds) {
   console.log(
     `  recall ${(atThreshold.recall * 100).toFixed(1)}% (${atThreshold.hits}/${atThreshold.keywordEvents}), ` +
       `${atThreshold.falseAlarms} false alarms = ${atThreshold.falseAlarmsPerHour.toFixed(1)}/h, ` +
-      `real-time factor ${(result.audioSeconds / result.computeSeconds).toFixed(1)} (${result.computeSeconds.toFixed(1)} s for ${result.audioSeconds} s, ${result.windows} windows)`,
+      `real-time factor ${(result.audioSeconds / result.computeSeconds).toFixed(1)} ` +
+      `(${result.computeSeconds.toFixed(1)} s for ${result.audioSeconds} s, ${result.windows} windows)`,
   );
   for (const p of sweep.filter((q) => [0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95].includes(q.threshold))) {
     console.log(

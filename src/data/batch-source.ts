@@ -48,7 +48,9 @@ function checkOptions(options: BatchSourceOptions): void {
   assertTrainable(index);
   if (wantsNoise(augment) && index.noiseFiles.length === 0) {
     throw new KwsError(
-      `no background noise WAVs in ${index.dataDir}/${BACKGROUND_NOISE_FOLDER}, but --background-frequency ${augment.backgroundFrequency} and --background-volume ${augment.backgroundVolume} ask for noise; add the recordings or pass --background-volume 0`,
+      `no background noise WAVs in ${index.dataDir}/${BACKGROUND_NOISE_FOLDER}, ` +
+        `but --background-frequency ${augment.backgroundFrequency} and --background-volume ${augment.backgroundVolume} ask for noise; ` +
+        'add the recordings or pass --background-volume 0',
     );
   }
 }
@@ -56,7 +58,8 @@ function checkOptions(options: BatchSourceOptions): void {
 function noiseCheck(options: BatchSourceOptions, loadedNoiseFiles: number): void {
   if (wantsNoise(options.augment) && loadedNoiseFiles === 0) {
     throw new KwsError(
-      `none of the background noise WAVs in ${options.index.dataDir}/${BACKGROUND_NOISE_FOLDER} could be read; pass --background-volume 0 to train without noise`,
+      `none of the background noise WAVs in ${options.index.dataDir}/${BACKGROUND_NOISE_FOLDER} could be read; ` +
+        'pass --background-volume 0 to train without noise',
     );
   }
 }

@@ -291,7 +291,8 @@ export async function extractArchive(
     }
     if (refused.length > 0) {
       throw new KwsError(
-        `refusing to extract ${archive}: ${refused.length} entr${refused.length === 1 ? 'y' : 'ies'} would land outside ${dest} (${refused.slice(0, 3).join('; ')})`,
+        `refusing to extract ${archive}: ${refused.length} entr${refused.length === 1 ? 'y' : 'ies'} ` +
+          `would land outside ${dest} (${refused.slice(0, 3).join('; ')})`,
       );
     }
   });

@@ -24,6 +24,9 @@ const MUTED = '#616e7c';
 const GRID = '#e4e7eb';
 const LINE = '#084594';
 const CHOSEN = '#a50f15';
+const STYLE =
+  `body{font-family:${FONT};color:${INK};max-width:760px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}` +
+  `td,th{padding:2px 10px;text-align:right;border-bottom:1px solid ${GRID}}tr.chosen{background:#fde8e8;font-weight:600}`;
 
 function n(value: number): string {
   return String(Math.round(value * 100) / 100);
@@ -57,10 +60,12 @@ export function sweepSvg(evaluation: DetectionEvaluation): string {
   const sy = (recall: number) => top + plotHeight - recall * plotHeight;
   const title = `Keyword detection: recall vs false alarms (${(evaluation.audioSeconds / 60).toFixed(1)} min of audio)`;
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FONT}" font-size="12" fill="${INK}" role="img" aria-label="${escapeXml(title)}">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="${FONT}" font-size="12" fill="${INK}" role="img" aria-label="${escapeXml(title)}">`,
     `<title>${escapeXml(title)}</title><rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="12" y="24" font-size="15" font-weight="600">${escapeXml(title)}</text>`,
-    `<text x="12" y="40" font-size="11" fill="${MUTED}">one point per detection threshold (labelled every 0.1); red: the threshold of this run (${evaluation.threshold})</text>`,
+    `<text x="12" y="40" font-size="11" fill="${MUTED}">` +
+      `one point per detection threshold (labelled every 0.1); red: the threshold of this run (${evaluation.threshold})</text>`,
   ];
   for (let i = 0; i <= 10; i += 2) {
     const y = sy(i / 10);
@@ -109,16 +114,25 @@ export function sweepHtml(evaluation: DetectionEvaluation): string {
   const rows = evaluation.sweep
     .map((p) => {
       const chosen = Math.abs(p.threshold - evaluation.threshold) < 1e-9 ? ' class="chosen"' : '';
-      return `<tr${chosen}><td>${p.threshold.toFixed(2)}</td><td>${p.detections}</td><td>${p.hits}</td><td>${p.misses}</td><td>${p.falseAlarms}</td><td>${percent(p.recall)}</td><td>${p.falseAlarmsPerHour.toFixed(1)}</td></tr>`;
+      return (
+        `<tr${chosen}><td>${p.threshold.toFixed(2)}</td><td>${p.detections}</td><td>${p.hits}</td><td>${p.misses}</td>` +
+        `<td>${p.falseAlarms}</td><td>${percent(p.recall)}</td><td>${p.falseAlarmsPerHour.toFixed(1)}</td></tr>`
+      );
     })
     .join('\n');
+  const audio =
+    `${(evaluation.audioSeconds / 60).toFixed(1)} minutes of audio, ${at.keywordEvents} keyword utterances, ${at.distractors} other clips; ` +
+    `a hit is a detection of the right word within ${evaluation.toleranceMs} ms of the word's clip centre.`;
+  const score =
+    `At threshold ${evaluation.threshold}: recall <b>${percent(at.recall)}</b> (${at.hits} hits, ${at.misses} misses), ` +
+    `<b>${at.falseAlarmsPerHour.toFixed(1)}</b> false alarms per hour (${at.falseAlarms}).`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kws detect: ${escapeXml(evaluation.input)}</title>
-<style>body{font-family:${FONT};color:${INK};max-width:760px;margin:2em auto;padding:0 1em}table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right;border-bottom:1px solid ${GRID}}tr.chosen{background:#fde8e8;font-weight:600}</style>
+<style>${STYLE}</style>
 </head><body>
 <h1>Keyword detection on ${escapeXml(evaluation.input)}</h1>
-<p>${(evaluation.audioSeconds / 60).toFixed(1)} minutes of audio, ${at.keywordEvents} keyword utterances, ${at.distractors} other clips; a hit is a detection of the right word within ${evaluation.toleranceMs} ms of the word's clip centre.</p>
-<p>At threshold ${evaluation.threshold}: recall <b>${percent(at.recall)}</b> (${at.hits} hits, ${at.misses} misses), <b>${at.falseAlarmsPerHour.toFixed(1)}</b> false alarms per hour (${at.falseAlarms}).</p>
+<p>${audio}</p>
+<p>${score}</p>
 ${sweepSvg(evaluation)}
 <h2>Threshold sweep</h2>
 <table><thead><tr><th>threshold</th><th>detections</th><th>hits</th><th>misses</th><th>false alarms</th><th>recall</th><th>false alarms / h</th></tr></thead>

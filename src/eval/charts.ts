@@ -73,7 +73,8 @@ export function confusionHeatmapSvg(confusion: readonly number[][], labels: read
       const y = top + t * cell;
       const tip = `${labels[t]} → ${labels[p]}: ${count} of ${support} (${(share * 100).toFixed(1)}%)`;
       parts.push(
-        `<g><title>${escapeXml(tip)}</title><rect x="${n(x)}" y="${n(y)}" width="${cell}" height="${cell}" fill="${cellColour(share, t === p)}" stroke="#ffffff" stroke-width="1"/>`,
+        `<g><title>${escapeXml(tip)}</title><rect x="${n(x)}" y="${n(y)}" width="${cell}" height="${cell}" ` +
+          `fill="${cellColour(share, t === p)}" stroke="#ffffff" stroke-width="1"/>`,
       );
       if (count > 0) {
         parts.push(

@@ -160,13 +160,17 @@ function modelSection(data: ReportData): string {
   const layers = profile.layers
     .map(
       (l) =>
-        `<tr><td>${escapeXml(l.name)}</td><td>${count(l.params)}</td><td>${count(l.weights)}</td><td>${count(l.macs)}</td><td>${count(l.activations)}</td></tr>`,
+        `<tr><td>${escapeXml(l.name)}</td><td>${count(l.params)}</td><td>${count(l.weights)}</td>` +
+        `<td>${count(l.macs)}</td><td>${count(l.activations)}</td></tr>`,
     )
     .join('');
   const { frames, coefficients } = profile.spec;
+  const input =
+    `${frames} frames × ${coefficients} ${escapeXml(data.feature.feature)} coefficients ` +
+    `(${data.feature.windowSizeMs} ms window, ${data.feature.windowStrideMs} ms stride)`;
   return `<div class="pair"><dl>
 <dt>architecture</dt><dd>${escapeXml(`${data.architecture} ${data.modelSizeInfo.join(' ')}`)}${data.preset ? ` (preset ${escapeXml(data.preset)})` : ''}</dd>
-<dt>input</dt><dd>${frames} frames × ${coefficients} ${escapeXml(data.feature.feature)} coefficients (${data.feature.windowSizeMs} ms window, ${data.feature.windowStrideMs} ms stride)</dd>
+<dt>input</dt><dd>${input}</dd>
 <dt>parameters</dt><dd>${count(profile.params)}</dd>
 <dt>weights</dt><dd>${count(profile.weightBytes)} B int8 (batch norm folded)</dd>
 <dt>activations</dt><dd>${count(profile.activationBytes)} B int8</dd>
@@ -187,14 +191,20 @@ export function renderReportHtml(data: ReportData): string {
       ? trainingCurvesSvg(data.log)
       : '<p class="sub">No training log (train-log.jsonl) in this run.</p>';
   const title = `kws eval: ${data.architecture} ${data.modelSizeInfo.join(' ')} on the ${evaluation.set} set`;
+  const generatedAt = data.generatedAt.toISOString().replace('T', ' ').slice(0, 19);
+  const subtitle =
+    `${escapeXml(data.trainDir)} · ${escapeXml(data.checkpoint)} checkpoint · ` +
+    `${count(evaluation.n)} clips from ${escapeXml(data.dataDir)} · ${escapeXml(generatedAt)} UTC`;
+  const confusionNote =
+    'Rows are the true label, columns the prediction; colour is the share of the row (blue: right, red: wrong).';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeXml(title)}</title><style>${STYLE}</style></head>
 <body><main>
 <h1>${escapeXml(title)}</h1>
-<p class="sub">${escapeXml(data.trainDir)} · ${escapeXml(data.checkpoint)} checkpoint · ${count(evaluation.n)} clips from ${escapeXml(data.dataDir)} · ${escapeXml(data.generatedAt.toISOString().replace('T', ' ').slice(0, 19))} UTC</p>
+<p class="sub">${subtitle}</p>
 ${cards(data)}
-<section><h2>Confusion matrix</h2><p class="sub">Rows are the true label, columns the prediction; colour is the share of the row (blue: right, red: wrong).</p><div class="pair">${heatmaps}</div></section>
+<section><h2>Confusion matrix</h2><p class="sub">${confusionNote}</p><div class="pair">${heatmaps}</div></section>
 <section><h2>Per class</h2>${classTable(data)}</section>
 <section><h2>Training</h2>${curves}</section>
 <section><h2>Model</h2>${modelSection(data)}</section>

@@ -14,7 +14,8 @@ import {
 } from './spec.js';
 
 const HELP =
-  '12 numbers: c1 kt1 kf1 st1 sf1 c2 kt2 kf2 st2 sf2 linear fc (filters, kernel time and frequency, stride time and frequency of two VALID convolutions; then the linear and fc layer widths)';
+  '12 numbers: c1 kt1 kf1 st1 sf1 c2 kt2 kf2 st2 sf2 linear fc ' +
+  '(filters, kernel time and frequency, stride time and frequency of two VALID convolutions; then the linear and fc layer widths)';
 
 interface ConvShape {
   filters: number;

@@ -15,7 +15,8 @@ import {
 } from './spec.js';
 
 const HELP =
-  '8 numbers: c kt kf st sf gru_layers gru_units fc (filters, kernel time and frequency, stride time and frequency of a VALID convolution; stacked GRU layers and their units; fc layer width)';
+  '8 numbers: c kt kf st sf gru_layers gru_units fc ' +
+  '(filters, kernel time and frequency, stride time and frequency of a VALID convolution; stacked GRU layers and their units; fc layer width)';
 
 export function convOutput(spec: ModelSpec): FeatureMap {
   const [channels, kt, kf, st, sf] = sizeNumbers(spec.modelSizeInfo, 8);

@@ -16,7 +16,9 @@ import {
 } from './spec.js';
 
 const HELP =
-  '1 + 5·N numbers: N (the layer count), then N groups of c kt kf st sf (output channels, kernel time and frequency, stride time and frequency); the first group is a regular convolution, the others depthwise-separable';
+  '1 + 5·N numbers: N (the layer count), then N groups of c kt kf st sf ' +
+  '(output channels, kernel time and frequency, stride time and frequency); ' +
+  'the first group is a regular convolution, the others depthwise-separable';
 
 interface DsLayer {
   channels: number;

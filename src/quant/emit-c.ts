@@ -202,7 +202,9 @@ function describeLayer(layer: WeightedLayer | AvgPoolLayer): string {
     const s = layer.input;
     return `${layer.name}: average over ${s.height}x${s.width}x${s.channels} -> ${s.channels}, ${qFormatName(layer.inFrac)} -> ${qFormatName(layer.outFrac)}`;
   }
-  const formats = `in ${qFormatName(layer.inFrac)}, weights ${qFormatName(layer.weightFrac)}, bias ${qFormatName(layer.biasFrac)}, out ${qFormatName(layer.outFrac)}`;
+  const formats =
+    `in ${qFormatName(layer.inFrac)}, weights ${qFormatName(layer.weightFrac)}, ` +
+    `bias ${qFormatName(layer.biasFrac)}, out ${qFormatName(layer.outFrac)}`;
   if (layer.kind === 'dense')
     return `${layer.name} (${layer.source}): fully connected ${layer.inputSize} -> ${layer.outputSize}; ${formats}`;
   const i = layer.input;
@@ -244,7 +246,10 @@ function layerCall(layer: WeightedLayer | AvgPoolLayer, source: string, target: 
         : `  /* channel counts do not fit the fast 1x1 kernel (in % 4, out % 2): basic kernel */\n` +
             convCall('arm_convolve_HWC_q7_basic_nonsquare', layer, source, target);
     case 'dense':
-      return `  arm_fully_connected_q7(${source}, ${w}_wt, ${p}_IN_DIM, ${p}_OUT_DIM, ${p}_BIAS_LSHIFT, ${p}_OUT_RSHIFT,\n      ${w}_bias, ${target}, col_buffer);`;
+      return (
+        `  arm_fully_connected_q7(${source}, ${w}_wt, ${p}_IN_DIM, ${p}_OUT_DIM, ${p}_BIAS_LSHIFT, ${p}_OUT_RSHIFT,\n` +
+        `      ${w}_bias, ${target}, col_buffer);`
+      );
     case 'avgpool':
       // The kernel covers the whole map: no padding, stride 1, one output position.
       return `  avepool_q7_HWC_nonsquare(${source}, ${p}_IN_X, ${p}_IN_Y, ${p}_CH, ${p}_IN_X, ${p}_IN_Y, 0, 0, 1, 1, 1, 1,\n      ${target}, ${p}_OUT_LSHIFT);`;

@@ -168,7 +168,9 @@ describe('model size validation', () => {
       labelCount: 12,
     };
     expect(() => buildModel(spec)).toThrow(
-      'cnn takes 12 numbers: c1 kt1 kf1 st1 sf1 c2 kt2 kf2 st2 sf2 linear fc (filters, kernel time and frequency, stride time and frequency of two VALID convolutions; then the linear and fc layer widths); got 3 (--model-size-info 1 2 3)',
+      'cnn takes 12 numbers: c1 kt1 kf1 st1 sf1 c2 kt2 kf2 st2 sf2 linear fc ' +
+        '(filters, kernel time and frequency, stride time and frequency of two VALID convolutions; ' +
+        'then the linear and fc layer widths); got 3 (--model-size-info 1 2 3)',
     );
     expect(() => buildModel({ ...spec, architecture: 'ds_cnn', modelSizeInfo: [2, 64, 10, 4, 2, 2] })).toThrow(
       /with N = 2, 11 numbers; got 6/,

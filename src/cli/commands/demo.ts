@@ -95,13 +95,16 @@ export function registerDemoCommand(program: Command): void {
     });
     const { evaluation, quantization } = summary;
     const relative = (file: string) => path.relative(process.cwd(), file) || '.';
+    const int8Accuracy = evaluation.int8 ? `, int8 (bit-exact CMSIS-NN) ${percent(evaluation.int8.accuracy)}` : '';
+    const cFiles =
+      quantization.kind === 'integer' ? 'weights.h, model header and source, quant.json' : 'weights.h, quant.json';
     const lines = [
       '',
       `kws demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`,
-      `  testing split (${evaluation.n} clips): float ${percent(evaluation.float!.accuracy)}${evaluation.int8 ? `, int8 (bit-exact CMSIS-NN) ${percent(evaluation.int8.accuracy)}` : ''}`,
+      `  testing split (${evaluation.n} clips): float ${percent(evaluation.float!.accuracy)}${int8Accuracy}`,
       `  data:          ${relative(summary.dataDir)}`,
       `  training run:  ${relative(summary.trainDir)} (checkpoints, train-log.csv, config.json)`,
-      `  C code:        ${relative(quantization.outDir)} (${quantization.kind === 'integer' ? 'weights.h, model header and source, quant.json' : 'weights.h, quant.json'})`,
+      `  C code:        ${relative(quantization.outDir)} (${cFiles})`,
       `  report:        ${relative(summary.reportFiles.at(-1)!)}`,
       '',
       'next: the same on real data —',

@@ -201,7 +201,8 @@ function buildStream(options: DetectCliOptions): void {
       ? `${options.dataDir}/_background_noise_`
       : 'generated noise (no _background_noise_ folder)';
   process.stdout.write(
-    `wrote ${result.wavPath} (${result.seconds.toFixed(1)} s, ${result.placements.length} clips: ${perWord}; background: ${noise} × ${options.noiseVolume})\n` +
+    `wrote ${result.wavPath} (${result.seconds.toFixed(1)} s, ${result.placements.length} clips: ${perWord}; ` +
+      `background: ${noise} × ${options.noiseVolume})\n` +
       `wrote ${result.truthPath} (time_s = centre of each clip)\n`,
   );
 }
@@ -309,14 +310,17 @@ function textSummary(
   realTimeFactor: number | null,
   evaluation: DetectionEvaluation | undefined,
 ): string {
+  const detections = `${result.detections.length} detection${result.detections.length === 1 ? '' : 's'}`;
+  const factor = realTimeFactor === null ? 'n/a' : `${realTimeFactor.toFixed(1)}×`;
   const lines = [
-    `${name}: ${result.audioSeconds.toFixed(1)} s of ${result.format.format} audio, ${result.windows} windows, ${result.detections.length} detection${result.detections.length === 1 ? '' : 's'}; ` +
-      `${result.computeSeconds.toFixed(2)} s of compute (real-time factor ${realTimeFactor === null ? 'n/a' : `${realTimeFactor.toFixed(1)}×`})`,
+    `${name}: ${result.audioSeconds.toFixed(1)} s of ${result.format.format} audio, ${result.windows} windows, ${detections}; ` +
+      `${result.computeSeconds.toFixed(2)} s of compute (real-time factor ${factor})`,
   ];
   if (evaluation) {
     const at = evaluation.atThreshold;
     lines.push(
-      `  at threshold ${evaluation.threshold}: recall ${percent(at.recall)} (${at.hits} of ${at.keywordEvents}), ${at.falseAlarms} false alarms = ${at.falseAlarmsPerHour.toFixed(1)} per hour (tolerance ${evaluation.toleranceMs} ms)`,
+      `  at threshold ${evaluation.threshold}: recall ${percent(at.recall)} (${at.hits} of ${at.keywordEvents}), ` +
+        `${at.falseAlarms} false alarms = ${at.falseAlarmsPerHour.toFixed(1)} per hour (tolerance ${evaluation.toleranceMs} ms)`,
       '  threshold sweep (all thresholds 0.05–0.99 in --json and --report):',
     );
     for (const point of evaluation.sweep.filter((p) =>

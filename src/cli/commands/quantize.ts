@@ -45,14 +45,16 @@ export function registerQuantizeCommand(program: Command): void {
   const command = program
     .command('quantize')
     .description(
-      "quantise a trained model to 8 bits: CMSIS-NN C for dnn, cnn and ds_cnn; int8 weights.h for the recurrent models (ARM's quant_test.py and Deployment code)",
+      'quantise a trained model to 8 bits: CMSIS-NN C for dnn, cnn and ds_cnn; ' +
+        "int8 weights.h for the recurrent models (ARM's quant_test.py and Deployment code)",
     );
   addOptions(command, TRAINED_RUN_OPTIONS);
   addOptions(command, [
     {
       flags: '--calibration <method>',
       description:
-        'activation ranges: search (the accuracy-best power of two per point, greedy from the input, as ARM users tuned --act_max by hand; slowest, best), max, or percentile',
+        'activation ranges: search (the accuracy-best power of two per point, greedy from the input, ' +
+        'as ARM users tuned --act_max by hand; slowest, best), max, or percentile',
       defaultValue: DEFAULT_CALIBRATION.method,
       choices: ['max', 'percentile', 'search'],
     },
