@@ -62,7 +62,8 @@ function plan(feature: FeatureConfig, decBits: number): FrontEndPlan {
   const binCount = filterbank.endBin - filterbank.startBin + 1;
   if (binCount < 1) {
     throw new KwsError(
-      `front end: no FFT bin lies between --lower-frequency-limit and --upper-frequency-limit (${feature.lowerFrequencyLimit}-${feature.upperFrequencyLimit} Hz) at this window length`,
+      'front end: no FFT bin lies between --lower-frequency-limit and --upper-frequency-limit ' +
+        `(${feature.lowerFrequencyLimit}-${feature.upperFrequencyLimit} Hz) at this window length`,
     );
   }
   return { feature, geometry, decBits, filterbank, binCount };
@@ -99,9 +100,11 @@ function renderHeader(p: FrontEndPlan): string {
     '/*',
     ' * The features the network was trained on: TensorFlow audio_spectrogram(magnitude_squared=True)',
     ` * + ${mfcc ? 'mfcc' : 'the log mel energies of mfcc (lfbe)'}, as kws computes them.`,
-    ` *   samples         ${feature.sampleRate} Hz int16, scaled by 1/${PCM16_FULL_SCALE}; a clip is ${feature.clipDurationMs} ms = ${geometry.desiredSamples} samples`,
+    ` *   samples         ${feature.sampleRate} Hz int16, scaled by 1/${PCM16_FULL_SCALE}; ` +
+      `a clip is ${feature.clipDurationMs} ms = ${geometry.desiredSamples} samples`,
     ` *   window          ${feature.windowSizeMs} ms = ${geometry.windowSamples} samples, periodic Hann, zero-padded to a ${geometry.fftLength}-point FFT`,
-    ` *   stride          ${feature.windowStrideMs} ms = ${geometry.strideSamples} samples: 1 + (${geometry.desiredSamples} - ${geometry.windowSamples}) / ${geometry.strideSamples} = ${geometry.frames} frames`,
+    ` *   stride          ${feature.windowStrideMs} ms = ${geometry.strideSamples} samples: ` +
+      `1 + (${geometry.desiredSamples} - ${geometry.windowSamples}) / ${geometry.strideSamples} = ${geometry.frames} frames`,
     ` *   mel filterbank  ${channels} channels, ${feature.lowerFrequencyLimit}-${feature.upperFrequencyLimit} Hz (HTK mel), on the magnitude spectrum`,
     ` *   log             natural log of each channel, floored at ${FILTERBANK_FLOOR}`,
     mfcc
