@@ -10,19 +10,21 @@ import { featureGeometry } from '../features/config.js';
 import { createFeatureExtractor } from '../features/extractor.js';
 import type { Classifier } from '../eval/classifier.js';
 import {
-  DetectionGate,
-  PosteriorSmoother,
-  bestKeyword,
+  FloatPosteriors,
+  Q7Posteriors,
   keywordIndices,
-  windowsAveraged,
   type Detection,
+  type PosteriorHandler,
   type PosteriorSettings,
 } from './posteriors.js';
 import { SlidingFeatures, hopSamplesFor } from './sliding-features.js';
 import { WavStreamDecoder, type WavStreamFormat } from './wav-stream.js';
 
-/** What detection needs of a classifier (tests pass fakes). */
-export type ScoringModel = Pick<Classifier, 'labels' | 'feature' | 'scores'>;
+/**
+ * What detection needs of a classifier (tests pass fakes). A `quantized` one's scores are
+ * arm_softmax_q7 outputs / 128, handled in integers as the device does (Q7Posteriors).
+ */
+export type ScoringModel = Pick<Classifier, 'labels' | 'feature' | 'scores'> & Partial<Pick<Classifier, 'quantized'>>;
 
 export interface DetectOptions extends PosteriorSettings {
   /** Windows per `scores` call; batching is what makes the float model fast (default 64). */
@@ -89,9 +91,7 @@ export class KeywordDetector {
   readonly hopS: number;
   readonly firstTimeS: number;
   private readonly sliding: SlidingFeatures;
-  private readonly smoother: PosteriorSmoother;
-  private readonly gate: DetectionGate;
-  private readonly keywords: number[];
+  private readonly posteriors: PosteriorHandler;
   private readonly batch: Float32Array;
   private readonly batchWindows: number;
   private readonly sampleRate: number;
@@ -119,15 +119,18 @@ export class KeywordDetector {
       throw new KwsError(`--average-window-ms must be at least 0 (got ${options.averageWindowMs})`);
     if (!(options.suppressionMs >= 0))
       throw new KwsError(`--suppression-ms must be at least 0 (got ${options.suppressionMs})`);
-    this.keywords = keywordIndices(model.labels);
-    if (this.keywords.length === 0)
-      throw new KwsError('the model has no keywords to detect (only _silence_ and _unknown_)');
+    const keywords = keywordIndices(model.labels);
+    if (keywords.length === 0) throw new KwsError('the model has no keywords to detect (only _silence_ and _unknown_)');
     this.sampleRate = feature.sampleRate;
     this.sliding = new SlidingFeatures(createFeatureExtractor(feature), hopSamples);
     this.hopS = hopSamples / feature.sampleRate;
     this.firstTimeS = geometry.desiredSamples / feature.sampleRate;
-    this.smoother = new PosteriorSmoother(model.labels.length, windowsAveraged(options.averageWindowMs, hopMs));
-    this.gate = new DetectionGate(options.threshold, options.suppressionMs / 1000);
+    const timing = { hopSamples, clipSamples: geometry.desiredSamples, sampleRate: feature.sampleRate };
+    const { averageWindowMs, threshold, suppressionMs } = options;
+    const settings = { hopMs, averageWindowMs, threshold, suppressionMs };
+    this.posteriors = model.quantized
+      ? new Q7Posteriors(model.labels.length, keywords, timing, settings)
+      : new FloatPosteriors(model.labels.length, keywords, timing, settings);
     this.batchWindows = options.batchWindows ?? 64;
     this.batch = new Float32Array(this.batchWindows * this.sliding.windowSize);
     if (options.keepTrace) this.trace = new TraceBuilder();
@@ -167,12 +170,10 @@ export class KeywordDetector {
     const scores = this.model.scores(this.batch.subarray(0, this.batched * size));
     const classes = this.model.labels.length;
     for (let w = 0; w < this.batched; w++) {
-      const smoothed = this.smoother.add(scores, w * classes);
-      const best = bestKeyword(smoothed, this.keywords);
-      this.trace?.add(best.index, best.score);
-      const timeS = this.firstTimeS + (this.firstBatchedWindow + w) * this.hopS;
-      if (this.gate.offer(timeS, best.score)) {
-        const detection = { timeS, label: this.model.labels[best.index]!, score: best.score };
+      const { keyword, score, timeS, fires } = this.posteriors.offer(scores, w * classes, this.firstBatchedWindow + w);
+      this.trace?.add(keyword, score);
+      if (fires) {
+        const detection = { timeS, label: this.model.labels[keyword]!, score };
         this.detections.push(detection);
         this.options.onDetection?.(detection);
       }

@@ -8,6 +8,9 @@
  *   for thresholds ≥ 0.5 this is ARM's "top class, if a keyword, above the threshold";
  * - gate: the candidate fires when its score ≥ threshold and no detection of any label happened
  *   in the last suppression interval (t − last < suppression blocks it).
+ * Float scores go through float means and times (FloatPosteriors). The quantised network's scores
+ * are arm_softmax_q7 outputs / 128, and Q7Posteriors handles them in integers, as the device's
+ * kws_stream.c does (src/device/stream-c.ts), so that both give the same detections bit for bit.
  */
 import { SILENCE_LABEL, UNKNOWN_LABEL } from '../data/dataset-index.js';
 
@@ -37,6 +40,9 @@ export interface Detection {
 export function keywordIndices(labels: readonly string[]): number[] {
   return labels.flatMap((label, index) => (label === SILENCE_LABEL || label === UNKNOWN_LABEL ? [] : [index]));
 }
+
+/** Keeps a detection exactly one suppression interval later from being lost to rounding. */
+const SUPPRESSION_EPSILON_S = 1e-9;
 
 /** Windows averaged at a full history: those ending within `averageWindowMs` (inclusive) of the newest. */
 export function windowsAveraged(averageWindowMs: number, hopMs: number): number {
@@ -92,8 +98,7 @@ export class DetectionGate {
 
   /** True when the candidate fires now. */
   offer(timeS: number, score: number): boolean {
-    // The epsilon keeps a detection exactly one suppression interval later from being lost to rounding.
-    if (score < this.threshold || timeS - this.lastFired < this.suppressionS - 1e-9) return false;
+    if (score < this.threshold || timeS - this.lastFired < this.suppressionS - SUPPRESSION_EPSILON_S) return false;
     this.lastFired = timeS;
     return true;
   }
@@ -113,4 +118,127 @@ export function bestKeyword(
     }
   }
   return { index, score };
+}
+
+/** Where a stream's windows end: window k at sample k · hopSamples + clipSamples. */
+export interface WindowTiming {
+  hopSamples: number;
+  clipSamples: number;
+  sampleRate: number;
+}
+
+/** What posterior handling made of one window. */
+export interface WindowOutcome {
+  /** The best keyword's label index. */
+  keyword: number;
+  /** Its smoothed score. */
+  score: number;
+  /** The end of the window, in seconds from the start of the stream. */
+  timeS: number;
+  fires: boolean;
+}
+
+/** Smoothing, candidate and gate over one stream's windows, offered in order. */
+export interface PosteriorHandler {
+  /** Window `window`'s scores are `scores[offset … offset + classes)`. */
+  offer(scores: Float32Array, offset: number, window: number): WindowOutcome;
+}
+
+/** Any classifier's scores: float32 means, a float threshold, float times. */
+export class FloatPosteriors implements PosteriorHandler {
+  private readonly smoother: PosteriorSmoother;
+  private readonly gate: DetectionGate;
+  private readonly firstTimeS: number;
+  private readonly hopS: number;
+
+  constructor(
+    classes: number,
+    private readonly keywords: readonly number[],
+    timing: WindowTiming,
+    settings: Required<PosteriorSettings>,
+  ) {
+    this.smoother = new PosteriorSmoother(classes, windowsAveraged(settings.averageWindowMs, settings.hopMs));
+    this.gate = new DetectionGate(settings.threshold, settings.suppressionMs / 1000);
+    this.firstTimeS = timing.clipSamples / timing.sampleRate;
+    this.hopS = timing.hopSamples / timing.sampleRate;
+  }
+
+  offer(scores: Float32Array, offset: number, window: number): WindowOutcome {
+    const best = bestKeyword(this.smoother.add(scores, offset), this.keywords);
+    const timeS = this.firstTimeS + window * this.hopS;
+    return { keyword: best.index, score: best.score, timeS, fires: this.gate.offer(timeS, best.score) };
+  }
+}
+
+/** arm_softmax_q7's full scale: a probability of 1 is 128. */
+export const Q7_ONE = 128;
+/** The integer path takes thresholds in basis points, 1/10000 (kws detect prints scores to 4 decimals). */
+export const BASIS_POINTS_PER_ONE = 10000;
+
+/** The threshold in basis points, as the integer path and KWS_THRESHOLD_BP take it (0.9 → 9000). */
+export function thresholdBasisPoints(threshold: number): number {
+  return Math.round(threshold * BASIS_POINTS_PER_ONE);
+}
+
+/**
+ * The suppression interval in samples: the fewest samples d with d / sampleRate ≥ suppression −
+ * the float gate's epsilon, so that both gates block the same windows (1500 ms at 16 kHz: 24000).
+ */
+export function suppressionSamples(suppressionMs: number, sampleRate: number): number {
+  return Math.max(0, Math.ceil((suppressionMs / 1000 - SUPPRESSION_EPSILON_S) * sampleRate));
+}
+
+/**
+ * The quantised network's scores (arm_softmax_q7 / 128) in integers, exactly as kws_stream.c:
+ * per label the sum of the q7 probabilities of the last `windowsAveraged` windows (fewer at the
+ * start); the keyword with the largest sum (the first on a tie); it fires when sum · 10000 ≥
+ * thresholdBasisPoints · 128 · windows and at least `suppressionSamples` lie between the ends of
+ * its window and of the last detection's. Scores are reported as sum / (128 · windows), times as
+ * window end / sample rate.
+ */
+export class Q7Posteriors implements PosteriorHandler {
+  private readonly history: Uint8Array;
+  private readonly sums: Int32Array;
+  private readonly count: number;
+  private readonly threshold: number;
+  private readonly suppression: number;
+  private filled = 0;
+  private next = 0;
+  private lastFiredSample = -Infinity;
+
+  constructor(
+    private readonly classes: number,
+    private readonly keywords: readonly number[],
+    private readonly timing: WindowTiming,
+    settings: Required<PosteriorSettings>,
+  ) {
+    this.count = windowsAveraged(settings.averageWindowMs, settings.hopMs);
+    this.history = new Uint8Array(classes * this.count);
+    this.sums = new Int32Array(classes);
+    this.threshold = thresholdBasisPoints(settings.threshold);
+    this.suppression = suppressionSamples(settings.suppressionMs, timing.sampleRate);
+  }
+
+  offer(scores: Float32Array, offset: number, window: number): WindowOutcome {
+    const { classes, history, sums, keywords } = this;
+    const slot = this.next * classes;
+    const full = this.filled === this.count;
+    for (let c = 0; c < classes; c++) {
+      const probability = Math.round(scores[offset + c]! * Q7_ONE);
+      if (full) sums[c]! -= history[slot + c]!;
+      sums[c]! += probability;
+      history[slot + c] = probability;
+    }
+    if (!full) this.filled++;
+    this.next = (this.next + 1) % this.count;
+    let keyword = keywords[0]!;
+    for (const k of keywords) if (sums[k]! > sums[keyword]!) keyword = k;
+    const sum = sums[keyword]!;
+    const endSample = window * this.timing.hopSamples + this.timing.clipSamples;
+    const fires =
+      sum * BASIS_POINTS_PER_ONE >= this.threshold * Q7_ONE * this.filled &&
+      endSample - this.lastFiredSample >= this.suppression;
+    if (fires) this.lastFiredSample = endSample;
+    return { keyword, score: sum / (Q7_ONE * this.filled), timeS: endSample / this.timing.sampleRate, fires };
+  }
 }
