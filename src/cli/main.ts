@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { KwsError, errorMessage } from '../errors.js';
+import { KWS_VERSION } from '../version.js';
 import { normalizeArgv } from './options.js';
 // commands: imports (one line per command)
 import { registerDemoCommand } from './commands/demo.js';
@@ -12,13 +13,12 @@ import { registerQuantizeCommand } from './commands/quantize.js';
 import { registerEvalCommand } from './commands/eval.js';
 import { registerPredictCommand } from './commands/predict.js';
 import { registerDetectCommand } from './commands/detect.js';
-
-const VERSION = '0.1.0';
+import { registerFirmwareCommand } from './commands/firmware.js';
 
 export function buildProgram(): Command {
   const program = new Command('kws')
     .description('Keyword spotting for microcontrollers: train, quantise to 8-bit CMSIS-NN C, evaluate')
-    .version(VERSION)
+    .version(KWS_VERSION)
     .option('--verbose', 'show details of errors (stack traces) and extra progress output')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -33,6 +33,7 @@ export function buildProgram(): Command {
   registerEvalCommand(program);
   registerPredictCommand(program);
   registerDetectCommand(program);
+  registerFirmwareCommand(program);
   return program;
 }
 

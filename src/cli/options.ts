@@ -5,6 +5,7 @@
  * config field names, so `pick` can hand them over without renaming.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_POSTERIOR_SETTINGS } from '../detect/posteriors.js';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../features/config.js';
 
 type Parser = (value: string, previous: unknown) => unknown;
@@ -248,6 +249,35 @@ export const TRAINED_RUN_OPTIONS: readonly OptionSpec[] = [
     description:
       "best (highest validation accuracy) or last; default best, and with --quantized the one 'kws quantize' used",
     choices: ['best', 'last'],
+  },
+];
+
+/** The streaming detector's operating point, for `kws detect` and the program `kws firmware` builds. */
+export const OPERATING_POINT_OPTIONS: readonly OptionSpec[] = [
+  {
+    flags: '--hop-ms <ms>',
+    description:
+      "how far the one-second window moves per inference: a multiple of the model's feature stride " +
+      '(default: the stride, so every new frame is scored)',
+    parse: parseNumber,
+  },
+  {
+    flags: '--average-window-ms <ms>',
+    description: 'scores are averaged over the windows ending in the last this-many ms (0: no smoothing)',
+    defaultValue: DEFAULT_POSTERIOR_SETTINGS.averageWindowMs,
+    parse: parseNonNegative,
+  },
+  {
+    flags: '--threshold <p>',
+    description: 'smoothed keyword score needed to fire',
+    defaultValue: DEFAULT_POSTERIOR_SETTINGS.threshold,
+    parse: parseProbability,
+  },
+  {
+    flags: '--suppression-ms <ms>',
+    description: 'after a detection, nothing fires for this long',
+    defaultValue: DEFAULT_POSTERIOR_SETTINGS.suppressionMs,
+    parse: parseNonNegative,
   },
 ];
 

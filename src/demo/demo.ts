@@ -10,6 +10,7 @@ import { generateSyntheticDataset } from '../data/synthetic.js';
 import { evaluateRun, type Evaluation } from '../eval/evaluate.js';
 import { writeRunReport } from '../eval/report.js';
 import { loadPreset, presetFeatureConfig } from '../models/presets.js';
+import { emitDeviceSources } from '../device/emit.js';
 import { DEFAULT_CALIBRATION } from '../quant/report.js';
 import { quantizeTrainedRun, type QuantizeRunResult } from '../quant/run.js';
 import { labelsFor, type RunConfig } from '../run/config.js';
@@ -134,6 +135,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   });
 
   const integer = quantization.kind === 'integer';
+  if (integer) emitDeviceSources(quantization.quantized.network, quantization.outDir);
   say(`evaluating the float model${integer ? ' and the int8 network' : ''} on the testing split`);
   const evaluation = await evaluateRun({
     trainDir,

@@ -93,7 +93,7 @@ function openIntegerClassifier(dir: RunDir, requested: CheckpointName | undefine
     feature: network.feature,
     inputSize: integer.inputSize,
     quantized: true,
-    checkpoint: source!.checkpoint,
+    checkpoint: source.checkpoint,
     scores: (x) => integer.scores(x),
     predict: (x) => integer.predict(x),
     trace(row) {

@@ -16,6 +16,7 @@ import {
   activationBufferSize,
   isWeighted,
   layerOutputSize,
+  pingPongBufferCount,
   validateNetwork,
 } from './ir.js';
 import { qFormatName } from './qformat.js';
@@ -129,6 +130,10 @@ function colBufferSize(layer: WeightedLayer): number {
   }
 }
 
+function bufferCount(network: QuantizedNetwork): number {
+  return pingPongBufferCount(network.layers.filter((layer) => layer.kind !== 'relu').length);
+}
+
 function headerGuard(network: QuantizedNetwork): string {
   return `KWS_${network.architecture.toUpperCase()}_H`;
 }
@@ -169,13 +174,13 @@ export function renderModelHeader(network: QuantizedNetwork, provenance?: string
   lines.push(
     define('BUFFER_SIZE', activationBufferSize(network), 'bytes per ping-pong activation buffer'),
     define('COL_BUFFER_SIZE', Math.max(...weighted.map(colBufferSize)), 'q15 values of kernel scratch'),
-    define('SCRATCH_BUFFER_SIZE', '(2 * BUFFER_SIZE + 2 * COL_BUFFER_SIZE)', 'bytes in all'),
+    define('SCRATCH_BUFFER_SIZE', `(${bufferCount(network)} * BUFFER_SIZE + 2 * COL_BUFFER_SIZE)`, 'bytes in all'),
     '',
     '#include "arm_nnfunctions.h"',
     '',
     '/* int8 features (MFCC_DEC_BITS fractional bits) in, int8 logits out. */',
     'void kws_run(const q7_t *input, q7_t *output);',
-    '/* arm_softmax_q7 of the logits: 128 ~ 100 %. */',
+    '/* Base-2 softmax of the logits, as kws scores them: 128 ~ 100 %. */',
     'void kws_softmax(const q7_t *logits, q7_t *probs);',
     '',
     `#endif /* ${guard} */`,
@@ -315,6 +320,38 @@ static void avepool_q7_HWC_nonsquare(const q7_t *Im_in, const uint16_t dim_im_in
 }
 `;
 
+/*
+ * CMSIS-NN's arm_softmax_q7 computed its base-2 softmax differently from one version to the next
+ * (2018, the 2020 change and its revert, 2022's V1.0.3), so the emitted code carries the
+ * arithmetic kws evaluates with (softmaxQ7 in simulate.ts) instead of calling it.
+ */
+const SOFTMAX_SOURCE = `/* Base-2 softmax of the logits, 128 ~ 100 %: with lo the maximum minus 8 (or the minimum, when
+ * all are within 8 of the maximum), p_i = (2^(x_i - lo + 20) / sum_j 2^(x_j - lo)) >> 13, saturated,
+ * and 0 below lo. arm_softmax_q7's idea, written out because its arithmetic changed between CMSIS
+ * versions: these are exactly the scores kws evaluated, whichever CMSIS-NN is linked. */
+void kws_softmax(const q7_t *logits, q7_t *probs) {
+  int max = -128;
+  int min = 127;
+  for (int i = 0; i < OUT_DIM; i++) {
+    if (logits[i] > max) max = logits[i];
+    if (logits[i] < min) min = logits[i];
+  }
+  const int lo = max - min > 8 ? max - 8 : min;
+  q31_t sum = 0;
+  for (int i = 0; i < OUT_DIM; i++) {
+    if (logits[i] >= lo) sum += (q31_t)1 << (logits[i] - lo);
+  }
+  for (int i = 0; i < OUT_DIM; i++) {
+    if (logits[i] < lo) {
+      probs[i] = 0;
+    } else {
+      const q31_t p = (((q31_t)1 << (logits[i] - lo + 20)) / sum) >> 13;
+      probs[i] = (q7_t)(p > 127 ? 127 : p);
+    }
+  }
+}
+`;
+
 export function renderModelSource(network: QuantizedNetwork, provenance?: string): string {
   const arch = network.architecture;
   const weighted = network.layers.filter(isWeighted);
@@ -334,23 +371,15 @@ export function renderModelSource(network: QuantizedNetwork, provenance?: string
   }
   lines.push(
     '',
-    "/* Activations ping-pong between two buffers; col_buffer is the kernels' scratch. */",
-    'static q7_t buffer1[BUFFER_SIZE];',
-    'static q7_t buffer2[BUFFER_SIZE];',
+    "/* Activations ping-pong between the buffers; col_buffer is the kernels' scratch. */",
+    ...['buffer1', 'buffer2'].slice(0, bufferCount(network)).map((name) => `static q7_t ${name}[BUFFER_SIZE];`),
     'static q15_t col_buffer[COL_BUFFER_SIZE];',
     '',
   );
   if (network.layers.some((layer) => layer.kind === 'avgpool')) lines.push(AVEPOOL_SOURCE);
   lines.push('void kws_run(const q7_t *input, q7_t *output) {');
   lines.push(...runBody(network.layers));
-  lines.push(
-    '}',
-    '',
-    'void kws_softmax(const q7_t *logits, q7_t *probs) {',
-    '  arm_softmax_q7(logits, OUT_DIM, probs);',
-    '}',
-    '',
-  );
+  lines.push('}', '', SOFTMAX_SOURCE);
   return lines.join('\n');
 }
 

@@ -187,6 +187,14 @@ export function activationBufferSize(network: QuantizedNetwork): number {
 }
 
 /**
+ * Ping-pong buffers the emitted C needs for `stages` layers that write an output (ReLU works in
+ * place): the last writes the caller's output, so one stage needs none, two need one.
+ */
+export function pingPongBufferCount(stages: number): number {
+  return Math.max(0, Math.min(2, stages - 1));
+}
+
+/**
  * Checks the invariants the simulator and the emitted C rely on, so a malformed network fails
  * here with the layer's name instead of reading out of bounds: sizes chain, tensor lengths match
  * the geometry, shifts lie in [0, 31] (C shifts outside it are undefined), the last layer is dense.

@@ -232,10 +232,11 @@ export function averagePool(
 }
 
 /**
- * arm_softmax_q7 (2018, base 2 on the raw int8 values; 128 ≈ 100 %):
+ * The scores kws reports for the integer network, base 2 on the raw int8 values (128 ≈ 100 %):
  *   lo = max(min, max − 8); sum = Σ_{x ≥ lo} 2^(x − lo)
- *   out = sat8((2^(x − lo + 20) / sum) >> 13), and 0 for x < lo
- * (the 2018 code shifted by a negative amount there — undefined; later CMSIS gives 0).
+ *   out = sat8((2^(x − lo + 20) / sum) >> 13), and 0 for x < lo.
+ * ARM's arm_softmax_q7 idea; its arithmetic changed between CMSIS versions, so the emitted C
+ * writes this out as `kws_softmax` instead of calling it (emit-c.ts).
  */
 export function softmaxQ7(logits: Int8Array, output: Int8Array = new Int8Array(logits.length)): Int8Array {
   let max = -129;

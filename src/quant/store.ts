@@ -54,8 +54,11 @@ export function loadQuantizedNetwork(dir: RunDir): StoredNetwork {
  * The run's quantised network, checked to be the quantisation of the checkpoint as it is now
  * (and of `requested`, when the user names a checkpoint): otherwise one line saying what to re-run.
  */
-export function openQuantizedNetwork(dir: RunDir, run: RunConfig, requested?: CheckpointName): StoredNetwork {
-  const stored = loadQuantizedNetwork(dir);
-  requireCurrent(dir, run, stored.source, requested);
-  return stored;
+export function openQuantizedNetwork(
+  dir: RunDir,
+  run: RunConfig,
+  requested?: CheckpointName,
+): { network: QuantizedNetwork; source: QuantizedSource } {
+  const { network, source } = loadQuantizedNetwork(dir);
+  return { network, source: requireCurrent(dir, run, source, requested) };
 }

@@ -10,6 +10,7 @@
  *   quantized-network.json       the integer network `--quantized` runs, with its provenance
  *   cmsis/                       weights.h, <arch>.h, <arch>.c, quant.json (default C output)
  *   report/, detect/             default report folders
+ *   firmware/<board>/            `kws firmware`'s project (sources, Makefile, the built program)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,6 +37,7 @@ const QUANTIZED_NETWORK = 'quantized-network.json';
 const C_OUTPUT = 'cmsis';
 const REPORT = 'report';
 const DETECT = 'detect';
+const FIRMWARE = 'firmware';
 
 /** What `kws train --overwrite` removes: the run's own outputs, never other files a user keeps there. */
 const RUN_OUTPUTS = [
@@ -48,6 +50,7 @@ const RUN_OUTPUTS = [
   C_OUTPUT,
   REPORT,
   DETECT,
+  FIRMWARE,
 ];
 
 /** The files of a checkpoint folder: a run's, or one given with `--start-checkpoint`. */
@@ -100,6 +103,11 @@ export class RunDir {
 
   get detect(): string {
     return path.join(this.root, DETECT);
+  }
+
+  /** Where `kws firmware` writes and builds the program for `board` unless `--out` says otherwise. */
+  firmware(board: string): string {
+    return path.join(this.root, FIRMWARE, board);
   }
 
   checkpoint(name: CheckpointName): CheckpointFiles {

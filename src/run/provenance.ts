@@ -70,14 +70,15 @@ export function describeSource(source: QuantizedSource): string {
 
 /**
  * The checkpoint a `--quantized` command uses: the one the network was made from, unless the
- * user names another — which is refused, since that network is not its quantisation.
+ * user names another — which is refused, since that network is not its quantisation. Returns
+ * the source once it is known to be current.
  */
 export function requireCurrent(
   dir: RunDir,
   run: RunConfig,
   source: QuantizedSource | undefined,
   requested?: CheckpointName,
-): void {
+): QuantizedSource {
   const rerun = (checkpoint: CheckpointName) =>
     `run 'kws quantize --train-dir ${dir.root}${checkpoint === 'best' ? '' : ` --checkpoint ${checkpoint}`}'`;
   const wanted = requested ?? source?.checkpoint ?? 'best';
@@ -103,4 +104,5 @@ export function requireCurrent(
       `the run's settings (${dir.config}) changed since the network was quantised; ${rerun(wanted)} again`,
     );
   }
+  return source;
 }

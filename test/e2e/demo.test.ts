@@ -1,20 +1,29 @@
 /**
  * End to end on a tiny generated dataset: train ds_cnn → quantise → evaluate float and int8 →
  * compile the emitted C with gcc and require the same int8 logits as the simulator for every
- * test clip (what `kws demo` does, smaller).
+ * test clip (what `kws demo` does, smaller) → build the firmware for an emulated Cortex-M4 and
+ * require the detections of `kws detect --quantized` on a stream.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWav } from '../../src/audio/wav.js';
+import { detectionLine } from '../../src/cli/detections.js';
 import { buildIndex } from '../../src/data/dataset-index.js';
 import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
 import { runDemo, type DemoSummary } from '../../src/demo/demo.js';
+import { detectStream } from '../../src/detect/detector.js';
+import { makeStream } from '../../src/detect/make-stream.js';
+import type { Detection } from '../../src/detect/posteriors.js';
+import { openClassifier } from '../../src/eval/classifier.js';
+import { buildDetectorProgram, runDetectorProgram } from '../../src/firmware/detector-program.js';
 import { quantizeFeatures } from '../../src/features/quantize.js';
 import { createSimulator } from '../../src/quant/simulate.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { RunDir } from '../../src/run/layout.js';
 import { compileHarness, runHarness, skipWithoutGcc } from '../cmsis/host.js';
+import { skipCross } from '../firmware/toolchain.js';
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-e2e-'));
 let summary: DemoSummary;
@@ -47,7 +56,16 @@ describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
 
   it('writes the C folder, the integer network and the report', () => {
     expect(summary.quantization.kind).toBe('integer');
-    for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c', 'quant.json'])
+    for (const file of [
+      'weights.h',
+      'ds_cnn.h',
+      'ds_cnn.c',
+      'kws_features.h',
+      'kws_features.c',
+      'kws_stream.h',
+      'kws_stream.c',
+      'quant.json',
+    ])
       expect(fs.existsSync(path.join(summary.trainDir, 'cmsis', file))).toBe(true);
     const html = fs.readFileSync(summary.reportFiles.at(-1)!, 'utf8');
     expect(html).toContain((summary.evaluation.int8!.accuracy * 100).toFixed(2));
@@ -69,5 +87,33 @@ describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
         Array.from(expected),
       );
     }
+  });
+
+  it.skipIf(skipCross)('the firmware on an emulated Cortex-M4 detects what kws detect --quantized does', async () => {
+    const wav = path.join(outDir, 'stream.wav');
+    makeStream({
+      out: wav,
+      dataDir: summary.dataDir,
+      durationS: 5,
+      gapS: 0.5,
+      noiseVolume: 0.05,
+      seed: 9,
+      sampleRate: 16000,
+      clipDurationMs: 1000,
+      split: 'all',
+      splitSalt: '',
+      validationPercentage: 10,
+      testingPercentage: 10,
+    });
+    // A 100 ms hop keeps the emulated run short (the portable kernels are plain C).
+    const operatingPoint = { hopMs: 100, averageWindowMs: 300, threshold: 0.6, suppressionMs: 1000 };
+    const classifier = await openClassifier(summary.trainDir, { quantized: true });
+    const host = await detectStream(fs.createReadStream(wav), wav, classifier, operatingPoint);
+    const program = await buildDetectorProgram({ trainDir: summary.trainDir, board: 'qemu-m4', operatingPoint });
+    const pcm = Int16Array.from(readWav(wav).samples, (v) => Math.round(v * 32768));
+    const device = await runDetectorProgram(program, pcm);
+    expect(host.detections.length).toBeGreaterThan(0);
+    const lines = (detections: Detection[]) => detections.map((d) => detectionLine(d, undefined, true));
+    expect(lines(device.detections)).toEqual(lines(host.detections));
   });
 });

@@ -29,7 +29,21 @@ afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 /** Symbol sizes of the compiled model source, by name (nm -S: address, size, type, name). */
 function symbolSizes(source: string, includeDir: string): Map<string, number> {
   const object = source.replace(/\.c$/, '.o');
-  execFileSync('gcc', ['-std=c99', '-O1', '-c', '-I', includeDir, '-I', CMSIS_DIR, source, '-o', object]);
+  execFileSync('gcc', [
+    '-std=c99',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-O1',
+    '-c',
+    '-I',
+    includeDir,
+    '-I',
+    CMSIS_DIR,
+    source,
+    '-o',
+    object,
+  ]);
   const sizes = new Map<string, number>();
   for (const line of execFileSync('nm', ['-S', object], { encoding: 'utf8' }).split('\n')) {
     const [, size, , name] = line.trim().split(/\s+/);
@@ -49,6 +63,8 @@ const cases: Array<[string, Architecture, number[], FeatureConfig]> = [
     SMALL_SIZE_INFO[architecture],
     SMALL_FEATURES,
   ]),
+  // One hidden layer: two stages, so a single activation buffer.
+  ['one-layer dnn', 'dnn', [24], SMALL_FEATURES],
 ];
 
 describe.skipIf(skipWithoutGcc)('kws info memory of the emitted C', () => {

@@ -88,7 +88,16 @@ describe('kws quantize', () => {
     );
     // ds_cnn with 3 layers: input, CONV1, CONV2_DS/PW, CONV3_DS/PW, POOL, FINAL_FC.
     expect(out).toMatch(/ARM equivalent: --act_max( \d+(\.\d+)?){8}\n/);
-    for (const file of ['weights.h', 'ds_cnn.h', 'ds_cnn.c', 'quant.json'])
+    for (const file of [
+      'weights.h',
+      'ds_cnn.h',
+      'ds_cnn.c',
+      'kws_features.h',
+      'kws_features.c',
+      'kws_stream.h',
+      'kws_stream.c',
+      'quant.json',
+    ])
       expect(fs.existsSync(path.join(trainDir, 'cmsis', file))).toBe(true);
     const { network, source } = loadQuantizedNetwork(new RunDir(trainDir));
     expect(source).toMatchObject({ checkpoint: 'best', step: 1, calibration: { method: 'search', set: 'testing' } });

@@ -97,7 +97,9 @@ export function registerDemoCommand(program: Command): void {
     const relative = (file: string) => path.relative(process.cwd(), file) || '.';
     const int8Accuracy = evaluation.int8 ? `, int8 (bit-exact CMSIS-NN) ${percent(evaluation.int8.accuracy)}` : '';
     const cFiles =
-      quantization.kind === 'integer' ? 'weights.h, model header and source, quant.json' : 'weights.h, quant.json';
+      quantization.kind === 'integer'
+        ? 'weights.h, model header and source, kws_features.*, kws_stream.*, quant.json'
+        : 'weights.h, quant.json';
     const lines = [
       '',
       `kws demo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`,

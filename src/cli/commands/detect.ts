@@ -9,24 +9,25 @@ import type { BackendPreference } from '../../backend/index.js';
 import type { StreamDetectionResult } from '../../detect/detector.js';
 import { readTruthCsv, scoreDetections, thresholdSweep, type TruthEvent } from '../../detect/evaluation.js';
 import { makeStream } from '../../detect/make-stream.js';
-import { DEFAULT_POSTERIOR_SETTINGS, keywordIndices, type Detection } from '../../detect/posteriors.js';
+import { keywordIndices } from '../../detect/posteriors.js';
 import { writeDetectionReport, type DetectionEvaluation } from '../../detect/report.js';
 import { openAudioInput } from '../../detect/wav-stream.js';
 import { UsageError } from '../../errors.js';
 import type { Classifier } from '../../eval/classifier.js';
 import type { SplitRule } from '../../data/dataset-index.js';
 import type { CheckpointName } from '../../run/layout.js';
+import { detectionLine } from '../detections.js';
 import { trainedRun } from '../resolve.js';
 import {
   BACKEND_OPTIONS,
   DATA_OPTIONS,
   FEATURE_OPTIONS,
   JSON_OPTION,
+  OPERATING_POINT_OPTIONS,
   SEED_OPTION,
   addOptions,
   parseNonNegative,
   parseNumber,
-  parseProbability,
   parseWordList,
   QUANTIZED_OPTION,
   TRAINED_RUN_OPTIONS,
@@ -79,32 +80,8 @@ export function registerDetectCommand(program: Command): void {
       "WAV files at the model's sample rate (any PCM or float format, any channels), or - for stdin",
     );
   addOptions(command, [...TRAINED_RUN_OPTIONS, QUANTIZED_OPTION]);
+  addOptions(command, OPERATING_POINT_OPTIONS);
   addOptions(command, [
-    {
-      flags: '--hop-ms <ms>',
-      description:
-        "how far the one-second window moves per inference: a multiple of the model's feature stride " +
-        '(default: the stride, so every new frame is scored)',
-      parse: parseNumber,
-    },
-    {
-      flags: '--average-window-ms <ms>',
-      description: 'scores are averaged over the windows ending in the last this-many ms (0: no smoothing)',
-      defaultValue: DEFAULT_POSTERIOR_SETTINGS.averageWindowMs,
-      parse: parseNonNegative,
-    },
-    {
-      flags: '--threshold <p>',
-      description: 'smoothed keyword score needed to fire',
-      defaultValue: DEFAULT_POSTERIOR_SETTINGS.threshold,
-      parse: parseProbability,
-    },
-    {
-      flags: '--suppression-ms <ms>',
-      description: 'after a detection, nothing fires for this long',
-      defaultValue: DEFAULT_POSTERIOR_SETTINGS.suppressionMs,
-      parse: parseNonNegative,
-    },
     {
       ...JSON_OPTION,
       description:
@@ -231,14 +208,6 @@ async function runDetection(inputs: string[], options: DetectCliOptions): Promis
   } finally {
     classifier.dispose();
   }
-}
-
-function detectionLine(detection: Detection, file: string | undefined, json: boolean): string {
-  const time = Math.round(detection.timeS * 1000) / 1000;
-  const score = Math.round(detection.score * 10000) / 10000;
-  if (json)
-    return `${JSON.stringify({ time_s: time, label: detection.label, score, ...(file === undefined ? {} : { file }) })}\n`;
-  return `${file === undefined ? '' : `${file}: `}${time.toFixed(2).padStart(9)} s  ${detection.label}  (score ${score.toFixed(3)})\n`;
 }
 
 async function detectOne(

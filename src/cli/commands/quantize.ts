@@ -90,7 +90,10 @@ export function registerQuantizeCommand(program: Command): void {
     const { dir, run } = trainedRun(command.opts<QuantizeCliOptions>().trainDir);
     const options = layeredOptions<QuantizeCliOptions>(command, runConfigOptionLayer(run));
     // Loaded here so that `kws --help` and light commands do not pay for TensorFlow.js.
-    const { quantizeTrainedRun } = await import('../../quant/run.js');
+    const [{ quantizeTrainedRun }, { emitDeviceSources }] = await Promise.all([
+      import('../../quant/run.js'),
+      import('../../device/emit.js'),
+    ]);
     // One progress line per stage (loading the calibration features, then a search's candidate
     // ranges), each closed as soon as its stage completes so its time is its own.
     const labels: Record<QuantizeStage, string> = {
@@ -136,7 +139,18 @@ export function registerQuantizeCommand(program: Command): void {
       return;
     }
     const { quantized, files, source } = result;
-    const written = [files.weightsHeader, files.modelHeader, files.modelSource, result.quantJson, result.networkFile];
+    const device = emitDeviceSources(quantized.network, result.outDir);
+    const written = [
+      files.weightsHeader,
+      files.modelHeader,
+      files.modelSource,
+      device.frontEnd.header,
+      device.frontEnd.source,
+      device.stream.header,
+      device.stream.source,
+      result.quantJson,
+      result.networkFile,
+    ];
     const { architecture } = quantized.network;
     process.stdout.write(
       options.json
