@@ -4,9 +4,13 @@
 // compiled with gcc -std=c99 -pedantic, and through createFeatureExtractor + quantizeFeatures, for
 // the default feature config (49 x 10 MFCC) at decBits 0..3. Prints clips, values compared,
 // % identical and the largest |difference| per decBits.
+// With --train-dir R (a run `kws quantize` has quantised), its feature settings and input format
+// instead, and each clip's C features also go through the run's emitted network (kws_run): the
+// predicted label is compared with `kws predict --quantized` (the TypeScript features through
+// the integer simulator).
 // Needs a build: `npm run build`, or `--dist DIR` for one made with `npx tsc -p tsconfig.json --outDir DIR`
 // (outside the repository, DIR's parent needs a package.json with "type": "module" and node_modules).
-// Usage: node scripts/frontend-agreement.mjs [--data-dir DIR] [--limit N] [--dist DIR]
+// Usage: node scripts/frontend-agreement.mjs [--data-dir DIR] [--limit N] [--dist DIR] [--train-dir R]
 //   defaults: ../shared/data/speech_commands_test_v0.02, every clip, ./dist (paths from the repository)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,7 +28,7 @@ const dist = path.resolve(repo, argument('--dist', 'dist'));
 const dataDir = path.resolve(repo, argument('--data-dir', '../shared/data/speech_commands_test_v0.02'));
 const limit = Number(argument('--limit', 'Infinity'));
 const harness = path.join(repo, 'test/device/harness.c');
-const DEC_BITS = [0, 1, 2, 3];
+const trainDir = argument('--train-dir', undefined);
 const PCM16_FULL_SCALE = 32768;
 
 const load = (module) => import(pathToFileURL(path.join(dist, module)).href);
@@ -33,6 +37,12 @@ const { readWav, fitLength } = await load('audio/wav.js');
 const { DEFAULT_FEATURE_CONFIG, featureGeometry } = await load('features/config.js');
 const { createFeatureExtractor } = await load('features/extractor.js');
 const { quantizeFeatures } = await load('features/quantize.js');
+const { loadRunConfig } = await load('run/config.js');
+const { RunDir } = await load('run/layout.js');
+const { openQuantizedNetwork } = await load('quant/store.js');
+const { createIntegerClassifier } = await load('quant/integer-classifier.js');
+const { emitC } = await load('quant/emit-c.js');
+const { PORTABLE_KERNELS_DIR } = await load('firmware/kernels.js');
 
 if (!fs.existsSync(dataDir)) {
   console.error(`frontend-agreement: no data folder ${dataDir} (use --data-dir)`);
@@ -43,7 +53,16 @@ if (!(limit >= 1)) {
   process.exit(2);
 }
 
-const config = { ...DEFAULT_FEATURE_CONFIG };
+const run =
+  trainDir === undefined
+    ? undefined
+    : (() => {
+        const dir = new RunDir(path.resolve(trainDir));
+        return openQuantizedNetwork(dir, loadRunConfig(dir));
+      })();
+const network = run?.network;
+const config = network ? network.feature : { ...DEFAULT_FEATURE_CONFIG };
+const DEC_BITS = network ? [network.inputFrac] : [0, 1, 2, 3];
 const { desiredSamples } = featureGeometry(config);
 const extractor = createFeatureExtractor(config, 'auto');
 
@@ -114,6 +133,56 @@ function runC(decBits, dir) {
   return { computed, frameMismatches };
 }
 
+/** Per clip, the label the C front end + the run's emitted network (kws_run, portable kernels) give. */
+function labelsFromC(dir) {
+  emitC(network, dir);
+  const source = path.join(dir, 'label-harness.c');
+  fs.writeFileSync(
+    source,
+    `#include <stdio.h>
+#include "${network.architecture}.h"
+#include "kws_features.h"
+static int16_t pcm[KWS_AUDIO_SAMPLES];
+static q7_t features[KWS_INPUT_SIZE];
+static q7_t logits[KWS_OUTPUT_SIZE];
+int main(void) {
+  while (fread(pcm, sizeof pcm[0], KWS_AUDIO_SAMPLES, stdin) == KWS_AUDIO_SAMPLES) {
+    kws_features_compute(pcm, features);
+    kws_run(features, logits);
+    int best = 0;
+    for (int i = 1; i < KWS_OUTPUT_SIZE; i++) if (logits[i] > logits[best]) best = i;
+    putchar(best);
+  }
+  return 0;
+}
+`,
+  );
+  const binary = path.join(dir, 'label-harness');
+  const sources = [source, path.join(dir, 'kws_features.c'), path.join(dir, `${network.architecture}.c`)];
+  const build = spawnSync(
+    'gcc',
+    [
+      '-std=c99',
+      '-O2',
+      '-I',
+      dir,
+      '-I',
+      PORTABLE_KERNELS_DIR,
+      ...sources,
+      path.join(PORTABLE_KERNELS_DIR, 'arm_nnfunctions.c'),
+      '-lm',
+      '-o',
+      binary,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (build.error || build.status !== 0)
+    throw new Error(`gcc failed: ${build.error ? build.error.message : build.stderr}`);
+  const result = spawnSync(binary, { input: new Uint8Array(pcm.buffer), maxBuffer: 1 << 30 });
+  if (result.status !== 0) throw new Error(`label harness exited with ${result.status}: ${result.stderr}`);
+  return Int8Array.from(result.stdout);
+}
+
 console.log(
   `front end (C, float32) vs TypeScript features: ${config.feature} ${extractor.frames} x ${extractor.coefficients}, ` +
     `${clips.length} clips from ${dataDir}` +
@@ -147,6 +216,15 @@ try {
         frameMismatches === 0 ? 'yes' : `no (${frameMismatches} values differ)`,
       ]),
     );
+    if (network) {
+      const fromC = labelsFromC(path.join(scratch, String(decBits)));
+      const predicted = createIntegerClassifier(network).predict(features);
+      const same = predicted.reduce((total, label, n) => total + (label === fromC[n] ? 1 : 0), 0);
+      console.log(
+        `labels: C front end + kws_run equal kws predict --quantized on ${same} of ${clips.length} clips ` +
+          `(${((100 * same) / clips.length).toFixed(2)}%), ${trainDir}`,
+      );
+    }
   }
 } finally {
   fs.rmSync(scratch, { recursive: true, force: true });
