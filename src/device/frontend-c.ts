@@ -13,6 +13,7 @@ import { validateFeatureConfig, type FeatureConfig, type FeatureGeometry } from 
 import { MelFilterbank } from '../features/mel.js';
 import { FILTERBANK_FLOOR, dctMatrix } from '../features/mfcc.js';
 import { periodicHann } from '../features/spectrogram.js';
+import { define } from '../quant/emit-c.js';
 import { qFormatName } from '../quant/qformat.js';
 import { cInitializer, floatLiteral } from './c-literals.js';
 
@@ -80,10 +81,6 @@ function settingsSummary({ feature, geometry, decBits }: FrontEndPlan): string {
     `${values} (${feature.lowerFrequencyLimit}-${feature.upperFrequencyLimit} Hz), ` +
     `${geometry.frames} frames, int8 ${qFormatName(decBits)}`
   );
-}
-
-function define(name: string, value: number | string, comment?: string): string {
-  return `#define ${name} ${value}${comment ? ` /* ${comment} */` : ''}`;
 }
 
 function renderHeader(p: FrontEndPlan): string {

@@ -22,6 +22,7 @@ import {
 import { hopSamplesFor } from '../detect/sliding-features.js';
 import { KwsError } from '../errors.js';
 import { validateFeatureConfig, type FeatureGeometry } from '../features/config.js';
+import { define } from '../quant/emit-c.js';
 import type { QuantizedNetwork } from '../quant/ir.js';
 import { cInitializer } from './c-literals.js';
 import { FRONT_END_HEADER } from './frontend-c.js';
@@ -112,10 +113,6 @@ function plan(options: StreamOptions): StreamPlan {
     maxDetections,
     keywords,
   };
-}
-
-function define(name: string, value: number | string, comment?: string): string {
-  return `#define ${name} ${value}${comment ? ` /* ${comment} */` : ''}`;
 }
 
 /** `#ifndef NAME` / `#define NAME value` / `#endif`: a setting the build may override. */

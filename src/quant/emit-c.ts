@@ -74,7 +74,8 @@ export function renderWeightsHeader(network: QuantizedNetwork, provenance?: stri
   return parts.join('\n');
 }
 
-function define(name: string, value: number | string, comment?: string): string {
+/** A `#define` line with an optional C comment: how every generated header states a size or setting. */
+export function define(name: string, value: number | string, comment?: string): string {
   return `#define ${name} ${value}${comment ? ` /* ${comment} */` : ''}`;
 }
 

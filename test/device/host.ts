@@ -1,11 +1,36 @@
 /** Builds the emitted front end with harness.c on the host and runs int16 clips through it. */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { CMSIS_DIR } from '../cmsis/host.js';
 
 export const DEVICE_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const STRICT_C_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic'];
+
+/** A maker of fresh empty folders, all under one temporary folder removed after the test file. */
+export function freshDirs(prefix: string): () => string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  let counter = 0;
+  return () => {
+    counter += 1;
+    const dir = path.join(root, String(counter));
+    fs.mkdirSync(dir);
+    return dir;
+  };
+}
+
+/** `#define NAME value` of a C text, comments dropped. */
+export function cDefines(text: string): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const match of text.matchAll(/^#define (\w+)(.*)$/gm)) {
+    found.set(match[1]!, match[2]!.replace(/\/\*.*\*\//, '').trim());
+  }
+  return found;
+}
 
 /**
  * Compiles `dir`/kws_features.c with the harness; `modelHeader` (a file in `dir`) is included
