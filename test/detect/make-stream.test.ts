@@ -8,6 +8,7 @@ import { readTruthCsv } from '../../src/detect/evaluation.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { whichSet } from '../../src/data/split.js';
 import { KwsError } from '../../src/errors.js';
+import { testStreamOptions } from '../helpers/stream.js';
 import { asPcm16 } from './helpers.js';
 
 let dataDir: string;
@@ -27,21 +28,7 @@ beforeAll(() => {
 });
 
 function options(overrides: Partial<MakeStreamOptions>): MakeStreamOptions {
-  return {
-    out: path.join(outDir, 'stream.wav'),
-    dataDir,
-    durationS: 40,
-    gapS: 2,
-    noiseVolume: 0.1,
-    seed: 5,
-    sampleRate: 16000,
-    clipDurationMs: 1000,
-    split: 'all',
-    splitSalt: '',
-    validationPercentage: 10,
-    testingPercentage: 10,
-    ...overrides,
-  };
+  return testStreamOptions(path.join(outDir, 'stream.wav'), dataDir, overrides);
 }
 
 describe('kws detect --make-stream (library)', () => {

@@ -24,6 +24,7 @@ import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { RunDir } from '../../src/run/layout.js';
 import { compileHarness, runHarness, skipWithoutGcc } from '../cmsis/host.js';
 import { skipCross } from '../firmware/toolchain.js';
+import { testStreamOptions } from '../helpers/stream.js';
 
 const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-e2e-'));
 let summary: DemoSummary;
@@ -91,20 +92,7 @@ describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
 
   it.skipIf(skipCross)('the firmware on an emulated Cortex-M4 detects what kws detect --quantized does', async () => {
     const wav = path.join(outDir, 'stream.wav');
-    makeStream({
-      out: wav,
-      dataDir: summary.dataDir,
-      durationS: 5,
-      gapS: 0.5,
-      noiseVolume: 0.05,
-      seed: 9,
-      sampleRate: 16000,
-      clipDurationMs: 1000,
-      split: 'all',
-      splitSalt: '',
-      validationPercentage: 10,
-      testingPercentage: 10,
-    });
+    makeStream(testStreamOptions(wav, summary.dataDir, { durationS: 5, gapS: 0.5, noiseVolume: 0.05, seed: 9 }));
     // A 100 ms hop keeps the emulated run short (the portable kernels are plain C).
     const operatingPoint = { hopMs: 100, averageWindowMs: 300, threshold: 0.6, suppressionMs: 1000 };
     const classifier = await openClassifier(summary.trainDir, { quantized: true });

@@ -17,6 +17,7 @@ import { openClassifier } from '../../src/eval/classifier.js';
 import type { BoardName } from '../../src/firmware/boards.js';
 import { buildDetectorProgram, programSizes, runDetectorProgram } from '../../src/firmware/detector-program.js';
 import { makeTrainedRun, type TrainedRun } from '../eval/trained-run.js';
+import { testStreamOptions } from '../helpers/stream.js';
 import { skipHost, skipCross } from './toolchain.js';
 
 const THIRD_PARTY = path.resolve(fileURLToPath(import.meta.url), '../../../../shared/third_party');
@@ -35,20 +36,7 @@ let expected: string[];
 beforeAll(async () => {
   fixture = await makeTrainedRun();
   wav = path.join(fixture.root, 'stream.wav');
-  makeStream({
-    out: wav,
-    dataDir: fixture.dataDir,
-    durationS: 20,
-    gapS: 1,
-    noiseVolume: 0.05,
-    seed: 3,
-    sampleRate: 16000,
-    clipDurationMs: 1000,
-    split: 'all',
-    splitSalt: '',
-    validationPercentage: 10,
-    testingPercentage: 10,
-  });
+  makeStream(testStreamOptions(wav, fixture.dataDir, { durationS: 20, gapS: 1, noiseVolume: 0.05, seed: 3 }));
   pcm = Int16Array.from(readWav(wav).samples, (v) => Math.round(v * 32768));
   const classifier = await openClassifier(fixture.trainDir, { quantized: true });
   const result = await detectStream(fs.createReadStream(wav), wav, classifier, OPERATING_POINT);
