@@ -227,6 +227,8 @@ export interface ProgramInstructions {
   frame: InstructionCount;
   /** All kws_stream_push calls of the run, per window: new frames, network, posteriors. */
   perWindow: InstructionCount;
+  /** All kws_stream_push calls per second of audio: what real time asks of the processor. */
+  perAudioSecond: InstructionCount;
 }
 
 export interface ProgramRun {
@@ -299,6 +301,7 @@ export async function runDetectorProgram(program: DetectorProgram, pcm: Int16Arr
             inference: count(inferenceTicks),
             frame: count(frameTicks),
             perWindow: count(windows > 0 ? streamTicks / windows : 0),
+            perAudioSecond: count(samples > 0 ? (streamTicks * sampleRate) / samples : 0),
           },
     wallSeconds,
   };

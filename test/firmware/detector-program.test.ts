@@ -76,12 +76,14 @@ describe('kws firmware: the device loop equals kws detect --quantized', () => {
       expect(lines).toEqual(expected);
       // One window per 40 ms stride after the first second.
       expect(run.windows).toBe(1 + (20 - 1) * 25);
-      const { inference, frame, perWindow } = run.instructions!;
+      const { inference, frame, perWindow, perAudioSecond } = run.instructions!;
       expect(inference.unit).toBe('instructions');
       expect(inference.instructions).toBeGreaterThan(10_000);
       expect(frame.instructions).toBeGreaterThan(10_000);
       // A window costs one new frame, one inference and the posterior bookkeeping.
       expect(perWindow.instructions).toBeGreaterThan(inference.instructions + frame.instructions);
+    const windowsPerSecond = run.windows / run.audioSeconds;
+    expect(perAudioSecond.instructions / (perWindow.instructions * windowsPerSecond)).toBeCloseTo(1, 2);
       const sizes = await programSizes(program);
       expect(sizes.groups['weights']!.flash).toBeGreaterThan(0);
       expect(sizes.groups['weights']!.ram).toBe(0);

@@ -184,6 +184,8 @@ function runSummary(input: string, program: DetectorProgram, result: ProgramRun)
       `  kws_run (one inference):       ${describeInstructionCount(result.instructions.inference)}`,
       `  kws_features_frame (one frame): ${describeInstructionCount(result.instructions.frame)}`,
       `  kws_stream_push, per window:    ${describeInstructionCount(result.instructions.perWindow)}`,
+      `  real time needs ${(result.instructions.perAudioSecond.instructions / 1e6).toFixed(1)} million instructions ` +
+        'per second of audio at this hop (on a real core, cycles per instruction come on top)',
     );
   }
   return lines.join('\n');
