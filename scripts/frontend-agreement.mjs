@@ -36,7 +36,7 @@ const { emitFrontEnd } = await load('device/frontend-c.js');
 const { readWav, fitLength } = await load('audio/wav.js');
 const { DEFAULT_FEATURE_CONFIG, featureGeometry } = await load('features/config.js');
 const { createFeatureExtractor } = await load('features/extractor.js');
-const { quantizeFeatures } = await load('features/quantize.js');
+const { powerOfTwo, quantizeFeatures } = await load('features/quantize.js');
 const { loadRunConfig } = await load('run/config.js');
 const { RunDir } = await load('run/layout.js');
 const { openQuantizedNetwork } = await load('quant/store.js');
@@ -108,7 +108,7 @@ clips.forEach((samples, n) => {
 
 /** kws_features_compute of every clip, from the front end emitted for `decBits`. */
 function runC(decBits, dir) {
-  emitFrontEnd(config, decBits, dir);
+  emitFrontEnd(config, powerOfTwo(decBits), dir);
   const binary = path.join(dir, 'harness');
   const flags = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2', '-I', dir];
   const build = spawnSync('gcc', [...flags, path.join(dir, 'kws_features.c'), harness, '-lm', '-o', binary], {

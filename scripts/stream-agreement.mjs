@@ -55,7 +55,7 @@ const { DEFAULT_POSTERIOR_SETTINGS } = await load('detect/posteriors.js');
 const { readWav } = await load('audio/wav.js');
 const { featureGeometry } = await load('features/config.js');
 const { createFeatureExtractor } = await load('features/extractor.js');
-const { quantizeFeatures } = await load('features/quantize.js');
+const { powerOfTwo, quantizeFeatures } = await load('features/quantize.js');
 
 const { network } = loadQuantizedNetwork(new RunDir(path.resolve(trainDir)));
 const wav = readWav(streamPath);
@@ -171,7 +171,7 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-stream-agreement-'));
 try {
   const options = { network, ...settings };
   emitC(network, scratch);
-  emitFrontEnd(network.feature, network.inputFrac, scratch);
+  emitFrontEnd(network.feature, powerOfTwo(network.inputFrac), scratch);
   emitStream(options, scratch);
   const operatingPoint = { ...DEFAULT_POSTERIOR_SETTINGS, hopMs: network.feature.windowStrideMs };
   for (const [key, value] of Object.entries(settings)) if (value !== undefined) operatingPoint[key] = value;

@@ -4,7 +4,7 @@
  * operating point. `kws quantize` writes them next to the network; `kws firmware` builds them in.
  */
 import type { PosteriorSettings } from '../detect/posteriors.js';
-import type { QuantizedNetwork } from '../quant/ir.js';
+import { inputQuantizationOf, type DeployedNetwork } from '../quant/deployed.js';
 import { emitFrontEnd, type FrontEndFiles } from './frontend-c.js';
 import { emitStream, type StreamFiles } from './stream-c.js';
 
@@ -14,12 +14,12 @@ export interface DeviceFiles {
 }
 
 export function emitDeviceSources(
-  network: QuantizedNetwork,
+  network: DeployedNetwork,
   outDir: string,
   operatingPoint: Partial<PosteriorSettings> = {},
 ): DeviceFiles {
   return {
-    frontEnd: emitFrontEnd(network.feature, network.inputFrac, outDir),
+    frontEnd: emitFrontEnd(network.feature, inputQuantizationOf(network), outDir),
     stream: emitStream({ network, ...operatingPoint }, outDir),
   };
 }

@@ -12,6 +12,7 @@ import { KwsError } from '../errors.js';
 import { validateFeatureConfig, type FeatureConfig, type FeatureGeometry } from '../features/config.js';
 import { MelFilterbank } from '../features/mel.js';
 import { FILTERBANK_FLOOR, dctMatrix } from '../features/mfcc.js';
+import type { InputQuantization } from '../features/quantize.js';
 import { periodicHann } from '../features/spectrogram.js';
 import { define } from '../quant/emit-c.js';
 import { qFormatName } from '../quant/qformat.js';
@@ -40,19 +41,37 @@ export interface FrontEndFiles {
 interface FrontEndPlan {
   feature: FeatureConfig;
   geometry: FeatureGeometry;
-  decBits: number;
+  input: InputQuantization;
   filterbank: MelFilterbank;
   /** Spectrum bins the filterbank reads: [firstBin, firstBin + binCount). */
   binCount: number;
 }
 
-function plan(feature: FeatureConfig, decBits: number): FrontEndPlan {
-  const geometry = validateFeatureConfig(feature);
-  if (!Number.isInteger(decBits) || decBits < MIN_DEC_BITS || decBits > MAX_DEC_BITS) {
+function checkInput(input: InputQuantization): void {
+  if (input.kind === 'power-of-two') {
+    const { decBits } = input;
+    if (!Number.isInteger(decBits) || decBits < MIN_DEC_BITS || decBits > MAX_DEC_BITS) {
+      throw new KwsError(
+        `front end: decBits must be a whole number from ${MIN_DEC_BITS} to ${MAX_DEC_BITS} (got ${decBits})`,
+      );
+    }
+  } else if (!(input.scale > 0 && Number.isFinite(input.scale)) || !Number.isInteger(input.zeroPoint)) {
     throw new KwsError(
-      `front end: decBits must be a whole number from ${MIN_DEC_BITS} to ${MAX_DEC_BITS} (got ${decBits})`,
+      `front end: input scale ${input.scale} and zero point ${input.zeroPoint} are not an int8 format`,
     );
   }
+}
+
+/** The int8 format in words, for comments. */
+function describeInput(input: InputQuantization): string {
+  return input.kind === 'power-of-two'
+    ? qFormatName(input.decBits)
+    : `scale ${Math.fround(input.scale)}, zero point ${input.zeroPoint}`;
+}
+
+function plan(feature: FeatureConfig, input: InputQuantization): FrontEndPlan {
+  const geometry = validateFeatureConfig(feature);
+  checkInput(input);
   const filterbank = new MelFilterbank({
     spectrumBins: geometry.fftLength / 2 + 1,
     sampleRate: feature.sampleRate,
@@ -67,11 +86,11 @@ function plan(feature: FeatureConfig, decBits: number): FrontEndPlan {
         `(${feature.lowerFrequencyLimit}-${feature.upperFrequencyLimit} Hz) at this window length`,
     );
   }
-  return { feature, geometry, decBits, filterbank, binCount };
+  return { feature, geometry, input, filterbank, binCount };
 }
 
 /** One line of settings, for the first-line comment of both files. */
-function settingsSummary({ feature, geometry, decBits }: FrontEndPlan): string {
+function settingsSummary({ feature, geometry, input }: FrontEndPlan): string {
   const values =
     feature.feature === 'mfcc'
       ? `${feature.dctCoefficientCount} MFCCs of ${feature.filterbankChannelCount} mel channels`
@@ -79,12 +98,38 @@ function settingsSummary({ feature, geometry, decBits }: FrontEndPlan): string {
   return (
     `${feature.feature}, ${feature.sampleRate} Hz, window ${feature.windowSizeMs} ms / stride ${feature.windowStrideMs} ms, ` +
     `${values} (${feature.lowerFrequencyLimit}-${feature.upperFrequencyLimit} Hz), ` +
-    `${geometry.frames} frames, int8 ${qFormatName(decBits)}`
+    `${geometry.frames} frames, int8 ${describeInput(input)}`
   );
 }
 
+/** The int8 step's macros in the header, and the check against the network's header included before it. */
+function inputMacros(input: InputQuantization): string[] {
+  if (input.kind === 'power-of-two') {
+    return [
+      define('KWS_FEATURES_DEC_BITS', input.decBits, 'fractional bits of the int8 features'),
+      '#if defined(MFCC_DEC_BITS) && MFCC_DEC_BITS != KWS_FEATURES_DEC_BITS',
+      '#error "kws_features.h: the network expects MFCC_DEC_BITS fractional bits, the front end gives KWS_FEATURES_DEC_BITS"',
+      '#endif',
+    ];
+  }
+  return [
+    define('KWS_FEATURES_INPUT_SCALE', floatLiteral(input.scale), 'int8 = round(value / scale) + zero point'),
+    define('KWS_FEATURES_ZERO_POINT', input.zeroPoint),
+    '#if defined(KWS_INPUT_ZERO_POINT) && KWS_INPUT_ZERO_POINT != KWS_FEATURES_ZERO_POINT',
+    '#error "kws_features.h: the network expects zero point KWS_INPUT_ZERO_POINT, the front end gives KWS_FEATURES_ZERO_POINT"',
+    '#endif',
+  ];
+}
+
+/** The int8 step in words: the header's settings block, the source's stage list. */
+function int8Step(input: InputQuantization): string {
+  return input.kind === 'power-of-two'
+    ? `round(value * 2^${input.decBits}), halves away from zero, saturated to [-128, 127]: ${qFormatName(input.decBits)}`
+    : `round(value / ${Math.fround(input.scale)}) + ${input.zeroPoint}, halves away from zero, saturated to [-128, 127]`;
+}
+
 function renderHeader(p: FrontEndPlan): string {
-  const { feature, geometry, decBits } = p;
+  const { feature, geometry, input } = p;
   const mfcc = feature.feature === 'mfcc';
   const channels = feature.filterbankChannelCount;
   return [
@@ -107,7 +152,7 @@ function renderHeader(p: FrontEndPlan): string {
     mfcc
       ? ` *   DCT             coefficients 0-${feature.dctCoefficientCount - 1} of the DCT-II, scaled by sqrt(2/${channels})`
       : ' *   DCT             none: the log mel energies are the features',
-    ` *   int8            round(value * 2^${decBits}) halves away from zero, saturated to [-128, 127]: ${qFormatName(decBits)}`,
+    ` *   int8            ${int8Step(input)}`,
     ' * Frame-major: all KWS_FRAME_COEFFS values of frame 0, then frame 1, ...',
     ' */',
     define('KWS_SAMPLE_RATE', feature.sampleRate, 'Hz'),
@@ -118,13 +163,10 @@ function renderHeader(p: FrontEndPlan): string {
     define('KWS_NUM_FRAMES', geometry.frames),
     define('KWS_NUM_MEL_BINS', channels, 'mel filterbank channels'),
     define('KWS_FRAME_COEFFS', geometry.coefficients, mfcc ? 'MFCCs per frame' : 'log mel energies per frame'),
-    define('KWS_FEATURES_DEC_BITS', decBits, 'fractional bits of the int8 features'),
     define('KWS_FEATURES_SIZE', '(KWS_NUM_FRAMES * KWS_FRAME_COEFFS)', 'int8 values per clip'),
     '',
-    "/* Included after the network's header: both must describe the same input. */",
-    '#if defined(MFCC_DEC_BITS) && MFCC_DEC_BITS != KWS_FEATURES_DEC_BITS',
-    '#error "kws_features.h: the network expects MFCC_DEC_BITS fractional bits, the front end gives KWS_FEATURES_DEC_BITS"',
-    '#endif',
+    "/* The int8 step; included after the network's header, both must describe the same input. */",
+    ...inputMacros(input),
     '#if defined(NUM_FRAMES) && defined(NUM_MFCC_COEFFS) && (NUM_FRAMES != KWS_NUM_FRAMES || NUM_MFCC_COEFFS != KWS_FRAME_COEFFS)',
     '#error "kws_features.h: the network input is not NUM_FRAMES x NUM_MFCC_COEFFS = KWS_NUM_FRAMES x KWS_FRAME_COEFFS"',
     '#endif',
@@ -271,15 +313,23 @@ static void kws_mel_filterbank(const float *spectrum, float *energy) {
     if (channel + 1 < KWS_NUM_MEL_BINS) energy[channel + 1] += magnitude - weighted;
   }
 }
+`;
 
-/* Stage 5's int8 step: round(value * 2^KWS_FEATURES_DEC_BITS), halves away from zero, saturated. */
+/** Stage 5's int8 step, as quantizeFeaturesAs computes it (roundf: halves away from zero). */
+function int8Function(input: InputQuantization): string {
+  const scaled =
+    input.kind === 'power-of-two'
+      ? 'roundf(value * KWS_FEATURES_SCALE)'
+      : 'roundf(value / KWS_FEATURES_INPUT_SCALE) + KWS_FEATURES_ZERO_POINT';
+  return `/* Stage 5's int8 step: ${int8Step(input)}. */
 static int8_t kws_to_int8(float value) {
-  const float scaled = roundf(value * KWS_FEATURES_SCALE);
+  const float scaled = ${scaled};
   if (scaled >= INT8_MAX) return INT8_MAX;
   if (scaled <= INT8_MIN) return INT8_MIN;
   return (int8_t)scaled;
 }
 `;
+}
 
 /** The last stage: the DCT then int8 for MFCCs, int8 straight from the log energies for LFBE. */
 function featureStage(feature: FeatureConfig): string[] {
@@ -300,7 +350,7 @@ function featureStage(feature: FeatureConfig): string[] {
 }
 
 function renderSource(p: FrontEndPlan): string {
-  const { feature, geometry, decBits, filterbank, binCount } = p;
+  const { feature, geometry, input, filterbank, binCount } = p;
   const hzPerBin = feature.sampleRate / geometry.fftLength;
   return [
     `/* Generated by kws: int8 feature front end (${settingsSummary(p)}). */`,
@@ -311,8 +361,8 @@ function renderSource(p: FrontEndPlan): string {
     ' *   3. mel filterbank on the magnitude of bins KWS_SPECTRUM_FIRST_BIN .. KWS_SPECTRUM_LAST_BIN',
     ' *   4. natural log, floored',
     feature.feature === 'mfcc'
-      ? ' *   5. DCT-II, then int8: round(value * 2^KWS_FEATURES_DEC_BITS), saturated'
-      : ' *   5. int8: round(value * 2^KWS_FEATURES_DEC_BITS), saturated',
+      ? ' *   5. DCT-II, then the int8 step (kws_to_int8)'
+      : ' *   5. the int8 step (kws_to_int8)',
     ' * The tables come from the TypeScript that computes the training features.',
     ' */',
     '#include <math.h>',
@@ -334,7 +384,9 @@ function renderSource(p: FrontEndPlan): string {
     define('KWS_SPECTRUM_BINS', binCount, 'KWS_SPECTRUM_LAST_BIN - KWS_SPECTRUM_FIRST_BIN + 1'),
     define('KWS_PCM_SCALE', `(1.0f / ${PCM16_FULL_SCALE}.0f)`, 'int16 to [-1, 1), as TensorFlow decode_wav'),
     define('KWS_ENERGY_FLOOR', floatLiteral(FILTERBANK_FLOOR), 'mel energies below it are raised to it before the log'),
-    define('KWS_FEATURES_SCALE', floatLiteral(2 ** decBits), '2^KWS_FEATURES_DEC_BITS'),
+    ...(input.kind === 'power-of-two'
+      ? [define('KWS_FEATURES_SCALE', floatLiteral(2 ** input.decBits), '2^KWS_FEATURES_DEC_BITS')]
+      : []),
     '',
     ...renderTables(p),
     '/* Working buffers: the frame, then its spectrum in place; the mel energies, then their logs. */',
@@ -342,6 +394,7 @@ function renderSource(p: FrontEndPlan): string {
     'static float kws_mel_energy[KWS_NUM_MEL_BINS];',
     '',
     STAGE_FUNCTIONS,
+    int8Function(input),
     'void kws_features_frame(const int16_t *window, int8_t *out) {',
     '  /* 1. int16 samples to float, periodic Hann window, zero padding */',
     '  kws_window_frame(window, kws_fft_buffer);',
@@ -366,15 +419,15 @@ function renderSource(p: FrontEndPlan): string {
   ].join('\n');
 }
 
-/** The two files' text for `feature` with `decBits` fractional bits in the int8 features. */
-export function renderFrontEnd(feature: FeatureConfig, decBits: number): FrontEndFiles {
-  const p = plan(feature, decBits);
+/** The two files' text for `feature`, ending in the network's int8 input format `input`. */
+export function renderFrontEnd(feature: FeatureConfig, input: InputQuantization): FrontEndFiles {
+  const p = plan(feature, input);
   return { header: renderHeader(p), source: renderSource(p) };
 }
 
 /** Writes kws_features.h and kws_features.c into `outDir` (each atomically); returns their paths. */
-export function emitFrontEnd(feature: FeatureConfig, decBits: number, outDir: string): FrontEndFiles {
-  const { header, source } = renderFrontEnd(feature, decBits);
+export function emitFrontEnd(feature: FeatureConfig, input: InputQuantization, outDir: string): FrontEndFiles {
+  const { header, source } = renderFrontEnd(feature, input);
   const files = { header: path.join(outDir, FRONT_END_HEADER), source: path.join(outDir, FRONT_END_SOURCE) };
   writeFileAtomic(files.header, header);
   writeFileAtomic(files.source, source);

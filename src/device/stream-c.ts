@@ -23,7 +23,7 @@ import { hopSamplesFor } from '../detect/sliding-features.js';
 import { KwsError } from '../errors.js';
 import { validateFeatureConfig, type FeatureGeometry } from '../features/config.js';
 import { define } from '../quant/emit-c.js';
-import type { QuantizedNetwork } from '../quant/ir.js';
+import type { DeployedNetwork } from '../quant/deployed.js';
 import { cInitializer } from './c-literals.js';
 import { FRONT_END_HEADER } from './frontend-c.js';
 
@@ -42,7 +42,7 @@ const MAX_COUNTER = 2 ** 31 - 1;
 const LABELS_PER_LINE = 20;
 
 export interface StreamOptions extends Partial<PosteriorSettings> {
-  network: QuantizedNetwork;
+  network: DeployedNetwork;
   /** KWS_STREAM_MAX_DETECTIONS: the most detections one kws_stream_push returns (default 4). */
   maxDetections?: number;
 }
@@ -55,7 +55,7 @@ export interface StreamFiles {
 
 /** The operating point in the C's units, and what it was given as. */
 interface StreamPlan {
-  network: QuantizedNetwork;
+  network: DeployedNetwork;
   geometry: FeatureGeometry;
   settings: Required<PosteriorSettings>;
   hopFrames: number;
@@ -320,9 +320,9 @@ function renderSource(p: StreamPlan): string {
     `static const int16_t kws_keyword_labels[KWS_STREAM_KEYWORDS] = ${cInitializer(p.keywords.map(String), LABELS_PER_LINE)};`,
     '',
     '/* Scratch of one window: the network input, its logits and probabilities. */',
-    'static q7_t kws_window_input[KWS_FEATURES_SIZE];',
-    'static q7_t kws_window_logits[KWS_STREAM_CLASSES];',
-    'static q7_t kws_window_probs[KWS_STREAM_CLASSES];',
+    'static int8_t kws_window_input[KWS_FEATURES_SIZE];',
+    'static int8_t kws_window_logits[KWS_STREAM_CLASSES];',
+    'static int8_t kws_window_probs[KWS_STREAM_CLASSES];',
     '',
     STREAM_FUNCTIONS,
   ].join('\n');

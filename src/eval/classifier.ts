@@ -9,7 +9,7 @@ import { featureGeometry, type FeatureConfig } from '../features/config.js';
 import { argmaxRows } from '../metrics.js';
 import { predictLogits, softmaxRows } from '../models/inference.js';
 import { loadModelFiles } from '../models/io.js';
-import { createIntegerClassifier } from '../quant/integer-classifier.js';
+import { deployedClassifier } from '../quant/deployed.js';
 import { openQuantizedNetwork } from '../quant/store.js';
 import { loadRunConfig } from '../run/config.js';
 import { type CheckpointName, RunDir } from '../run/layout.js';
@@ -87,7 +87,7 @@ async function openFloatClassifier(dir: RunDir, options: OpenClassifierOptions):
 function openIntegerClassifier(dir: RunDir, requested: CheckpointName | undefined): Classifier {
   const run = loadRunConfig(dir);
   const { network, source } = openQuantizedNetwork(dir, run, requested);
-  const integer = createIntegerClassifier(network);
+  const integer = deployedClassifier(network);
   return {
     labels: network.labels,
     feature: network.feature,

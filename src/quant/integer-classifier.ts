@@ -1,8 +1,9 @@
 /**
  * The one integer path from float features to classes, as the device computes it: quantise the
- * features to the network's input format (MFCC_DEC_BITS), run the integer network (the
- * bit-exact CMSIS-NN simulator), then arg-max or `arm_softmax_q7`. Quantisation's own accuracy
- * check, eval, predict and detect all go through it.
+ * features to the network's input format (the front end's int8 step), run the integer network
+ * (a bit-exact CMSIS-NN simulator), then arg-max or `kws_softmax`. Every target (q7, s8, the
+ * recurrent q7 networks) supplies an `IntegerEngine`; quantisation's own accuracy check, eval,
+ * predict and detect all go through `integerClassifier`.
  */
 import { KwsError } from '../errors.js';
 import { quantizeFeatures } from '../features/quantize.js';
@@ -11,9 +12,22 @@ import type { Engine } from '../wasm/engine.js';
 import type { QuantizedNetwork } from './ir.js';
 import { createSimulator, softmaxQ7, type Simulator } from './simulate.js';
 
+/** kws_softmax's unit on every target: probabilities are q7, 128 = 1. */
+export const PROBABILITY_ONE = 128;
+
+/** What a target's integer pipeline does with one input. */
+export interface IntegerEngine {
+  readonly inputSize: number;
+  readonly labelCount: number;
+  /** The front end's int8 step of one feature row into `out`. */
+  quantizeInput(row: Float32Array, out: Int8Array): void;
+  /** The int8 logits of one int8 input (`out` is reused). */
+  run(input: Int8Array, out: Int8Array): Int8Array;
+  /** What the emitted `kws_softmax` writes for these logits: q7 probabilities, PROBABILITY_ONE = 1. */
+  probabilities(logits: Int8Array, out: Int8Array): Int8Array;
+}
+
 export interface IntegerClassifier {
-  readonly network: QuantizedNetwork;
-  readonly simulator: Simulator;
   readonly inputSize: number;
   /** The int8 logits of one feature row; the input and output buffers are reused by the next call. */
   logits(row: Float32Array): Int8Array;
@@ -21,20 +35,18 @@ export interface IntegerClassifier {
   readonly input: Int8Array;
   /** The arg-max class per row (first maximum wins, as on the device). */
   predict(x: Float32Array): Int32Array;
-  /** Per row, what the device reports: `arm_softmax_q7` of the logits / 128. */
+  /** Per row, what the device reports: `kws_softmax` of the logits / PROBABILITY_ONE. */
   scores(x: Float32Array): Float32Array;
 }
 
-export function createIntegerClassifier(network: QuantizedNetwork, engine: Engine = 'auto'): IntegerClassifier {
-  const simulator = createSimulator(network, engine);
-  const inputSize = network.frames * network.coefficients;
-  const labelCount = network.labels.length;
+export function integerClassifier(engine: IntegerEngine): IntegerClassifier {
+  const { inputSize, labelCount } = engine;
   const input = new Int8Array(inputSize);
   const output = new Int8Array(labelCount);
   const probabilities = new Int8Array(labelCount);
   const logits = (row: Float32Array): Int8Array => {
-    quantizeFeatures(row, network.inputFrac, input);
-    return simulator.run(input, output);
+    engine.quantizeInput(row, input);
+    return engine.run(input, output);
   };
   const rowsOf = (x: Float32Array): number => {
     if (x.length % inputSize !== 0) {
@@ -44,8 +56,6 @@ export function createIntegerClassifier(network: QuantizedNetwork, engine: Engin
   };
   const row = (x: Float32Array, r: number) => x.subarray(r * inputSize, (r + 1) * inputSize);
   return {
-    network,
-    simulator,
     inputSize,
     input,
     logits,
@@ -58,10 +68,26 @@ export function createIntegerClassifier(network: QuantizedNetwork, engine: Engin
       const rows = rowsOf(x);
       const out = new Float32Array(rows * labelCount);
       for (let r = 0; r < rows; r++) {
-        softmaxQ7(logits(row(x, r)), probabilities);
-        for (let c = 0; c < labelCount; c++) out[r * labelCount + c] = probabilities[c]! / 128;
+        engine.probabilities(logits(row(x, r)), probabilities);
+        for (let c = 0; c < labelCount; c++) out[r * labelCount + c] = probabilities[c]! / PROBABILITY_ONE;
       }
       return out;
     },
   };
+}
+
+/** The q7 (power-of-two) target for dnn, cnn and ds_cnn; `simulator` exposes its saturation counts. */
+export function createIntegerClassifier(
+  network: QuantizedNetwork,
+  engine: Engine = 'auto',
+): IntegerClassifier & { simulator: Simulator } {
+  const simulator = createSimulator(network, engine);
+  const classifier = integerClassifier({
+    inputSize: network.frames * network.coefficients,
+    labelCount: network.labels.length,
+    quantizeInput: (row, out) => quantizeFeatures(row, network.inputFrac, out),
+    run: (input, out) => simulator.run(input, out),
+    probabilities: (logits, out) => softmaxQ7(logits, out),
+  });
+  return { ...classifier, simulator };
 }

@@ -18,11 +18,15 @@ import { labelsFor, type DataSettings, type RunConfig } from '../run/config.js';
 import { type CheckpointName, RunDir } from '../run/layout.js';
 import { type QuantizedSource, describeSource, quantizedSource } from '../run/provenance.js';
 import type { CalibrationSet, RangeMethod } from './calibrate.js';
-import { emitC, type EmittedFiles } from './emit-c.js';
+import { type DeployedNetwork, emitNetworkC } from './deployed.js';
+import type { EmittedFiles } from './emit-c.js';
 import { INTEGER_ARCHITECTURES, isIntegerArchitecture } from './ir.js';
 import { quantizeModel } from './quantize.js';
 import { type QuantizedModel, renderQuantJson, renderWeightsOnlyQuantJson } from './report.js';
+
+import { quantizeModelS8, renderS8QuantJson, type S8QuantizedModel } from './s8/quantize.js';
 import { saveQuantizedNetwork } from './store.js';
+import { Q7_TARGET, S8_TARGET, type TargetName } from './targets.js';
 import { emitWeightsOnly, quantizeWeightsOnly, type WeightsOnlyModel } from './weights-only.js';
 
 export interface QuantizeRunOptions {
@@ -32,6 +36,8 @@ export interface QuantizeRunOptions {
   /** The run's data settings with any overrides applied (where the calibration clips come from). */
   data: DataSettings;
   checkpoint: CheckpointName;
+  /** The CMSIS-NN API the C is for (default cmsis-nn-q7, the legacy q7 functions). */
+  target?: TargetName;
   calibrationSet: SetName;
   /** Clips drawn (seeded) from the calibration set; 0 = all. */
   calibrationSize: number;
@@ -55,8 +61,14 @@ interface QuantizeOutputs {
   quantJson: string;
 }
 
+interface IntegerOutputs extends QuantizeOutputs {
+  files: EmittedFiles;
+  networkFile: string;
+}
+
 export type QuantizeRunResult =
-  | ({ kind: 'integer'; quantized: QuantizedModel; files: EmittedFiles; networkFile: string } & QuantizeOutputs)
+  | ({ kind: 'integer'; quantized: QuantizedModel } & IntegerOutputs)
+  | ({ kind: 's8'; quantized: S8QuantizedModel } & IntegerOutputs)
   | ({ kind: 'weights-only'; result: WeightsOnlyModel; weightsHeader: string } & QuantizeOutputs);
 
 /** A seeded sample of `size` rows (all when 0 or larger than the set), kept in set order. */
@@ -87,6 +99,18 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
       `--act-max applies to ${INTEGER_ARCHITECTURES.join(', ')}; ${run.architecture} is quantised weights-only`,
     );
   }
+  const target = options.target ?? Q7_TARGET;
+  if (target === S8_TARGET) {
+    if (!isIntegerArchitecture(run.architecture)) {
+      throw new UsageError(
+        `--target ${S8_TARGET} supports ${INTEGER_ARCHITECTURES.join(', ')}; not ${run.architecture}`,
+      );
+    }
+    if (options.actMax)
+      throw new UsageError(
+        `--act-max is the q7 target's power-of-two ranges; --target ${S8_TARGET} calibrates its own`,
+      );
+  }
   const dir = new RunDir(options.trainDir);
   // Only weights are read from tfjs (the float and integer passes are WebAssembly or TypeScript): cpu always starts.
   await initBackend('cpu');
@@ -109,7 +133,7 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
     }
     const { frames, coefficients } = featureGeometry(run.feature);
     const calibration = sampleRows(evaluation, frames * coefficients, options.calibrationSize, options.seed);
-    const source = quantizedSource(dir, run, options.checkpoint, {
+    const source = quantizedSource(dir, run, options.checkpoint, target, {
       method: options.actMax ? 'act-max' : options.method,
       set: options.calibrationSet,
       clips: calibration.y.length,
@@ -126,19 +150,21 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
       writeFileAtomic(quantJson, renderWeightsOnlyQuantJson(result, source));
       return { kind: 'weights-only', result, weightsHeader, ...outputs };
     }
-    const quantized = quantizeModel({
-      model,
-      description: run,
-      calibration,
-      method: options.method,
-      percentile: options.percentile,
-      actMax: options.actMax,
-      onSearchProgress: options.onProgress && ((done, total) => options.onProgress!('search', done, total)),
-    });
-    const files = emitC(quantized.network, outDir, provenance);
-    writeFileAtomic(quantJson, renderQuantJson(quantized, source));
-    saveQuantizedNetwork(dir, quantized.network, source);
-    return { kind: 'integer', quantized, files, networkFile: dir.quantizedNetwork, ...outputs };
+    const onSearchProgress =
+      options.onProgress && ((done: number, total: number) => options.onProgress!('search', done, total));
+    const settings = { model, description: run, calibration, method: options.method, percentile: options.percentile };
+    const finish = (network: DeployedNetwork, quantJsonText: string): IntegerOutputs => {
+      const files = emitNetworkC(network, outDir, provenance);
+      writeFileAtomic(quantJson, quantJsonText);
+      saveQuantizedNetwork(dir, network, source);
+      return { files, networkFile: dir.quantizedNetwork, ...outputs };
+    };
+    if (target === S8_TARGET) {
+      const quantized = quantizeModelS8({ ...settings, onSearchProgress });
+      return { kind: 's8', quantized, ...finish(quantized.network, renderS8QuantJson(quantized, source)) };
+    }
+    const quantized = quantizeModel({ ...settings, actMax: options.actMax, onSearchProgress });
+    return { kind: 'integer', quantized, ...finish(quantized.network, renderQuantJson(quantized, source)) };
   } finally {
     model.dispose();
   }

@@ -10,23 +10,16 @@ import { KwsError, errorMessage } from '../errors.js';
 import type { RunConfig } from '../run/config.js';
 import type { CheckpointName, RunDir } from '../run/layout.js';
 import { type QuantizedSource, requireCurrent } from '../run/provenance.js';
-import { type QuantizedNetwork, isWeighted, validateNetwork } from './ir.js';
+import { type DeployedNetwork, networkFromJson, networkToJson } from './deployed.js';
 
 export interface StoredNetwork {
-  network: QuantizedNetwork;
+  network: DeployedNetwork;
   /** Absent in files written before kws recorded provenance. */
   source?: QuantizedSource;
 }
 
-export function saveQuantizedNetwork(dir: RunDir, network: QuantizedNetwork, source: QuantizedSource): void {
-  const plain = {
-    ...network,
-    layers: network.layers.map((layer) =>
-      isWeighted(layer) ? { ...layer, weights: Array.from(layer.weights), bias: Array.from(layer.bias) } : layer,
-    ),
-    source,
-  };
-  writeFileAtomic(dir.quantizedNetwork, `${JSON.stringify(plain)}\n`);
+export function saveQuantizedNetwork(dir: RunDir, network: DeployedNetwork, source: QuantizedSource): void {
+  writeFileAtomic(dir.quantizedNetwork, `${JSON.stringify({ ...networkToJson(network), source })}\n`);
 }
 
 export function loadQuantizedNetwork(dir: RunDir): StoredNetwork {
@@ -35,16 +28,8 @@ export function loadQuantizedNetwork(dir: RunDir): StoredNetwork {
     throw new KwsError(`${dir.root} has no quantised network yet; run 'kws quantize --train-dir ${dir.root}' first`);
   }
   try {
-    const { source, ...network } = JSON.parse(fs.readFileSync(file, 'utf8')) as QuantizedNetwork & {
-      source?: QuantizedSource;
-    };
-    network.layers = network.layers.map((layer) =>
-      isWeighted(layer)
-        ? { ...layer, weights: Int8Array.from(layer.weights), bias: Int8Array.from(layer.bias) }
-        : layer,
-    );
-    validateNetwork(network);
-    return { network, source };
+    const { source, ...network } = JSON.parse(fs.readFileSync(file, 'utf8')) as { source?: QuantizedSource };
+    return { network: networkFromJson(network), source };
   } catch (error) {
     throw new KwsError(`${file} is damaged (${errorMessage(error)}); run 'kws quantize' again`);
   }
@@ -58,7 +43,7 @@ export function openQuantizedNetwork(
   dir: RunDir,
   run: RunConfig,
   requested?: CheckpointName,
-): { network: QuantizedNetwork; source: QuantizedSource } {
+): { network: DeployedNetwork; source: QuantizedSource } {
   const { network, source } = loadQuantizedNetwork(dir);
   return { network, source: requireCurrent(dir, run, source, requested) };
 }

@@ -27,6 +27,8 @@ export interface CalibrationRecord {
 }
 
 export interface QuantizedSource extends CheckpointIdentity {
+  /** The CMSIS-NN API the network and its C are for: cmsis-nn-q7 or cmsis-nn-s8. */
+  target: string;
   settingsSha256: string;
   calibration: CalibrationRecord;
   kwsVersion: string;
@@ -48,10 +50,12 @@ export function quantizedSource(
   dir: RunDir,
   run: RunConfig,
   checkpoint: CheckpointName,
+  target: string,
   calibration: CalibrationRecord,
 ): QuantizedSource {
   return {
     ...checkpointIdentity(dir, checkpoint),
+    target,
     settingsSha256: settingsDigest(run),
     calibration,
     kwsVersion: KWS_VERSION,
@@ -62,7 +66,7 @@ export function quantizedSource(
 export function describeSource(source: QuantizedSource): string {
   const { calibration } = source;
   return (
-    `${source.checkpoint} checkpoint, step ${source.step} (weights sha256 ${source.weightsSha256.slice(0, 16)}), ` +
+    `${source.target}, ${source.checkpoint} checkpoint, step ${source.step} (weights sha256 ${source.weightsSha256.slice(0, 16)}), ` +
     `settings sha256 ${source.settingsSha256.slice(0, 16)}, calibration ${calibration.method} on ` +
     `${calibration.clips} ${calibration.set} clips, kws ${source.kwsVersion}`
   );

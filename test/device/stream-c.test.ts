@@ -11,6 +11,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PosteriorSettings } from '../../src/detect/posteriors.js';
 import { renderFrontEnd } from '../../src/device/frontend-c.js';
+import { powerOfTwo } from '../../src/features/quantize.js';
 import { MAX_AVERAGE_WINDOWS, emitStream, renderStream, streamStateBytes } from '../../src/device/stream-c.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { featureGeometry } from '../../src/features/config.js';
@@ -104,7 +105,7 @@ describe('renderStream', () => {
     expect(ours.filter((name) => !name.startsWith('KWS_'))).toEqual([]);
     const theirs = new Set([
       ...cDefines(renderModelHeader(network)).keys(),
-      ...cDefines(renderFrontEnd(network.feature, network.inputFrac).header).keys(),
+      ...cDefines(renderFrontEnd(network.feature, powerOfTwo(network.inputFrac)).header).keys(),
     ]);
     expect(ours.filter((name) => theirs.has(name))).toEqual([]);
     const globals = [

@@ -13,7 +13,7 @@ import { emitStream, type StreamOptions } from '../../src/device/stream-c.js';
 import { featureGeometry } from '../../src/features/config.js';
 import { createFeatureExtractor } from '../../src/features/extractor.js';
 import { quantizeFeatures } from '../../src/features/quantize.js';
-import { emitC } from '../../src/quant/emit-c.js';
+import { emitNetworkC, inputQuantizationOf } from '../../src/quant/deployed.js';
 import type { QuantizedNetwork } from '../../src/quant/ir.js';
 import { createIntegerClassifier } from '../../src/quant/integer-classifier.js';
 import { CMSIS_DIR } from '../cmsis/host.js';
@@ -30,8 +30,8 @@ export interface StreamBuild {
 
 /** Writes the network's C, the front end and the stream into `dir`. */
 export function emitAll(options: StreamOptions, dir: string): void {
-  emitC(options.network, dir);
-  emitFrontEnd(options.network.feature, options.network.inputFrac, dir);
+  emitNetworkC(options.network, dir);
+  emitFrontEnd(options.network.feature, inputQuantizationOf(options.network), dir);
   emitStream(options, dir);
 }
 

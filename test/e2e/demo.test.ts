@@ -19,6 +19,7 @@ import type { Detection } from '../../src/detect/posteriors.js';
 import { openClassifier } from '../../src/eval/classifier.js';
 import { buildDetectorProgram, runDetectorProgram } from '../../src/firmware/detector-program.js';
 import { quantizeFeatures } from '../../src/features/quantize.js';
+import type { QuantizedNetwork } from '../../src/quant/ir.js';
 import { createSimulator } from '../../src/quant/simulate.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { RunDir } from '../../src/run/layout.js';
@@ -73,7 +74,7 @@ describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
   });
 
   it.skipIf(skipWithoutGcc)('compiled C gives the simulator’s int8 logits on every test clip', async () => {
-    const { network } = loadQuantizedNetwork(new RunDir(summary.trainDir));
+    const network = loadQuantizedNetwork(new RunDir(summary.trainDir)).network as QuantizedNetwork;
     const run = JSON.parse(fs.readFileSync(path.join(summary.trainDir, 'config.json'), 'utf8'));
     const index = buildIndex({ ...run.data, seed: run.seed });
     const test = await loadEvaluationSet({ index, set: 'testing', feature: network.feature, cacheDir: null });

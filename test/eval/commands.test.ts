@@ -11,7 +11,7 @@ import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { openClassifier } from '../../src/eval/classifier.js';
 import { confusionMatrix } from '../../src/metrics.js';
-import { createIntegerClassifier } from '../../src/quant/integer-classifier.js';
+import { deployedClassifier } from '../../src/quant/deployed.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { indexForRun } from '../../src/run/data.js';
 import { RunDir } from '../../src/run/layout.js';
@@ -86,7 +86,7 @@ describe('kws eval', () => {
     expect(json.confusion).toEqual(
       confusionMatrix(
         set.y,
-        createIntegerClassifier(loadQuantizedNetwork(new RunDir(fixture.trainDir)).network).predict(set.x),
+        deployedClassifier(loadQuantizedNetwork(new RunDir(fixture.trainDir)).network).predict(set.x),
         5,
       ),
     );

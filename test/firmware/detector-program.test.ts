@@ -16,6 +16,7 @@ import type { PosteriorSettings } from '../../src/detect/posteriors.js';
 import { openClassifier } from '../../src/eval/classifier.js';
 import type { BoardName } from '../../src/firmware/boards.js';
 import { buildDetectorProgram, programSizes, runDetectorProgram } from '../../src/firmware/detector-program.js';
+import { quantizeTrainedRun } from '../../src/quant/run.js';
 import { makeTrainedRun, type TrainedRun } from '../eval/trained-run.js';
 import { testStreamOptions } from '../helpers/stream.js';
 import { skipHost, skipCross } from './toolchain.js';
@@ -24,6 +25,9 @@ const THIRD_PARTY = path.resolve(fileURLToPath(import.meta.url), '../../../../sh
 const CMSIS_NN = path.join(THIRD_PARTY, 'cmsis-nn-legacy');
 const CMSIS_CORE = path.join(THIRD_PARTY, 'cmsis-core');
 const armKernelsPresent = fs.existsSync(CMSIS_NN) && fs.existsSync(CMSIS_CORE);
+/** ARM's current CMSIS-NN (the s8 API). */
+const CMSIS_NN_S8 = path.join(THIRD_PARTY, 'cmsis-nn');
+const s8KernelsPresent = fs.existsSync(CMSIS_NN_S8);
 
 /** Low enough for the briefly trained DNN to fire often, with suppressed and smoothed windows. */
 const OPERATING_POINT: PosteriorSettings = { averageWindowMs: 200, threshold: 0.5, suppressionMs: 500 };
@@ -44,11 +48,15 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(fixture.root, { recursive: true, force: true }));
 
-async function deviceDetections(board: BoardName, kernels?: { cmsisNn: string; cmsisCore: string }) {
+async function deviceDetections(
+  board: BoardName,
+  kernels?: { cmsisNn: string; cmsisCore?: string },
+  trainDir = fixture.trainDir,
+) {
   const program = await buildDetectorProgram({
-    trainDir: fixture.trainDir,
+    trainDir,
     board,
-    outDir: path.join(fixture.root, `firmware-${board}${kernels ? '-arm' : ''}`),
+    outDir: path.join(trainDir, `firmware-${board}${kernels ? '-arm' : ''}`),
     operatingPoint: OPERATING_POINT,
     ...kernels,
   });
@@ -82,14 +90,43 @@ describe('kws firmware: the device loop equals kws detect --quantized', () => {
       expect(frame.instructions).toBeGreaterThan(10_000);
       // A window costs one new frame, one inference and the posterior bookkeeping.
       expect(perWindow.instructions).toBeGreaterThan(inference.instructions + frame.instructions);
-    const windowsPerSecond = run.windows / run.audioSeconds;
-    expect(perAudioSecond.instructions / (perWindow.instructions * windowsPerSecond)).toBeCloseTo(1, 2);
+      const windowsPerSecond = run.windows / run.audioSeconds;
+      expect(perAudioSecond.instructions / (perWindow.instructions * windowsPerSecond)).toBeCloseTo(1, 2);
       const sizes = await programSizes(program);
       expect(sizes.groups['weights']!.flash).toBeGreaterThan(0);
       expect(sizes.groups['weights']!.ram).toBe(0);
       expect(sizes.groups['activations and scratch']!.ram).toBeGreaterThan(0);
       expect(sizes.groups['feature front end']!.flash).toBeGreaterThan(0);
       expect(sizes.groups['stream state']!.ram).toBeGreaterThan(0);
+    },
+  );
+
+  it.skipIf(skipCross || !s8KernelsPresent)(
+    "the cmsis-nn-s8 target, on an emulated Cortex-M4 with ARM's current CMSIS-NN",
+    async () => {
+      const trainDir = path.join(fixture.root, 'run-s8');
+      fs.cpSync(fixture.trainDir, trainDir, { recursive: true });
+      await quantizeTrainedRun({
+        trainDir,
+        run: fixture.run,
+        data: fixture.run.data,
+        checkpoint: 'best',
+        target: 'cmsis-nn-s8',
+        calibrationSet: 'validation',
+        calibrationSize: 0,
+        method: 'max',
+        cacheDir: fixture.cacheDir,
+        seed: 1,
+      });
+      const classifier = await openClassifier(trainDir, { quantized: true });
+      const host = await detectStream(fs.createReadStream(wav), wav, classifier, OPERATING_POINT);
+      const s8Expected = host.detections.map((detection) => detectionLine(detection, undefined, true));
+      expect(s8Expected.length).toBeGreaterThanOrEqual(3);
+      const { program, lines } = await deviceDetections('qemu-m4', { cmsisNn: CMSIS_NN_S8 }, trainDir);
+      expect(program.kernels).toBe('cmsis-nn');
+      expect(lines).toEqual(s8Expected);
+      // Without ARM's kernels there is nothing to build an s8 network with.
+      await expect(buildDetectorProgram({ trainDir, board: 'host' })).rejects.toThrow(/needs ARM's CMSIS-NN/);
     },
   );
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { UsageError } from '../../src/errors.js';
+import type { QuantizedNetwork } from '../../src/quant/ir.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { saveRunConfig } from '../../src/run/config.js';
 import { RunDir } from '../../src/run/layout.js';
@@ -82,7 +83,9 @@ function runIn(dir: string, ...args: string[]) {
 describe('kws quantize', () => {
   it('writes the C files and the integer network, and prints ranges, accuracies and the ARM act_max list', async () => {
     const out = await run();
-    expect(out).toMatch(/Quantised ds_cnn \(best checkpoint, step 1\) on \d+ testing clips; ranges by search\./);
+    expect(out).toMatch(
+      /Quantised ds_cnn for cmsis-nn-q7 \(best checkpoint, step 1\) on \d+ testing clips; ranges by search\./,
+    );
     expect(out).toMatch(
       /Accuracy on those clips: float [\d.]+%, fake-quant [\d.]+%, integer \(bit-exact CMSIS-NN\) [\d.]+%/,
     );
@@ -99,7 +102,9 @@ describe('kws quantize', () => {
       'quant.json',
     ])
       expect(fs.existsSync(path.join(trainDir, 'cmsis', file))).toBe(true);
-    const { network, source } = loadQuantizedNetwork(new RunDir(trainDir));
+    const loaded = loadQuantizedNetwork(new RunDir(trainDir));
+    const { source } = loaded;
+    const network = loaded.network as QuantizedNetwork;
     expect(source).toMatchObject({ checkpoint: 'best', step: 1, calibration: { method: 'search', set: 'testing' } });
     expect(network.labels).toEqual(LABELS);
     const quantJson = JSON.parse(fs.readFileSync(path.join(trainDir, 'cmsis', 'quant.json'), 'utf8')) as {
@@ -116,7 +121,9 @@ describe('kws quantize', () => {
         .split('\n')
         .slice(0, 2)
         .join('\n');
-      expect(opening).toContain(`From: best checkpoint, step 1 (weights sha256 ${source!.weightsSha256.slice(0, 16)})`);
+      expect(opening).toContain(
+        `From: cmsis-nn-q7, best checkpoint, step 1 (weights sha256 ${source!.weightsSha256.slice(0, 16)})`,
+      );
     }
     expect(quantJson.calibration.method).toBe('search');
   });
@@ -140,6 +147,33 @@ describe('kws quantize', () => {
     expect(json.report.method).toBe('act-max');
     expect(json.report.points[0]!.frac).toBe(2);
     expect(fs.existsSync(path.join(root, 'c', 'ds_cnn.c'))).toBe(true);
+  });
+
+  it('--target cmsis-nn-s8: per-channel int8 for the current CMSIS-NN, recorded in the run', async () => {
+    const outDir = path.join(root, 'c-s8');
+    const out = await run('--target', 'cmsis-nn-s8', '--calibration', 'max', '--out-dir', outDir);
+    expect(out).toMatch(
+      /Quantised ds_cnn for cmsis-nn-s8 \(best checkpoint, step 1\) on \d+ testing clips; ranges by max; weights per output channel\./,
+    );
+    expect(out).toMatch(/integer \(bit-exact CMSIS-NN s8\) [\d.]+%/);
+    const { network, source } = loadQuantizedNetwork(new RunDir(trainDir));
+    expect(source?.target).toBe('cmsis-nn-s8');
+    expect('target' in network && network.target).toBe('cmsis-nn-s8');
+    expect(fs.readFileSync(path.join(outDir, 'ds_cnn.c'), 'utf8')).toContain('arm_convolve_wrapper_s8');
+    const header = fs.readFileSync(path.join(outDir, 'ds_cnn.h'), 'utf8');
+    expect(header).toMatch(/#define KWS_INPUT_ZERO_POINT -?\d+/);
+    // The front end quantises with the s8 input's scale and zero point.
+    expect(fs.readFileSync(path.join(outDir, 'kws_features.h'), 'utf8')).toMatch(
+      /#define KWS_FEATURES_ZERO_POINT -?\d+/,
+    );
+    await expect(run('--target', 'cmsis-nn-s8', '--act-max', '32')).rejects.toThrow(
+      /--act-max is the q7 target's power-of-two ranges/,
+    );
+    await expect(runIn(gruDir, '--target', 'cmsis-nn-s8')).rejects.toThrow(
+      /--target cmsis-nn-s8 supports dnn, cnn, ds_cnn; not gru/,
+    );
+    // Back to the default target for the other tests.
+    await run('--calibration', 'max');
   });
 
   it('quantises the weights only for a recurrent model, and says so', async () => {

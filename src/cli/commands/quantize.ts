@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 import type { SetName } from '../../data/split.js';
 import type { RangeMethod } from '../../quant/calibrate.js';
 import { qFormatName } from '../../quant/qformat.js';
+import { TARGET_NAMES, type TargetName } from '../../quant/targets.js';
 import { DEFAULT_CALIBRATION, type QuantReport } from '../../quant/report.js';
+import type { S8QuantReport } from '../../quant/s8/quantize.js';
 import type { WeightsOnlyModel } from '../../quant/weights-only.js';
 import type { DataSettings } from '../../run/config.js';
 import type { CheckpointName } from '../../run/layout.js';
@@ -39,17 +41,26 @@ interface QuantizeCliOptions extends DataSettings {
   cacheDir?: string;
   seed: number;
   json?: boolean;
+  target: TargetName;
 }
 
 export function registerQuantizeCommand(program: Command): void {
   const command = program
     .command('quantize')
     .description(
-      'quantise a trained model to 8 bits: CMSIS-NN C for dnn, cnn and ds_cnn; ' +
+      'quantise a trained model to 8 bits: CMSIS-NN C (legacy q7 or current s8) for dnn, cnn and ds_cnn; ' +
         "int8 weights.h for the recurrent models (ARM's quant_test.py and Deployment code)",
     );
   addOptions(command, TRAINED_RUN_OPTIONS);
   addOptions(command, [
+    {
+      flags: '--target <api>',
+      description:
+        "cmsis-nn-q7: the legacy q7 functions with power-of-two formats (the paper's scheme, CMSIS 5.9); " +
+        "cmsis-nn-s8: today's s8 API with TFLite's per-channel int8 scheme (CMSIS-NN 4.0 and later)",
+      defaultValue: 'cmsis-nn-q7',
+      choices: TARGET_NAMES,
+    },
     {
       flags: '--calibration <method>',
       description:
@@ -107,6 +118,7 @@ export function registerQuantizeCommand(program: Command): void {
       run,
       data: dataSettingsFrom(options),
       checkpoint: options.checkpoint ?? 'best',
+      target: options.target,
       calibrationSet: options.calibrationSet,
       calibrationSize: options.calibrationSize,
       method: options.calibration,
@@ -155,7 +167,9 @@ export function registerQuantizeCommand(program: Command): void {
     process.stdout.write(
       options.json
         ? `${JSON.stringify({ architecture, source, files: written, report: quantized.report }, null, 2)}\n`
-        : formatSummary(architecture, options, source, quantized.report!, written),
+        : result.kind === 's8'
+          ? formatS8Summary(architecture, options, source, result.quantized.report, written)
+          : formatSummary(architecture, options, source, result.quantized.report!, written),
     );
   });
 }
@@ -180,6 +194,22 @@ function formatWeightsOnlySummary(result: WeightsOnlyModel, source: QuantizedSou
 
 const percent = (value: number | undefined) => (value === undefined ? 'n/a' : `${(value * 100).toFixed(2)}%`);
 
+/** Space-padded columns, the header row first. */
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function methodName(method: string, options: QuantizeCliOptions): string {
+  return method === 'act-max' ? '--act-max' : method === 'percentile' ? `percentile ${options.percentile}` : method;
+}
+
+/** The q7 target: each point's power-of-two range and Q format, and ARM's --act_max equivalent. */
 function formatSummary(
   architecture: string,
   options: QuantizeCliOptions,
@@ -187,37 +217,55 @@ function formatSummary(
   report: QuantReport,
   written: string[],
 ): string {
-  const method =
-    report.method === 'act-max'
-      ? '--act-max'
-      : report.method === 'percentile'
-        ? `percentile ${options.percentile}`
-        : report.method;
-  const rows = [
-    ['point', 'observed max', 'range (act_max)', 'format', 'clamped'],
-    ...report.points.map((p) => [
-      p.point,
-      p.observedMaxAbs.toPrecision(4),
-      String(p.actMax),
-      qFormatName(p.frac),
-      `${p.saturated} / ${p.total}`,
-    ]),
-  ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const table = rows.map((r) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join('  ')
-      .trimEnd(),
-  );
   const accuracy = report.accuracy;
   const lines = [
-    `Quantised ${architecture} (${sourceLine(source)}) on ${report.calibrationSamples} ` +
-      `${options.calibrationSet} clips; ranges by ${method}.`,
-    ...table,
+    `Quantised ${architecture} for ${source.target} (${sourceLine(source)}) on ${report.calibrationSamples} ` +
+      `${options.calibrationSet} clips; ranges by ${methodName(report.method, options)}.`,
+    ...table([
+      ['point', 'observed max', 'range (act_max)', 'format', 'clamped'],
+      ...report.points.map((p) => [
+        p.point,
+        p.observedMaxAbs.toPrecision(4),
+        String(p.actMax),
+        qFormatName(p.frac),
+        `${p.saturated} / ${p.total}`,
+      ]),
+    ]),
     `Accuracy on those clips: float ${percent(accuracy?.float)}, fake-quant ${percent(accuracy?.fakeQuant)}, ` +
       `integer (bit-exact CMSIS-NN) ${percent(accuracy?.integer)}`,
     `ARM equivalent: --act_max ${report.points.map((p) => p.actMax).join(' ')}`,
+    ...report.adjustments.map((a) => `note: ${a}`),
+    'Wrote:',
+    ...written.map((file) => `  ${file}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** The s8 target: each point's chosen range, scale and zero point. */
+function formatS8Summary(
+  architecture: string,
+  options: QuantizeCliOptions,
+  source: QuantizedSource,
+  report: S8QuantReport,
+  written: string[],
+): string {
+  const lines = [
+    `Quantised ${architecture} for ${source.target} (${sourceLine(source)}) on ${report.calibrationSamples} ` +
+      `${options.calibrationSet} clips; ranges by ${methodName(report.method, options)}; weights per output channel.`,
+    ...table([
+      ['point', 'observed min .. max', 'range', 'scale', 'zero point', 'clamped'],
+      ...report.points.map((p) => [
+        p.point,
+        `${p.observedMin.toPrecision(4)} .. ${p.observedMax.toPrecision(4)}`,
+        p.inherited ? "(its input's)" : `${p.chosenMin.toPrecision(4)} .. ${p.chosenMax.toPrecision(4)}`,
+        p.scale.toPrecision(4),
+        String(p.zeroPoint),
+        `${p.saturated} / ${p.total}`,
+      ]),
+    ]),
+    `Accuracy on those clips: float ${percent(report.accuracy.float)}, ` +
+      `integer (bit-exact CMSIS-NN s8) ${percent(report.accuracy.integer)}`,
     ...report.adjustments.map((a) => `note: ${a}`),
     'Wrote:',
     ...written.map((file) => `  ${file}`),
