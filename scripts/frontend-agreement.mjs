@@ -2,15 +2,15 @@
 // The emitted C feature front end against the TypeScript features on real speech: every clip of a
 // Speech Commands folder (the word folders, not _background_noise_) through kws_features_compute,
 // compiled with gcc -std=c99 -pedantic, and through createFeatureExtractor + quantizeFeatures, for
-// the default feature config (49 x 10 MFCC) at decBits 0..3. Prints clips, values compared,
-// % identical and the largest |difference| per decBits.
+// the default feature config (49 x 10 MFCC) at 0..3 fractional bits. Prints clips, values compared,
+// % identical and the largest |difference| per int8 format.
 // With --train-dir R (a run `kws quantize` has quantised), its feature settings and input format
 // instead, and each clip's C features also go through the run's emitted network (kws_run): the
 // predicted label is compared with `kws predict --quantized` (the TypeScript features through
 // the integer simulator).
 // Needs a build: `npm run build`, or `--dist DIR` for one made with `npx tsc -p tsconfig.json --outDir DIR`
 // (outside the repository, DIR's parent needs a package.json with "type": "module" and node_modules).
-// Usage: node scripts/frontend-agreement.mjs [--data-dir DIR] [--limit N] [--dist DIR] [--train-dir R]
+// Usage: node scripts/frontend-agreement.mjs [--data-dir DIR] [--limit N] [--dist DIR] [--train-dir R] [--cmsis-nn DIR]
 //   defaults: ../shared/data/speech_commands_test_v0.02, every clip, ./dist (paths from the repository)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +29,8 @@ const dataDir = path.resolve(repo, argument('--data-dir', '../shared/data/speech
 const limit = Number(argument('--limit', 'Infinity'));
 const harness = path.join(repo, 'test/device/harness.c');
 const trainDir = argument('--train-dir', undefined);
+// ARM's current CMSIS-NN, for an s8 run (kws has no portable s8 kernels).
+const cmsisNn = argument('--cmsis-nn', path.join(repo, '../shared/third_party/cmsis-nn'));
 const PCM16_FULL_SCALE = 32768;
 
 const load = (module) => import(pathToFileURL(path.join(dist, module)).href);
@@ -36,13 +38,13 @@ const { emitFrontEnd } = await load('device/frontend-c.js');
 const { readWav, fitLength } = await load('audio/wav.js');
 const { DEFAULT_FEATURE_CONFIG, featureGeometry } = await load('features/config.js');
 const { createFeatureExtractor } = await load('features/extractor.js');
-const { powerOfTwo, quantizeFeatures } = await load('features/quantize.js');
+const { powerOfTwo, quantizeFeaturesAs } = await load('features/quantize.js');
 const { loadRunConfig } = await load('run/config.js');
 const { RunDir } = await load('run/layout.js');
 const { openQuantizedNetwork } = await load('quant/store.js');
-const { createIntegerClassifier } = await load('quant/integer-classifier.js');
-const { emitC } = await load('quant/emit-c.js');
-const { PORTABLE_KERNELS_DIR } = await load('firmware/kernels.js');
+const { deployedClassifier, emitNetworkC, inputQuantizationOf, targetOf } = await load('quant/deployed.js');
+const { kernelBuild } = await load('firmware/kernels.js');
+const { BOARDS } = await load('firmware/boards.js');
 
 if (!fs.existsSync(dataDir)) {
   console.error(`frontend-agreement: no data folder ${dataDir} (use --data-dir)`);
@@ -62,7 +64,10 @@ const run =
       })();
 const network = run?.network;
 const config = network ? network.feature : { ...DEFAULT_FEATURE_CONFIG };
-const DEC_BITS = network ? [network.inputFrac] : [0, 1, 2, 3];
+// The run's input format, or power-of-two formats with 0..3 fractional bits.
+const FORMATS = network ? [inputQuantizationOf(network)] : [0, 1, 2, 3].map(powerOfTwo);
+const formatName = (input) =>
+  input.kind === 'power-of-two' ? `Q${7 - input.decBits}.${input.decBits}` : `s8 zp ${input.zeroPoint}`;
 const { desiredSamples } = featureGeometry(config);
 const extractor = createFeatureExtractor(config, 'auto');
 
@@ -106,9 +111,9 @@ clips.forEach((samples, n) => {
   extractor.compute(samples, features.subarray(n * extractor.size, (n + 1) * extractor.size));
 });
 
-/** kws_features_compute of every clip, from the front end emitted for `decBits`. */
-function runC(decBits, dir) {
-  emitFrontEnd(config, powerOfTwo(decBits), dir);
+/** kws_features_compute of every clip, from the front end emitted for the int8 format `input`. */
+function runC(input, dir) {
+  emitFrontEnd(config, input, dir);
   const binary = path.join(dir, 'harness');
   const flags = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2', '-I', dir];
   const build = spawnSync('gcc', [...flags, path.join(dir, 'kws_features.c'), harness, '-lm', '-o', binary], {
@@ -135,7 +140,7 @@ function runC(decBits, dir) {
 
 /** Per clip, the label the C front end + the run's emitted network (kws_run, portable kernels) give. */
 function labelsFromC(dir) {
-  emitC(network, dir);
+  emitNetworkC(network, dir);
   const source = path.join(dir, 'label-harness.c');
   fs.writeFileSync(
     source,
@@ -143,8 +148,8 @@ function labelsFromC(dir) {
 #include "${network.architecture}.h"
 #include "kws_features.h"
 static int16_t pcm[KWS_AUDIO_SAMPLES];
-static q7_t features[KWS_INPUT_SIZE];
-static q7_t logits[KWS_OUTPUT_SIZE];
+static int8_t features[KWS_INPUT_SIZE];
+static int8_t logits[KWS_OUTPUT_SIZE];
 int main(void) {
   while (fread(pcm, sizeof pcm[0], KWS_AUDIO_SAMPLES, stdin) == KWS_AUDIO_SAMPLES) {
     kws_features_compute(pcm, features);
@@ -158,23 +163,16 @@ int main(void) {
 `,
   );
   const binary = path.join(dir, 'label-harness');
+  // The portable kernels for the q7 target; ARM's current CMSIS-NN (--cmsis-nn) for s8.
+  const kernels = kernelBuild(targetOf(network), BOARDS.host, { cmsisNn });
   const sources = [source, path.join(dir, 'kws_features.c'), path.join(dir, `${network.architecture}.c`)];
+  const includes = [dir, ...kernels.includeDirs].flatMap((include) => ['-I', include]);
   const build = spawnSync(
     'gcc',
-    [
-      '-std=c99',
-      '-O2',
-      '-I',
-      dir,
-      '-I',
-      PORTABLE_KERNELS_DIR,
-      ...sources,
-      path.join(PORTABLE_KERNELS_DIR, 'arm_nnfunctions.c'),
-      '-lm',
-      '-o',
-      binary,
-    ],
-    { encoding: 'utf8' },
+    ['-std=c99', '-O2', ...includes, ...sources, ...kernels.sources, '-lm', '-o', binary],
+    {
+      encoding: 'utf8',
+    },
   );
   if (build.error || build.status !== 0)
     throw new Error(`gcc failed: ${build.error ? build.error.message : build.stderr}`);
@@ -190,14 +188,13 @@ console.log(
 );
 const WIDTHS = [7, 6, 9, 10, 7, 10];
 const row = (cells) => cells.map((cell, i) => String(cell).padEnd(WIDTHS[i] ?? 0)).join('  ');
-console.log(
-  row(['decBits', 'clips', 'values', 'identical', 'differ', 'max |diff|', 'kws_features_frame = compute rows']),
-);
+console.log(row(['int8', 'clips', 'values', 'identical', 'differ', 'max |diff|', 'kws_features_frame = compute rows']));
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-frontend-agreement-'));
 try {
-  for (const decBits of DEC_BITS) {
-    const { computed, frameMismatches } = runC(decBits, path.join(scratch, String(decBits)));
-    const expected = quantizeFeatures(features, decBits);
+  for (const [index, input] of FORMATS.entries()) {
+    const dir = path.join(scratch, String(index));
+    const { computed, frameMismatches } = runC(input, dir);
+    const expected = quantizeFeaturesAs(input, features);
     let identical = 0;
     let maxDifference = 0;
     for (let i = 0; i < expected.length; i++) {
@@ -207,7 +204,7 @@ try {
     }
     console.log(
       row([
-        decBits,
+        formatName(input),
         clips.length,
         expected.length,
         `${((100 * identical) / expected.length).toFixed(4)}%`,
@@ -217,8 +214,8 @@ try {
       ]),
     );
     if (network) {
-      const fromC = labelsFromC(path.join(scratch, String(decBits)));
-      const predicted = createIntegerClassifier(network).predict(features);
+      const fromC = labelsFromC(dir);
+      const predicted = deployedClassifier(network).predict(features);
       const same = predicted.reduce((total, label, n) => total + (label === fromC[n] ? 1 : 0), 0);
       console.log(
         `labels: C front end + kws_run equal kws predict --quantized on ${same} of ${clips.length} clips ` +
