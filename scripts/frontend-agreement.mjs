@@ -29,8 +29,9 @@ const dataDir = path.resolve(repo, argument('--data-dir', '../shared/data/speech
 const limit = Number(argument('--limit', 'Infinity'));
 const harness = path.join(repo, 'test/device/harness.c');
 const trainDir = argument('--train-dir', undefined);
-// ARM's current CMSIS-NN, for an s8 run (kws has no portable s8 kernels).
-const cmsisNn = argument('--cmsis-nn', path.join(repo, '../shared/third_party/cmsis-nn'));
+// For an s8 run, ARM's current CMSIS-NN (kws has no portable s8 kernels); q7 runs use the portable ones.
+const cmsisNnFor = (target) =>
+  argument('--cmsis-nn', target === 'cmsis-nn-s8' ? path.join(repo, '../shared/third_party/cmsis-nn') : undefined);
 const PCM16_FULL_SCALE = 32768;
 
 const load = (module) => import(pathToFileURL(path.join(dist, module)).href);
@@ -164,7 +165,7 @@ int main(void) {
   );
   const binary = path.join(dir, 'label-harness');
   // The portable kernels for the q7 target; ARM's current CMSIS-NN (--cmsis-nn) for s8.
-  const kernels = kernelBuild(targetOf(network), BOARDS.host, { cmsisNn });
+  const kernels = kernelBuild(targetOf(network), BOARDS.host, { cmsisNn: cmsisNnFor(targetOf(network)) });
   const sources = [source, path.join(dir, 'kws_features.c'), path.join(dir, `${network.architecture}.c`)];
   const includes = [dir, ...kernels.includeDirs].flatMap((include) => ['-I', include]);
   const build = spawnSync(
