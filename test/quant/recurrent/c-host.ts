@@ -1,0 +1,96 @@
+/**
+ * Host builds of the emitted recurrent C against ARM's real legacy CMSIS-NN kernels
+ * (../shared/third_party/cmsis-nn-legacy, read in place): their sources compiled without
+ * warnings-as-errors (they are ARM's), the emitted C and the harness with -Wall -Wextra -Werror.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const ARM_LEGACY = path.resolve(HERE, '../../../../shared/third_party/cmsis-nn-legacy');
+export const armLegacyPresent = fs.existsSync(path.join(ARM_LEGACY, 'Include', 'arm_nnfunctions.h'));
+const HARNESS = path.resolve(HERE, '../../cmsis/harness.c');
+
+/** Every legacy function the emitted recurrent C (and the harness's softmax) can call. */
+const ARM_SOURCES = [
+  'ConvolutionFunctions/arm_convolve_HWC_q7_basic_nonsquare.c',
+  'FullyConnectedFunctions/arm_fully_connected_q7.c',
+  'FullyConnectedFunctions/arm_fully_connected_mat_q7_vec_q15.c',
+  'ActivationFunctions/arm_nn_activations_q15.c',
+  'ActivationFunctions/arm_relu_q7.c',
+  'NNSupportFunctions/arm_nntables.c',
+  'NNSupportFunctions/arm_nn_mult_q15.c',
+  'NNSupportFunctions/arm_q7_to_q15_no_shift.c',
+  'NNSupportFunctions/arm_q7_to_q15_reordered_no_shift.c',
+  'SoftmaxFunctions/arm_softmax_q7.c',
+];
+
+/** The Cortex-M saturation intrinsics, which a host build of ARM's kernels needs defined (deployment-notes.md). */
+const HOST_INTRINSICS = `#include <stdint.h>
+static inline int32_t __SSAT(int32_t value, uint32_t bits) {
+  const int32_t max = (int32_t)((1u << (bits - 1u)) - 1u);
+  const int32_t min = -1 - max;
+  return value > max ? max : value < min ? min : value;
+}
+static inline uint32_t __USAT(int32_t value, uint32_t bits) {
+  const int32_t max = (int32_t)((1u << bits) - 1u);
+  return (uint32_t)(value > max ? max : value < 0 ? 0 : value);
+}
+`;
+
+/** Flags of every compilation against ARM's kernels; the intrinsics header goes to `objectDir`. */
+function hostFlags(objectDir: string): string[] {
+  const intrinsics = path.join(objectDir, 'host_intrinsics.h');
+  if (!fs.existsSync(intrinsics)) fs.writeFileSync(intrinsics, HOST_INTRINSICS);
+  return [
+    '-std=c99',
+    '-O1',
+    '-D__GNUC_PYTHON__',
+    '-D__RESTRICT=__restrict',
+    '-include',
+    intrinsics,
+    '-I',
+    path.join(ARM_LEGACY, 'Include'),
+  ];
+}
+
+/** ARM's kernels, compiled once into `objectDir` as ARM's code (no -Werror) and reused. */
+function armObjects(objectDir: string): string[] {
+  return ARM_SOURCES.map((source) => {
+    const object = path.join(objectDir, `${path.basename(source, '.c')}.o`);
+    if (!fs.existsSync(object))
+      execFileSync('gcc', [...hostFlags(objectDir), '-w', '-c', path.join(ARM_LEGACY, 'Source', source), '-o', object]);
+    return object;
+  });
+}
+
+/** Compiles `sources` with -Wall -Wextra -Werror and links them with ARM's kernels into `binary`. */
+export function compileAgainstArm(
+  binary: string,
+  sources: string[],
+  options: { objectDir: string; defines?: string[]; includeDirs?: string[] },
+): string {
+  fs.mkdirSync(options.objectDir, { recursive: true });
+  const include = (options.includeDirs ?? []).flatMap((dir) => ['-I', dir]);
+  const strict = ['-Wall', '-Wextra', '-Werror', ...(options.defines ?? []), ...include];
+  execFileSync('gcc', [
+    ...hostFlags(options.objectDir),
+    ...strict,
+    ...sources,
+    ...armObjects(options.objectDir),
+    '-o',
+    binary,
+  ]);
+  return binary;
+}
+
+/** The emitted `<architecture>.c` in `outDir` with the harness, against ARM's kernels. */
+export function compileModelAgainstArm(outDir: string, architecture: string, objectDir: string): string {
+  return compileAgainstArm(path.join(outDir, 'harness-arm'), [path.join(outDir, `${architecture}.c`), HARNESS], {
+    objectDir,
+    defines: [`-DKWS_MODEL_HEADER="${architecture}.h"`],
+    includeDirs: [outDir],
+  });
+}
