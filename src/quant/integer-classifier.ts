@@ -76,12 +76,19 @@ export function integerClassifier(engine: IntegerEngine): IntegerClassifier {
   };
 }
 
-/** The q7 (power-of-two) target for dnn, cnn and ds_cnn; `simulator` exposes its saturation counts. */
-export function createIntegerClassifier(
-  network: QuantizedNetwork,
-  engine: Engine = 'auto',
-): IntegerClassifier & { simulator: Simulator } {
-  const simulator = createSimulator(network, engine);
+/** What the q7 (power-of-two) networks share: their input format, shape and a simulator of their C. */
+interface Q7Network {
+  frames: number;
+  coefficients: number;
+  labels: readonly string[];
+  inputFrac: number;
+}
+
+/** The q7 target's engine around a simulator: MFCC_DEC_BITS in, arm_softmax_q7 out; `simulator` stays reachable. */
+export function q7Classifier<S extends { run(input: Int8Array, out: Int8Array): Int8Array }>(
+  network: Q7Network,
+  simulator: S,
+): IntegerClassifier & { simulator: S } {
   const classifier = integerClassifier({
     inputSize: network.frames * network.coefficients,
     labelCount: network.labels.length,
@@ -90,4 +97,12 @@ export function createIntegerClassifier(
     probabilities: (logits, out) => softmaxQ7(logits, out),
   });
   return { ...classifier, simulator };
+}
+
+/** The q7 target for dnn, cnn and ds_cnn; `simulator` exposes its saturation counts. */
+export function createIntegerClassifier(
+  network: QuantizedNetwork,
+  engine: Engine = 'auto',
+): IntegerClassifier & { simulator: Simulator } {
+  return q7Classifier(network, createSimulator(network, engine));
 }

@@ -12,7 +12,7 @@ import { convScratch } from '../../models/conv.js';
 import type { ModelProfile } from '../../models/profile.js';
 import { type ModelSpec, sizeNumbers } from '../../models/spec.js';
 import type { CMemory } from '../c-memory.js';
-import { type RecurrentNetwork, gateCount, isRecurrentArchitecture } from './ir.js';
+import { type RecurrentNetwork, gateCount } from './ir.js';
 
 /** The shapes that size the C's buffers. */
 export interface RecurrentLayout {
@@ -128,10 +128,11 @@ export function recurrentBuffers(layout: RecurrentLayout): RecurrentBuffers {
   };
 }
 
-/** Bytes the emitted C of a recurrent model declares; null for the other architectures. */
-export function recurrentCMemory(profile: ModelProfile): CMemory | null {
-  if (!isRecurrentArchitecture(profile.spec.architecture)) return null;
-  const buffers = recurrentBuffers(layoutOfSpec(profile.spec)!);
+/** Bytes the emitted C of a recurrent model declares. */
+export function recurrentCMemory(profile: ModelProfile): CMemory {
+  const layout = layoutOfSpec(profile.spec);
+  if (!layout) throw new Error(`${profile.spec.architecture} is not a recurrent architecture`);
+  const buffers = recurrentBuffers(layout);
   const weights = profile.weightBytes + buffers.zeroBias;
   const activationBuffers = 2 * (buffers.gates + buffers.state) + buffers.convOut + buffers.headOut;
   const scratch = 2 * (buffers.gates + buffers.stepInput + buffers.headQ15 + buffers.colBuffer);

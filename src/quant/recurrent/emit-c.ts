@@ -1,6 +1,6 @@
 /**
  * C for Cortex-M from a quantised recurrent network, in the shape of ARM's Deployment code:
- * `weights.h` (one `#define` per tensor, the names weights-only quantisation used), `<arch>.h`
+ * `weights.h` (one `#define` per tensor, named after its layer as ARM's shipped headers are), `<arch>.h`
  * (geometry, formats and shifts as macros), `<arch>.c` (`kws_run`: per step, one function per
  * cell made of legacy CMSIS-NN q7/q15 calls over static buffers). The few element-wise helpers
  * CMSIS-NN lacks (saturating q15 sums, the peephole products, the GRU state update, q15 → q7)
@@ -17,7 +17,6 @@ import {
   type HeadLayer,
   type LstmCell,
   type RecurrentNetwork,
-  Q15_FRAC,
   gruShifts,
   lstmShifts,
   validateRecurrentNetwork,
@@ -45,13 +44,9 @@ function call(fn: string, args: readonly string[], indent = '  '): string[] {
   return lines;
 }
 
-function q15FormatName(frac: number): string {
-  return frac >= 0 && frac <= Q15_FRAC ? `Q${Q15_FRAC - frac}.${frac}` : `${frac} fractional bits`;
-}
-
 /** A cell's step input: the q7 features or conv output widened to q15, or the q15 state of the cell below. */
 function inputFormat(frac: number, widened: boolean): string {
-  return widened ? `${qFormatName(frac)} (q7, widened to q15)` : `q15 ${q15FormatName(frac)}`;
+  return widened ? `${qFormatName(frac)} (q7, widened to q15)` : `q15 ${qFormatName(frac, 16)}`;
 }
 
 interface TensorEntry {
@@ -193,13 +188,13 @@ function convMacros(network: RecurrentNetwork): string[] {
 function lstmMacros(cell: LstmCell, widened: boolean): string[] {
   const p = cell.name;
   const s = lstmShifts(cell);
-  const gates = q15FormatName(cell.gateFrac);
+  const gates = qFormatName(cell.gateFrac, 16);
   const lines = [
     `/* ${p} (${cell.source}): TF1 ${cell.projection === null ? 'BasicLSTMCell' : 'LSTMCell with peepholes and projection'}, ` +
       `${cell.inputSize} inputs, ${cell.units} units${cell.projection === null ? '' : `, projected to ${cell.projection}`}; gate rows i, j, f, o.`,
     ` * Input ${inputFormat(cell.inFrac, widened)}; ` +
-      `gate pre-activations ${gates}; gates and hidden state Q0.15; cell state ${q15FormatName(cell.cellFrac)}` +
-      `${cell.projection === null ? '' : `; projection ${q15FormatName(cell.stateFrac)}`}. */`,
+      `gate pre-activations ${gates}; gates and hidden state Q0.15; cell state ${qFormatName(cell.cellFrac, 16)}` +
+      `${cell.projection === null ? '' : `; projection ${qFormatName(cell.stateFrac, 16)}`}. */`,
     define(`${p}_IN_DIM`, cell.inputSize),
     define(`${p}_UNITS`, cell.units),
     define(`${p}_GATES`, `(4 * ${p}_UNITS)`),
@@ -241,7 +236,7 @@ function gruMacros(cell: GruCell, widened: boolean): string[] {
   return [
     `/* ${p} (${cell.source}): TF1 GRUCell, ${cell.inputSize} inputs, ${cell.units} units; gate rows r, u, c.`,
     ` * Input ${inputFormat(cell.inFrac, widened)}; reset/update pre-activations ` +
-      `${q15FormatName(cell.gateFrac)}, candidate ${q15FormatName(cell.candidateFrac)}; gates and hidden state Q0.15. */`,
+      `${qFormatName(cell.gateFrac, 16)}, candidate ${qFormatName(cell.candidateFrac, 16)}; gates and hidden state Q0.15. */`,
     define(`${p}_IN_DIM`, cell.inputSize),
     define(`${p}_UNITS`, cell.units),
     define(`${p}_BIAS_LSHIFT`, s.gatesInput.biasShift, 'W.x + b: bias into the accumulator'),
@@ -264,7 +259,7 @@ function gruMacros(cell: GruCell, widened: boolean): string[] {
 
 function headMacros(layer: HeadLayer): string[] {
   const p = layer.name;
-  const input = layer.inputQ15 ? `q15 state ${q15FormatName(layer.inFrac)}` : `in ${qFormatName(layer.inFrac)}`;
+  const input = layer.inputQ15 ? `q15 state ${qFormatName(layer.inFrac, 16)}` : `in ${qFormatName(layer.inFrac)}`;
   return [
     `/* ${p} (${layer.source}): fully connected ${layer.inputSize} -> ${layer.outputSize}${layer.relu ? ', then ReLU' : ''}; ` +
       `${input}, weights ${qFormatName(layer.weightFrac)}, bias ${qFormatName(layer.biasFrac)}, out ${qFormatName(layer.outFrac)} */`,

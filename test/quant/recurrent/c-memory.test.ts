@@ -1,5 +1,5 @@
 /**
- * What `recurrentCMemory` says the emitted recurrent C declares (for `kws info`, from the shape
+ * What `emittedCMemory` says the emitted recurrent C declares (for `kws info`, from the shape
  * alone) is what it declares: the C of the S presets and small variants is compiled and its
  * symbols measured with nm.
  */
@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { featureGeometry } from '../../../src/features/config.js';
 import { profileModel } from '../../../src/models/profile.js';
-import { recurrentCMemory } from '../../../src/quant/recurrent/c-memory.js';
+import { emittedCMemory } from '../../../src/quant/c-memory.js';
 import { emitRecurrentC } from '../../../src/quant/recurrent/emit-c.js';
 import { quantizeRecurrentModel } from '../../../src/quant/recurrent/quantize.js';
 import { CMSIS_DIR, skipWithoutGcc } from '../../cmsis/host.js';
@@ -76,7 +76,7 @@ describe.skipIf(skipWithoutGcc)('kws info memory of the emitted recurrent C', ()
           (symbol) => !scratch.test(symbol) && !activations.test(symbol) && !weights.test(symbol),
         ),
       ).toEqual([]);
-      const expected = recurrentCMemory(profileModel(spec))!;
+      const expected = emittedCMemory(profileModel(spec));
       expect({ weights: sumOf(weights), activationBuffers: sumOf(activations), scratch: sumOf(scratch) }).toEqual({
         weights: expected.weights,
         activationBuffers: expected.activationBuffers,
@@ -84,12 +84,4 @@ describe.skipIf(skipWithoutGcc)('kws info memory of the emitted recurrent C', ()
       });
     },
   );
-
-  it('is null for the q7 architectures', () => {
-    expect(
-      recurrentCMemory(
-        profileModel({ architecture: 'dnn', modelSizeInfo: [8], frames: 4, coefficients: 3, labelCount: 2 }),
-      ),
-    ).toBeNull();
-  });
 });
