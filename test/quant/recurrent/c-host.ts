@@ -7,6 +7,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { boardByName } from '../../../src/firmware/boards.js';
+import { kernelBuild } from '../../../src/firmware/kernels.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ARM_LEGACY = path.resolve(HERE, '../../../../shared/third_party/cmsis-nn-legacy');
@@ -27,32 +29,24 @@ const ARM_SOURCES = [
   'SoftmaxFunctions/arm_softmax_q7.c',
 ];
 
-/** The Cortex-M saturation intrinsics, which a host build of ARM's kernels needs defined (deployment-notes.md). */
-const HOST_INTRINSICS = `#include <stdint.h>
-static inline int32_t __SSAT(int32_t value, uint32_t bits) {
-  const int32_t max = (int32_t)((1u << (bits - 1u)) - 1u);
-  const int32_t min = -1 - max;
-  return value > max ? max : value < min ? min : value;
-}
-static inline uint32_t __USAT(int32_t value, uint32_t bits) {
-  const int32_t max = (int32_t)((1u << bits) - 1u);
-  return (uint32_t)(value > max ? max : value < 0 ? 0 : value);
-}
-`;
-
-/** Flags of every compilation against ARM's kernels; the intrinsics header goes to `objectDir`. */
+/**
+ * Flags of every compilation against ARM's kernels, as kws firmware builds them for the host (its
+ * defines and intrinsics header, which goes to `objectDir`).
+ */
 function hostFlags(objectDir: string): string[] {
-  const intrinsics = path.join(objectDir, 'host_intrinsics.h');
-  if (!fs.existsSync(intrinsics)) fs.writeFileSync(intrinsics, HOST_INTRINSICS);
+  const build = kernelBuild('cmsis-nn-q7', boardByName('host'), { cmsisNn: ARM_LEGACY });
+  for (const [name, text] of Object.entries(build.headers)) {
+    const file = path.join(objectDir, name);
+    if (!fs.existsSync(file)) fs.writeFileSync(file, text);
+  }
   return [
     '-std=c99',
     '-O1',
-    '-D__GNUC_PYTHON__',
-    '-D__RESTRICT=__restrict',
-    '-include',
-    intrinsics,
+    ...build.defines.map((define) => `-D${define}`),
+    ...build.cflags.flatMap((flag) => flag.split(' ')),
     '-I',
-    path.join(ARM_LEGACY, 'Include'),
+    objectDir,
+    ...build.includeDirs.flatMap((dir) => ['-I', dir]),
   ];
 }
 

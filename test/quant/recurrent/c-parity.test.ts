@@ -1,7 +1,9 @@
 /**
  * The emitted recurrent C, compiled with gcc -std=c99 -Wall -Wextra -Werror, gives the int8 logits
  * and softmax of the TypeScript simulator on every input, bit for bit: against the project's
- * portable kernels always, against ARM's real legacy kernels when ../shared has them.
+ * portable kernels always, against ARM's real legacy kernels when ../shared has them. Small
+ * networks with random weights and inputs, a third of them full-range int8 noise, so saturation
+ * and rounding edges are reached; the S presets, trained, are trained.test.ts's.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,10 +24,8 @@ import {
   LABELS,
   type RecurrentCase,
   SMALL_CASES,
-  S_PRESETS,
   describe as description,
   inputSize,
-  presetCase,
   randomFeatures,
   randomRecurrentModel,
 } from './models.js';
@@ -90,7 +90,7 @@ function expectParity(binary: string, inputs: Int8Array, expected: Int8Array, cl
   }
 }
 
-const cases = [...S_PRESETS.map(presetCase), ...SMALL_CASES].map((c, i) => [c.name, c, 100 + i] as const);
+const cases = SMALL_CASES.map((c, i) => [c.name, c, 104 + i] as const);
 
 describe.skipIf(skipWithoutGcc)(
   'emitted recurrent C matches the simulator (gcc -std=c99 -Wall -Wextra -Werror)',
