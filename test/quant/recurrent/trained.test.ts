@@ -3,25 +3,41 @@
  * `quantizeTrainedRun` (kws quantize), the classifier `eval/predict/detect --quantized` open, and
  * the C it wrote, compiled with gcc -std=c99 -Wall -Wextra -Werror, giving the same int8 logits
  * on every testing clip — against the portable kernels always, against ARM's real legacy kernels
- * when ../shared has them.
+ * when ../shared has them. Then `kws firmware`'s host program of one of them detects on a stream
+ * what `kws detect --quantized` detects.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readWav } from '../../../src/audio/wav.js';
+import { detectionLine } from '../../../src/cli/detections.js';
+import { detectStream } from '../../../src/detect/detector.js';
+import { makeStream } from '../../../src/detect/make-stream.js';
+import type { PosteriorSettings } from '../../../src/detect/posteriors.js';
 import { buildIndex } from '../../../src/data/dataset-index.js';
 import { loadEvaluationSet } from '../../../src/data/evaluation-set.js';
 import { openClassifier } from '../../../src/eval/classifier.js';
+import { buildDetectorProgram, programSizes, runDetectorProgram } from '../../../src/firmware/detector-program.js';
 import { loadPreset, presetFeatureConfig } from '../../../src/models/presets.js';
 import { compileHarness, runHarness, skipWithoutGcc } from '../../cmsis/host.js';
-import { makeTrainedRun } from '../../eval/trained-run.js';
+import { makeTrainedRun, type TrainedRun } from '../../eval/trained-run.js';
+import { skipHost } from '../../firmware/toolchain.js';
+import { testStreamOptions } from '../../helpers/stream.js';
 import { armLegacyPresent, compileModelAgainstArm } from './c-host.js';
 import { S_PRESETS } from './models.js';
 
-const roots: string[] = [];
+/** Low, so the briefly trained network fires on the stream. */
+const OPERATING_POINT: PosteriorSettings = { averageWindowMs: 200, threshold: 0.3, suppressionMs: 500 };
+
+const runs = new Map<string, TrainedRun>();
 // ARM's kernels are compiled once, for every preset.
 const armObjects = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-recurrent-arm-'));
-afterAll(() => [...roots, armObjects].forEach((root) => fs.rmSync(root, { recursive: true, force: true })));
+afterAll(() =>
+  [...[...runs.values()].map((run) => run.root), armObjects].forEach((root) =>
+    fs.rmSync(root, { recursive: true, force: true }),
+  ),
+);
 
 /** The int8 logits the C gives for `inputs`, back to back (the harness also writes the softmax). */
 function logitsOf(binary: string, inputs: Int8Array, classes: number): Int8Array {
@@ -44,7 +60,7 @@ describe.skipIf(skipWithoutGcc)('recurrent S presets, trained and quantised: C a
       steps: 4,
       backend: 'wasm',
     });
-    roots.push(fixture.root);
+    runs.set(name, fixture);
     const classifier = await openClassifier(fixture.trainDir, { quantized: true });
     const testing = await loadEvaluationSet({
       index: buildIndex({ ...fixture.run.data, seed: fixture.run.seed }),
@@ -74,5 +90,28 @@ describe.skipIf(skipWithoutGcc)('recurrent S presets, trained and quantised: C a
       expect(logitsOf(arm, inputs, classes)).toEqual(expected);
     }
     classifier.dispose();
+  });
+
+  it.skipIf(skipHost)("crnn_s: kws firmware's host program detects what kws detect --quantized does", async () => {
+    const fixture = runs.get('crnn_s')!;
+    const wav = path.join(fixture.root, 'stream.wav');
+    makeStream(testStreamOptions(wav, fixture.dataDir, { durationS: 10, gapS: 1, noiseVolume: 0.05, seed: 3 }));
+    const classifier = await openClassifier(fixture.trainDir, { quantized: true });
+    const host = await detectStream(fs.createReadStream(wav), wav, classifier, OPERATING_POINT);
+    const expected = host.detections.map((detection) => detectionLine(detection, undefined, true));
+    expect(expected.length).toBeGreaterThan(0);
+    const program = await buildDetectorProgram({
+      trainDir: fixture.trainDir,
+      board: 'host',
+      operatingPoint: OPERATING_POINT,
+    });
+    const pcm = Int16Array.from(readWav(wav).samples, (v) => Math.round(v * 32768));
+    const device = await runDetectorProgram(program, pcm);
+    expect(device.detections.map((detection) => detectionLine(detection, undefined, true))).toEqual(expected);
+    const sizes = await programSizes(program);
+    expect(sizes.groups['weights']!.flash).toBeGreaterThan(70_000);
+    const names = (group: string) => sizes.groups[group]!.symbols.map((symbol) => symbol.name);
+    expect(names('activations and scratch')).toEqual(expect.arrayContaining(['gates', 'gru_1_h', 'step_input']));
+    expect(names('network code')).toEqual(expect.arrayContaining(['kws_run', 'arm_nn_activations_direct_q15']));
   });
 });
