@@ -143,15 +143,12 @@ function cString(text: string): string {
   return JSON.stringify(text);
 }
 
-export function renderModelHeader(network: QuantizedNetwork, provenance?: string): string {
+/** The header's feature geometry, input format and labels, named as ARM's Deployment code names them. */
+export function featureMacros(
+  network: Pick<QuantizedNetwork, 'feature' | 'frames' | 'coefficients' | 'inputFrac' | 'labels'>,
+): string[] {
   const geometry = featureGeometry(network.feature);
-  const weighted = network.layers.filter(isWeighted);
-  const guard = headerGuard(network);
-  const lines = [
-    openingComment(`geometry and fixed-point shifts of the ${network.architecture} model.`, provenance),
-    `#ifndef ${guard}`,
-    `#define ${guard}`,
-    '',
+  return [
     `/* Features: ${network.feature.feature}, ${network.frames} frames x ${network.coefficients} coefficients, int8 frame-major */`,
     define('SAMP_FREQ', network.feature.sampleRate),
     define('MFCC_DEC_BITS', network.inputFrac, `input features in ${qFormatName(network.inputFrac)}`),
@@ -166,6 +163,34 @@ export function renderModelHeader(network: QuantizedNetwork, provenance?: string
     define('KWS_INPUT_SIZE', 'IN_DIM'),
     define('KWS_OUTPUT_SIZE', 'OUT_DIM'),
     define('KWS_LABELS', `{${network.labels.map(cString).join(', ')}}`),
+  ];
+}
+
+/** The header's last lines: the legacy CMSIS-NN declarations and what the caller runs. */
+export function headerEnd(guard: string): string[] {
+  return [
+    '',
+    '#include "arm_nnfunctions.h"',
+    '',
+    '/* int8 features (MFCC_DEC_BITS fractional bits) in, int8 logits out. */',
+    'void kws_run(const q7_t *input, q7_t *output);',
+    '/* Base-2 softmax of the logits (arm_softmax_q7), as kws scores them: 128 ~ 100 %. */',
+    'void kws_softmax(const q7_t *logits, q7_t *probs);',
+    '',
+    `#endif /* ${guard} */`,
+    '',
+  ];
+}
+
+export function renderModelHeader(network: QuantizedNetwork, provenance?: string): string {
+  const weighted = network.layers.filter(isWeighted);
+  const guard = headerGuard(network);
+  const lines = [
+    openingComment(`geometry and fixed-point shifts of the ${network.architecture} model.`, provenance),
+    `#ifndef ${guard}`,
+    `#define ${guard}`,
+    '',
+    ...featureMacros(network),
     '',
   ];
   for (const layer of network.layers) {
@@ -176,16 +201,7 @@ export function renderModelHeader(network: QuantizedNetwork, provenance?: string
     define('BUFFER_SIZE', activationBufferSize(network), 'bytes per ping-pong activation buffer'),
     define('COL_BUFFER_SIZE', Math.max(...weighted.map(colBufferSize)), 'q15 values of kernel scratch'),
     define('SCRATCH_BUFFER_SIZE', `(${bufferCount(network)} * BUFFER_SIZE + 2 * COL_BUFFER_SIZE)`, 'bytes in all'),
-    '',
-    '#include "arm_nnfunctions.h"',
-    '',
-    '/* int8 features (MFCC_DEC_BITS fractional bits) in, int8 logits out. */',
-    'void kws_run(const q7_t *input, q7_t *output);',
-    '/* Base-2 softmax of the logits, as kws scores them: 128 ~ 100 %. */',
-    'void kws_softmax(const q7_t *logits, q7_t *probs);',
-    '',
-    `#endif /* ${guard} */`,
-    '',
+    ...headerEnd(guard),
   );
   return lines.join('\n');
 }
@@ -405,13 +421,20 @@ function runBody(layers: QuantLayer[]): string[] {
 /** Writes weights.h, <arch>.h and <arch>.c into `outDir` (each atomically) and returns their paths. */
 export function emitC(network: QuantizedNetwork, outDir: string, provenance?: string): EmittedFiles {
   validateNetwork(network);
+  return writeEmittedFiles(network.architecture, outDir, {
+    weightsHeader: renderWeightsHeader(network, provenance),
+    modelHeader: renderModelHeader(network, provenance),
+    modelSource: renderModelSource(network, provenance),
+  });
+}
+
+/** Writes weights.h, <architecture>.h and <architecture>.c into `outDir` (each atomically); returns their paths. */
+export function writeEmittedFiles(architecture: string, outDir: string, texts: EmittedFiles): EmittedFiles {
   const files: EmittedFiles = {
     weightsHeader: path.join(outDir, 'weights.h'),
-    modelHeader: path.join(outDir, `${network.architecture}.h`),
-    modelSource: path.join(outDir, `${network.architecture}.c`),
+    modelHeader: path.join(outDir, `${architecture}.h`),
+    modelSource: path.join(outDir, `${architecture}.c`),
   };
-  writeFileAtomic(files.weightsHeader, renderWeightsHeader(network, provenance));
-  writeFileAtomic(files.modelHeader, renderModelHeader(network, provenance));
-  writeFileAtomic(files.modelSource, renderModelSource(network, provenance));
+  for (const key of ['weightsHeader', 'modelHeader', 'modelSource'] as const) writeFileAtomic(files[key], texts[key]);
   return files;
 }

@@ -6,7 +6,7 @@
 import type { SetName } from '../data/split.js';
 import type { QuantizedSource } from '../run/provenance.js';
 import type { RangeMethod } from './calibrate.js';
-import { type QuantizedNetwork, type WeightedLayer, isWeighted } from './ir.js';
+import { type FixedPoint, type QuantizedNetwork, type WeightedLayer, isWeighted } from './ir.js';
 
 export type CalibrationMethod = 'max' | 'percentile' | 'search' | 'act-max';
 
@@ -56,7 +56,8 @@ export interface QuantizedModel {
   report?: QuantReport;
 }
 
-function layerSummary(layer: WeightedLayer) {
+/** A weighted layer's formats and shifts, for quant.json. */
+export function layerSummary(layer: FixedPoint & Pick<WeightedLayer, 'name' | 'source' | 'kind'>) {
   return {
     name: layer.name,
     source: layer.source,

@@ -1,6 +1,7 @@
 /*
- * Portable host implementation of the legacy CMSIS-NN q7 functions declared in
- * arm_nnfunctions.h, written from their documented arithmetic (no SIMD, buffers unused):
+ * Portable host implementation of the legacy CMSIS-NN q7 (and the recurrent networks' q15)
+ * functions declared in arm_nnfunctions.h, written from their documented arithmetic (no SIMD,
+ * buffers unused):
  *   acc = (bias << bias_shift) + NN_ROUND(out_shift) + sum(in * w),  out = ssat8(acc >> out_shift)
  * The accumulator wraps at 32 bits like the device's q31 arithmetic; it is summed in 64 bits and
  * narrowed once (same result, and no signed-overflow undefined behaviour on the host).
@@ -14,11 +15,16 @@ static q31_t bias_term(q7_t bias, uint16_t bias_shift) {
   return (q31_t)((uint32_t)(q31_t)bias << bias_shift);
 }
 
-static q7_t requantize(q63_t acc, uint16_t out_shift) {
+/* acc wrapped to 32 bits as on the device, shifted right and saturated to [-max - 1, max]. */
+static q31_t narrow(q63_t acc, uint16_t out_shift, q31_t max) {
   const q31_t shifted = (q31_t)(uint32_t)(uint64_t)acc >> out_shift;
-  if (shifted > 127) return 127;
-  if (shifted < -128) return -128;
-  return (q7_t)shifted;
+  if (shifted > max) return max;
+  if (shifted < -max - 1) return -max - 1;
+  return shifted;
+}
+
+static q7_t requantize(q63_t acc, uint16_t out_shift) {
+  return (q7_t)narrow(acc, out_shift, 127);
 }
 
 static void convolve_hwc(const q7_t *Im_in, uint16_t dim_im_in_x, uint16_t dim_im_in_y, uint16_t ch_im_in,
@@ -169,12 +175,6 @@ void arm_softmax_q7(const q7_t *vec_in, const uint16_t dim_vec, q7_t *p_out) {
  * The q15 functions of the recurrent networks. arm_fully_connected_mat_q7_vec_q15 is the q7
  * kernel's arithmetic on a q15 vector with a q15 result: ssat16(acc >> out_shift).
  */
-static q15_t requantize_q15(q63_t acc, uint16_t out_shift) {
-  const q31_t shifted = (q31_t)(uint32_t)(uint64_t)acc >> out_shift;
-  if (shifted > 32767) return 32767;
-  if (shifted < -32768) return -32768;
-  return (q15_t)shifted;
-}
 
 arm_status arm_fully_connected_mat_q7_vec_q15(const q15_t *pV, const q7_t *pM, const uint16_t dim_vec,
                                               const uint16_t num_of_rows, const uint16_t bias_shift,
@@ -185,7 +185,7 @@ arm_status arm_fully_connected_mat_q7_vec_q15(const q15_t *pV, const q7_t *pM, c
     q63_t acc = (q63_t)bias_term(bias[o], bias_shift) + NN_ROUND(out_shift);
     const q7_t *row = pM + o * dim_vec;
     for (int i = 0; i < dim_vec; i++) acc += pV[i] * row[i];
-    pOut[o] = requantize_q15(acc, out_shift);
+    pOut[o] = (q15_t)narrow(acc, out_shift, 32767);
   }
   return ARM_MATH_SUCCESS;
 }
@@ -237,7 +237,6 @@ static const q15_t tanhTable_q15[256] = {
     -26519, -25776, -24956, -24054, -23066, -21986, -20813, -19542, -18173, -16706, -15143, -13486, -11743, -9919,
     -8025, -6073, -4075, -2045,
 };
-
 
 /*
  * Table look-up with linear interpolation: the top 8 bits of the input (as Q3.4) pick an entry,

@@ -6,10 +6,15 @@
  * CMSIS-NN lacks (saturating q15 sums, the peephole products, the GRU state update, q15 → q7)
  * are written in the file. The simulator (simulate.ts) runs the same calls in the same order.
  */
-import path from 'node:path';
-import { writeFileAtomic } from '../../atomic.js';
-import { featureGeometry } from '../../features/config.js';
-import { type EmittedFiles, cArray, define, openingComment } from '../emit-c.js';
+import {
+  type EmittedFiles,
+  cArray,
+  define,
+  featureMacros,
+  headerEnd,
+  openingComment,
+  writeEmittedFiles,
+} from '../emit-c.js';
 import { qFormatName } from '../qformat.js';
 import { layoutOfNetwork, recurrentBuffers } from './c-memory.js';
 import {
@@ -26,7 +31,6 @@ import { Q15_NOTE } from './report.js';
 /** arm_relu_q7 takes a uint16_t size: larger maps are rectified row by row. */
 const RELU_MAX_SIZE = 0xffff;
 const LINE_WIDTH = 120;
-const FC_Q15 = 'arm_fully_connected_mat_q7_vec_q15';
 
 /** `  fn(a, b, …);` wrapped at LINE_WIDTH, continuation lines aligned after the parenthesis. */
 function call(fn: string, args: readonly string[], indent = '  '): string[] {
@@ -42,6 +46,35 @@ function call(fn: string, args: readonly string[], indent = '  '): string[] {
   });
   lines.push(line);
   return lines;
+}
+
+/** An arm_fully_connected_mat_q7_vec_q15 call: a q15 vector times q7 weights into q15 (no vec_buffer needed). */
+function matQ7VecQ15(
+  vector: string,
+  weights: string,
+  dim: string,
+  rows: string,
+  biasShift: string,
+  outShift: string,
+  bias: string,
+  out: string,
+): string[] {
+  return call('arm_fully_connected_mat_q7_vec_q15', [
+    vector,
+    weights,
+    dim,
+    rows,
+    biasShift,
+    outShift,
+    bias,
+    out,
+    'NULL',
+  ]);
+}
+
+/** The bias-free products (recurrent kernel, projection) pass zero_bias. */
+function unbiasedProduct(vector: string, weights: string, dim: string, rows: string, outShift: string, out: string) {
+  return matQ7VecQ15(vector, weights, dim, rows, '0', outShift, 'zero_bias', out);
 }
 
 /** A cell's step input: the q7 features or conv output widened to q15, or the q15 state of the cell below. */
@@ -287,7 +320,6 @@ function blockComment(text: string, width = 100): string[] {
 }
 
 export function renderRecurrentModelHeader(network: RecurrentNetwork, provenance?: string): string {
-  const geometry = featureGeometry(network.feature);
   const buffers = recurrentBuffers(layoutOfNetwork(network));
   const guard = `KWS_${network.architecture.toUpperCase()}_H`;
   const lines = [
@@ -295,20 +327,7 @@ export function renderRecurrentModelHeader(network: RecurrentNetwork, provenance
     `#ifndef ${guard}`,
     `#define ${guard}`,
     '',
-    `/* Features: ${network.feature.feature}, ${network.frames} frames x ${network.coefficients} coefficients, int8 frame-major */`,
-    define('SAMP_FREQ', network.feature.sampleRate),
-    define('MFCC_DEC_BITS', network.inputFrac, `input features in ${qFormatName(network.inputFrac)}`),
-    define('FRAME_LEN_MS', network.feature.windowSizeMs),
-    define('FRAME_SHIFT_MS', network.feature.windowStrideMs),
-    define('FRAME_LEN', geometry.windowSamples, 'samples'),
-    define('FRAME_SHIFT', geometry.strideSamples, 'samples'),
-    define('NUM_FRAMES', network.frames),
-    define('NUM_MFCC_COEFFS', network.coefficients),
-    define('IN_DIM', '(NUM_FRAMES * NUM_MFCC_COEFFS)'),
-    define('OUT_DIM', network.labels.length),
-    define('KWS_INPUT_SIZE', 'IN_DIM'),
-    define('KWS_OUTPUT_SIZE', 'OUT_DIM'),
-    define('KWS_LABELS', `{${network.labels.map((l) => JSON.stringify(l)).join(', ')}}`),
+    ...featureMacros(network),
     '',
     ...blockComment(`Precision: ${Q15_NOTE}.`),
     '',
@@ -324,18 +343,7 @@ export function renderRecurrentModelHeader(network: RecurrentNetwork, provenance
     define('ZERO_BIAS_SIZE', buffers.zeroBias, 'rows of the largest bias-free product'),
   );
   if (buffers.colBuffer > 0) lines.push(define('COL_BUFFER_SIZE', buffers.colBuffer, 'q15 values of kernel scratch'));
-  lines.push(
-    '',
-    '#include "arm_nnfunctions.h"',
-    '',
-    '/* int8 features (MFCC_DEC_BITS fractional bits) in, int8 logits out. */',
-    'void kws_run(const q7_t *input, q7_t *output);',
-    '/* arm_softmax_q7 of the logits: 128 ~ 100 %. */',
-    'void kws_softmax(const q7_t *logits, q7_t *probs);',
-    '',
-    `#endif /* ${guard} */`,
-    '',
-  );
+  lines.push(...headerEnd(guard));
   return lines.join('\n');
 }
 
@@ -395,7 +403,7 @@ function lstmStep(cell: LstmCell): string[] {
     `  q15_t *const forget_gate = gates + 2 * ${p}_UNITS;`,
     `  q15_t *const output_gate = gates + 3 * ${p}_UNITS;`,
     `  /* Pre-activations: W.x + b and U.state, each into q15, summed in the gate format. */`,
-    ...call(FC_Q15, [
+    ...matQ7VecQ15(
       'x',
       `${v}_wt`,
       `${p}_IN_DIM`,
@@ -404,19 +412,15 @@ function lstmStep(cell: LstmCell): string[] {
       `${p}_IN_RSHIFT`,
       `${v}_bias`,
       'gates',
-      'NULL',
-    ]),
-    ...call(FC_Q15, [
+    ),
+    ...unbiasedProduct(
       state,
       `${v}_recurrent_wt`,
       `${p}_STATE_DIM`,
       `${p}_GATES`,
-      '0',
       `${p}_RECURRENT_RSHIFT`,
-      'zero_bias',
       'gates_tmp',
-      'NULL',
-    ]),
+    ),
     `  add_q15(gates, ${p}_IN_LSHIFT, gates_tmp, ${p}_RECURRENT_LSHIFT, gates, ${p}_GATES);`,
   ];
   if (cell.peepholes) {
@@ -454,17 +458,14 @@ function lstmStep(cell: LstmCell): string[] {
   if (cell.projection !== null) {
     lines.push(
       `  /* m = P.h, the projected output and recurrent state */`,
-      ...call(FC_Q15, [
+      ...unbiasedProduct(
         `${v}_h`,
         `${v}_projection_wt`,
         `${p}_UNITS`,
         `${p}_PROJ_DIM`,
-        '0',
         `${p}_PROJECTION_RSHIFT`,
-        'zero_bias',
         `${v}_m`,
-        'NULL',
-      ]),
+      ),
     );
   }
   lines.push('}', '');
@@ -481,7 +482,7 @@ function gruStep(cell: GruCell): string[] {
     `  q15_t *const update_gate = gates + ${units};`,
     `  q15_t *const candidate = gates + 2 * ${units};`,
     `  /* Reset and update gates: W.x + b and U.h, each into q15, summed in their format. */`,
-    ...call(FC_Q15, [
+    ...matQ7VecQ15(
       'x',
       `${v}_wt`,
       `${p}_IN_DIM`,
@@ -490,24 +491,20 @@ function gruStep(cell: GruCell): string[] {
       `${p}_GATES_IN_RSHIFT`,
       `${v}_bias`,
       'gates',
-      'NULL',
-    ]),
-    ...call(FC_Q15, [
+    ),
+    ...unbiasedProduct(
       `${v}_h`,
       `${v}_recurrent_wt`,
       units,
       `2 * ${units}`,
-      '0',
       `${p}_GATES_RECURRENT_RSHIFT`,
-      'zero_bias',
       'gates_tmp',
-      'NULL',
-    ]),
+    ),
     `  add_q15(gates, ${p}_GATES_IN_LSHIFT, gates_tmp, ${p}_GATES_RECURRENT_LSHIFT, gates, 2 * ${units});`,
     `  shift_q15(gates, ${p}_GATE_LSHIFT, gates, 2 * ${units});`,
     `  arm_nn_activations_direct_q15(gates, 2 * ${units}, ${p}_GATE_INT_WIDTH, ARM_SIGMOID);`,
     `  /* Candidate: W.x + b, and the state scaled by the reset gate (TF1 GRUCell) times U. */`,
-    ...call(FC_Q15, [
+    ...matQ7VecQ15(
       'x',
       `${v}_wt + 2 * ${units} * ${p}_IN_DIM`,
       `${p}_IN_DIM`,
@@ -516,20 +513,16 @@ function gruStep(cell: GruCell): string[] {
       `${p}_CANDIDATE_IN_RSHIFT`,
       `${v}_bias + 2 * ${units}`,
       'candidate',
-      'NULL',
-    ]),
+    ),
     `  arm_nn_mult_q15(gates, ${v}_h, gates_tmp, ${p}_RESET_RSHIFT, ${units});`,
-    ...call(FC_Q15, [
+    ...unbiasedProduct(
       'gates_tmp',
       `${v}_recurrent_wt + 2 * ${units} * ${units}`,
       units,
       units,
-      '0',
       `${p}_CANDIDATE_RECURRENT_RSHIFT`,
-      'zero_bias',
       `gates_tmp + ${units}`,
-      'NULL',
-    ]),
+    ),
     ...call('add_q15', [
       'candidate',
       `${p}_CANDIDATE_IN_LSHIFT`,
@@ -615,7 +608,7 @@ function runBody(network: RecurrentNetwork): string[] {
     if (layer.inputQ15) {
       body.push(
         `  /* ${p}: the last state (q15) times q7 weights into q15, then saturated to q7 */`,
-        ...call(FC_Q15, [
+        ...matQ7VecQ15(
           x,
           `${v}_wt`,
           `${p}_IN_DIM`,
@@ -624,8 +617,7 @@ function runBody(network: RecurrentNetwork): string[] {
           `${p}_OUT_RSHIFT`,
           `${v}_bias`,
           'head_q15',
-          'NULL',
-        ]),
+        ),
         `  q15_to_q7(head_q15, ${target}, ${p}_OUT_DIM);`,
       );
     } else {
@@ -724,13 +716,9 @@ export function renderRecurrentModelSource(network: RecurrentNetwork, provenance
 /** Writes weights.h, <arch>.h and <arch>.c into `outDir` (each atomically) and returns their paths. */
 export function emitRecurrentC(network: RecurrentNetwork, outDir: string, provenance?: string): EmittedFiles {
   validateRecurrentNetwork(network);
-  const files: EmittedFiles = {
-    weightsHeader: path.join(outDir, 'weights.h'),
-    modelHeader: path.join(outDir, `${network.architecture}.h`),
-    modelSource: path.join(outDir, `${network.architecture}.c`),
-  };
-  writeFileAtomic(files.weightsHeader, renderRecurrentWeightsHeader(network, provenance));
-  writeFileAtomic(files.modelHeader, renderRecurrentModelHeader(network, provenance));
-  writeFileAtomic(files.modelSource, renderRecurrentModelSource(network, provenance));
-  return files;
+  return writeEmittedFiles(network.architecture, outDir, {
+    weightsHeader: renderRecurrentWeightsHeader(network, provenance),
+    modelHeader: renderRecurrentModelHeader(network, provenance),
+    modelSource: renderRecurrentModelSource(network, provenance),
+  });
 }

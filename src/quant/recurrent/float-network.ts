@@ -4,14 +4,12 @@
  * against TensorFlow.js and records the values at every calibration point (see ir.ts), step by step.
  */
 import type { FeatureConfig } from '../../features/config.js';
-import type { ConvLayer, FixedPoint } from '../ir.js';
+import type { FloatOf } from '../float-network.js';
+import type { ConvLayer, DenseLayer } from '../ir.js';
 import { type RecurrentArchitecture, recurrentPoints } from './ir.js';
 
 /** CRNN's convolution before quantisation: float tensors, no formats. */
-export type FloatConv = Omit<ConvLayer, keyof FixedPoint | 'weights' | 'bias'> & {
-  weights: Float32Array;
-  bias: Float32Array;
-};
+export type FloatConv = FloatOf<ConvLayer>;
 
 interface FloatCellBase {
   name: string;
@@ -36,16 +34,7 @@ export interface FloatGruCell extends FloatCellBase {
 
 export type FloatCell = FloatLstmCell | FloatGruCell;
 
-export interface FloatHeadLayer {
-  kind: 'dense';
-  name: string;
-  source: string;
-  inputSize: number;
-  outputSize: number;
-  weights: Float32Array;
-  bias: Float32Array;
-  relu: boolean;
-}
+export type FloatHeadLayer = FloatOf<DenseLayer> & { relu: boolean };
 
 export interface FloatRecurrentNetwork {
   architecture: RecurrentArchitecture;

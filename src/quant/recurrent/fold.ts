@@ -7,8 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { KwsError } from '../../errors.js';
 import { featureGeometry } from '../../features/config.js';
-import type { ModelDescription } from '../fold.js';
-import { type MapShape, samePaddingBefore } from '../ir.js';
+import { type ModelDescription, convertLayer, values } from '../fold.js';
 import { toCmsisOrder } from '../layout.js';
 import type { FloatCell, FloatConv, FloatHeadLayer, FloatRecurrentNetwork } from './float-network.js';
 import { RECURRENT_ARCHITECTURES, isRecurrentArchitecture } from './ir.js';
@@ -38,10 +37,6 @@ function required(weights: Map<string, tf.Tensor>, name: string, layer: tf.layer
   const tensor = weights.get(name);
   if (!tensor) throw new KwsError(`layer ${layer.name}: no '${name}' weights`);
   return tensor;
-}
-
-function values(tensor: tf.Tensor): Float32Array {
-  return Float32Array.from(tensor.dataSync());
 }
 
 /**
@@ -124,71 +119,15 @@ function gruCell(layer: tf.layers.Layer, inputSize: number): FloatCell {
   };
 }
 
-function mapShape(shape: tf.Shape, layer: tf.layers.Layer): MapShape {
-  const [, height, width, channels] = shape;
-  if (shape.length !== 4 || !height || !width || !channels)
-    throw new KwsError(
-      `layer ${layer.name}: expected a [batch, time, frequency, channels] map, got [${shape.join(', ')}]`,
-    );
-  return { height, width, channels };
+function convLayer(layer: tf.layers.Layer, inputShape: tf.Shape): FloatConv {
+  const conv = convertLayer(layer, cName(layer.name), inputShape);
+  if (conv.kind !== 'conv')
+    throw new KwsError(`layer ${layer.name}: a 1×1 convolution before the recurrent layers is not supported`);
+  return conv;
 }
 
-function pair(value: unknown): { y: number; x: number } {
-  const [y, x] = Array.isArray(value) ? (value as number[]) : [Number(value), Number(value)];
-  return { y: y!, x: x! };
-}
-
-function convLayer(layer: tf.layers.Layer, inputShape: tf.Shape, outputShape: tf.Shape): FloatConv {
-  const config = layer.getConfig();
-  if (config['activation'] !== undefined && config['activation'] !== 'linear')
-    throw new KwsError(`layer ${layer.name}: an activation inside the convolution is not supported; use a ReLU layer`);
-  const dilation = pair(config['dilationRate'] ?? 1);
-  if (dilation.y !== 1 || dilation.x !== 1)
-    throw new KwsError(`layer ${layer.name}: dilated convolutions are not supported by the CMSIS-NN kernels`);
-  const input = mapShape(inputShape, layer);
-  const output = mapShape(outputShape, layer);
-  const [kernel, bias] = layer.getWeights();
-  const [kh, kw] = kernel!.shape as [number, number, number, number];
-  const stride = pair(config['strides']);
-  const padding =
-    config['padding'] === 'same'
-      ? {
-          y: samePaddingBefore(input.height, output.height, kh, stride.y),
-          x: samePaddingBefore(input.width, output.width, kw, stride.x),
-        }
-      : { y: 0, x: 0 };
-  return {
-    kind: 'conv',
-    name: cName(layer.name),
-    source: layer.name,
-    input,
-    output,
-    kernel: { y: kh, x: kw },
-    stride,
-    padding,
-    weights: toCmsisOrder(values(kernel!), kernel!.shape),
-    bias: bias ? values(bias) : new Float32Array(output.channels),
-  };
-}
-
-function denseLayer(layer: tf.layers.Layer): FloatHeadLayer {
-  const activation = layer.getConfig()['activation'];
-  if (activation !== undefined && activation !== 'linear')
-    throw new KwsError(
-      `layer ${layer.name}: activation ${JSON.stringify(activation)} inside the layer is not supported; use a ReLU layer`,
-    );
-  const [kernel, bias] = layer.getWeights();
-  const [inputSize, outputSize] = kernel!.shape as [number, number];
-  return {
-    kind: 'dense',
-    name: cName(layer.name),
-    source: layer.name,
-    inputSize,
-    outputSize,
-    weights: toCmsisOrder(values(kernel!), kernel!.shape),
-    bias: bias ? values(bias) : new Float32Array(outputSize),
-    relu: false,
-  };
+function denseLayer(layer: tf.layers.Layer, inputShape: tf.Shape): FloatHeadLayer {
+  return { ...(convertLayer(layer, cName(layer.name), inputShape) as FloatHeadLayer), relu: false };
 }
 
 /**
@@ -223,7 +162,7 @@ export function foldRecurrentModel(model: tf.LayersModel, description: ModelDesc
     switch (className) {
       case 'Conv2D':
         if (conv || cells.length > 0) throw misplaced();
-        conv = convLayer(layer, inputShape, shape);
+        conv = convLayer(layer, inputShape);
         break;
       case 'ReLU':
         if (conv && cells.length === 0 && !convRelu) convRelu = true;
@@ -246,7 +185,7 @@ export function foldRecurrentModel(model: tf.LayersModel, description: ModelDesc
       }
       case 'Dense':
         if (cells.length === 0) throw misplaced();
-        head.push(denseLayer(layer));
+        head.push(denseLayer(layer, inputShape));
         break;
       default:
         throw new KwsError(`layer ${layer.name}: ${className} has no CMSIS-NN integer kernel`);

@@ -4,24 +4,13 @@
  * test/quant/recurrent) and the few the emitted C defines itself because CMSIS-NN lacks them.
  * Clamped outputs are counted in `counts[slot]`; accumulators wrap at 32 bits like the C's q31.
  */
-import type { SaturationCounts } from '../requantize.js';
+import { type SaturationCounts, requantize, requantizeQ15, roundConstant } from '../requantize.js';
+import { matrixVector } from '../simulate.js';
 import { type ActivationKind, activationTable } from './tables.js';
 
-/** CMSIS-NN's NN_ROUND: 2^(s−1), 0 for s = 0. */
-function round(shift: number): number {
-  return (1 << shift) >> 1;
-}
-
+/** A q15 value clamped (and counted) without a shift. */
 function saturate16(v: number, counts: SaturationCounts, slot: number): number {
-  if (v > 32767) {
-    counts[slot]!++;
-    return 32767;
-  }
-  if (v < -32768) {
-    counts[slot]!++;
-    return -32768;
-  }
-  return v;
+  return requantizeQ15(v, 0, counts, slot);
 }
 
 /**
@@ -40,36 +29,7 @@ export function fullyConnectedMatQ7VecQ15(
   counts: SaturationCounts,
   slot: number,
 ): void {
-  const rounding = round(outShift);
-  const blocked = rows - (rows % 4);
-  let o = 0;
-  for (; o < blocked; o += 4) {
-    const w0 = o * length;
-    const w1 = w0 + length;
-    const w2 = w1 + length;
-    const w3 = w2 + length;
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let i = 0; i < length; i++) {
-      const v = vector[i]!;
-      s0 = (s0 + v * weights[w0 + i]!) | 0;
-      s1 = (s1 + v * weights[w1 + i]!) | 0;
-      s2 = (s2 + v * weights[w2 + i]!) | 0;
-      s3 = (s3 + v * weights[w3 + i]!) | 0;
-    }
-    output[o] = saturate16((((bias[o]! << biasShift) + rounding + s0) | 0) >> outShift, counts, slot);
-    output[o + 1] = saturate16((((bias[o + 1]! << biasShift) + rounding + s1) | 0) >> outShift, counts, slot);
-    output[o + 2] = saturate16((((bias[o + 2]! << biasShift) + rounding + s2) | 0) >> outShift, counts, slot);
-    output[o + 3] = saturate16((((bias[o + 3]! << biasShift) + rounding + s3) | 0) >> outShift, counts, slot);
-  }
-  for (; o < rows; o++) {
-    const w = o * length;
-    let sum = 0;
-    for (let i = 0; i < length; i++) sum = (sum + vector[i]! * weights[w + i]!) | 0;
-    output[o] = saturate16((((bias[o]! << biasShift) + rounding + sum) | 0) >> outShift, counts, slot);
-  }
+  matrixVector(vector, 0, length, weights, bias, biasShift, outShift, output, 0, rows, counts, slot, requantizeQ15);
 }
 
 /** arm_q7_to_q15_no_shift: sign extension, the same fractional bits. */
@@ -87,8 +47,8 @@ export function multQ15(
   counts: SaturationCounts,
   slot: number,
 ): void {
-  const rounding = round(outShift);
-  for (let i = 0; i < size; i++) target[i] = saturate16(((a[i]! * b[i]! + rounding) | 0) >> outShift, counts, slot);
+  const rounding = roundConstant(outShift);
+  for (let i = 0; i < size; i++) target[i] = requantizeQ15(a[i]! * b[i]! + rounding, outShift, counts, slot);
 }
 
 /**
@@ -154,7 +114,7 @@ export function peepholeQ15(
   counts: SaturationCounts,
   slot: number,
 ): void {
-  const rounding = round(shift);
+  const rounding = roundConstant(shift);
   for (let i = 0; i < size; i++)
     gate[i] = saturate16(gate[i]! + ((weights[i]! * cell[i]! + rounding) >> shift), counts, slot);
 }
@@ -178,14 +138,5 @@ export function q15ToQ7(
   counts: SaturationCounts,
   slot: number,
 ): void {
-  for (let i = 0; i < size; i++) {
-    const v = source[i]!;
-    if (v > 127) {
-      counts[slot]!++;
-      target[i] = 127;
-    } else if (v < -128) {
-      counts[slot]!++;
-      target[i] = -128;
-    } else target[i] = v;
-  }
+  for (let i = 0; i < size; i++) target[i] = requantize(source[i]!, 0, counts, slot);
 }

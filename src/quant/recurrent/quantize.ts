@@ -10,9 +10,8 @@
  * the report.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { KwsError } from '../../errors.js';
 import { argmax } from '../../metrics.js';
-import type { CalibrationSet, RangeMethod } from '../calibrate.js';
+import { type CalibrationSet, type RangeMethod, calibrationExamples } from '../calibrate.js';
 import type { ModelDescription } from '../fold.js';
 import { type ConvLayer, fixedPoint } from '../ir.js';
 import { type QuantizedTensor, quantizeTensor, quantizeWithFrac } from '../qformat.js';
@@ -356,13 +355,7 @@ export function quantizeRecurrentModel(options: QuantizeRecurrentOptions): Quant
   const float = foldRecurrentModel(options.model, options.description);
   const inputSize = float.frames * float.coefficients;
   const labels = float.labels.length;
-  const examples = calibration.y.length;
-  if (examples === 0) throw new KwsError('the calibration set is empty');
-  if (calibration.x.length !== examples * inputSize) {
-    throw new KwsError(
-      `calibration features hold ${calibration.x.length} values; ${examples} examples need ${examples * inputSize}`,
-    );
-  }
+  const examples = calibrationExamples(calibration, inputSize);
   const forward = createRecurrentFloatForward(float);
   const stats = collectRecurrentStats(forward, calibration.x);
   let floatCorrect = 0;

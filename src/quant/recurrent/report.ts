@@ -5,6 +5,7 @@
  */
 import type { QuantizedSource } from '../../run/provenance.js';
 import type { RangeMethod } from '../calibrate.js';
+import { layerSummary } from '../report.js';
 import { type RecurrentNetwork, gruShifts, lstmShifts } from './ir.js';
 
 export interface RecurrentPointReport {
@@ -90,25 +91,6 @@ export function renderRecurrentQuantJson(
   source?: QuantizedSource,
 ): string {
   const { network } = model;
-  const fixed = (layer: {
-    name: string;
-    source: string;
-    inFrac: number;
-    weightFrac: number;
-    biasFrac: number;
-    outFrac: number;
-    biasShift: number;
-    outShift: number;
-  }) => ({
-    name: layer.name,
-    source: layer.source,
-    inFrac: layer.inFrac,
-    weightFrac: layer.weightFrac,
-    biasFrac: layer.biasFrac,
-    outFrac: layer.outFrac,
-    biasShift: layer.biasShift,
-    outShift: layer.outShift,
-  });
   const summary = {
     architecture: network.architecture,
     labels: network.labels,
@@ -116,9 +98,9 @@ export function renderRecurrentQuantJson(
     inputFrac: network.inputFrac,
     q15: Q15_NOTE,
     source: source ?? null,
-    conv: network.conv && { ...fixed(network.conv), kind: 'conv', relu: true },
+    conv: network.conv && { ...layerSummary(network.conv), relu: true },
     cells: network.cells.map(cellSummary),
-    head: network.head.map((layer) => ({ ...fixed(layer), kind: 'dense', inputQ15: layer.inputQ15, relu: layer.relu })),
+    head: network.head.map((layer) => ({ ...layerSummary(layer), inputQ15: layer.inputQ15, relu: layer.relu })),
     calibration: model.report ?? null,
   };
   return `${JSON.stringify(summary, null, 2)}\n`;

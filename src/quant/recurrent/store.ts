@@ -10,7 +10,6 @@ import {
   type HeadLayer,
   type LstmCell,
   type LstmPeepholes,
-  type RecurrentCell,
   type RecurrentNetwork,
   isRecurrentArchitecture,
   validateRecurrentNetwork,
@@ -28,35 +27,52 @@ export interface RecurrentNetworkJson extends Omit<RecurrentNetwork, 'conv' | 'c
   head: Array<Plain<HeadLayer>>;
 }
 
-const plain = (values: Int8Array): number[] => Array.from(values);
+type Tensor = Int8Array | number[];
 
-export function recurrentNetworkToJson(network: RecurrentNetwork): RecurrentNetworkJson {
+/**
+ * `network` (either form) with each int8 tensor replaced by `convert(where, tensor)`; `where` names
+ * the layer and tensor for the error messages of the way back.
+ */
+function mapTensors(
+  network: RecurrentNetwork | RecurrentNetworkJson,
+  convert: (where: string, values: Tensor) => Tensor,
+) {
   const { conv } = network;
+  const affine = <L extends { name: string; weights: Tensor; bias: Tensor }>(layer: L) => ({
+    ...layer,
+    weights: convert(`${layer.name}: weights`, layer.weights),
+    bias: convert(`${layer.name}: bias`, layer.bias),
+  });
   return {
     ...network,
-    conv: conv && { ...conv, weights: plain(conv.weights), bias: plain(conv.bias) },
+    conv: conv && affine(conv),
     cells: network.cells.map((cell) => {
+      const where = `${cell.name}:`;
       const tensors = {
-        kernel: plain(cell.kernel),
-        recurrentKernel: plain(cell.recurrentKernel),
-        bias: plain(cell.bias),
+        kernel: convert(`${where} kernel`, cell.kernel),
+        recurrentKernel: convert(`${where} recurrent kernel`, cell.recurrentKernel),
+        bias: convert(`${where} bias`, cell.bias),
       };
       if (cell.kind === 'gru') return { ...cell, ...tensors };
-      const { peepholes } = cell;
+      const { peepholes, projectionKernel } = cell;
       return {
         ...cell,
         ...tensors,
         peepholes: peepholes && {
           ...peepholes,
-          input: plain(peepholes.input),
-          forget: plain(peepholes.forget),
-          output: plain(peepholes.output),
+          input: convert(`${where} input peephole`, peepholes.input),
+          forget: convert(`${where} forget peephole`, peepholes.forget),
+          output: convert(`${where} output peephole`, peepholes.output),
         },
-        projectionKernel: cell.projectionKernel && plain(cell.projectionKernel),
+        projectionKernel: projectionKernel && convert(`${where} projection`, projectionKernel),
       };
     }),
-    head: network.head.map((layer) => ({ ...layer, weights: plain(layer.weights), bias: plain(layer.bias) })),
+    head: network.head.map(affine),
   };
+}
+
+export function recurrentNetworkToJson(network: RecurrentNetwork): RecurrentNetworkJson {
+  return mapTensors(network, (_, values) => Array.from(values)) as RecurrentNetworkJson;
 }
 
 /** int8 values of `where`, or an Error naming it. */
@@ -77,40 +93,7 @@ export function recurrentNetworkFromJson(json: unknown): RecurrentNetwork {
     !Array.isArray(network.head)
   )
     throw new Error('not a recurrent network');
-  const { conv } = network;
-  const cells = network.cells.map((cell): RecurrentCell => {
-    const where = `${cell.name}:`;
-    const tensors = {
-      kernel: int8(`${where} kernel`, cell.kernel),
-      recurrentKernel: int8(`${where} recurrent kernel`, cell.recurrentKernel),
-      bias: int8(`${where} bias`, cell.bias),
-    };
-    if (cell.kind === 'gru') return { ...cell, ...tensors };
-    const { peepholes } = cell;
-    return {
-      ...cell,
-      ...tensors,
-      peepholes: peepholes && {
-        ...peepholes,
-        input: int8(`${where} input peephole`, peepholes.input),
-        forget: int8(`${where} forget peephole`, peepholes.forget),
-        output: int8(`${where} output peephole`, peepholes.output),
-      },
-      projectionKernel: cell.projectionKernel === null ? null : int8(`${where} projection`, cell.projectionKernel),
-    };
-  });
-  const result = {
-    ...network,
-    conv: conv
-      ? { ...conv, weights: int8(`${conv.name}: weights`, conv.weights), bias: int8(`${conv.name}: bias`, conv.bias) }
-      : null,
-    cells,
-    head: network.head.map((layer) => ({
-      ...layer,
-      weights: int8(`${layer.name}: weights`, layer.weights),
-      bias: int8(`${layer.name}: bias`, layer.bias),
-    })),
-  } as RecurrentNetwork;
+  const result = mapTensors(network as RecurrentNetworkJson, int8) as RecurrentNetwork;
   validateRecurrentNetwork(result);
   return result;
 }
