@@ -38,7 +38,8 @@ function describeChoice(kind: ModelKind, point: StoredOperatingPoint): string {
   const met = point.metTarget ? '' : ' (no setting met the target: the fewest false alarms)';
   return (
     `${kind} operating point chosen on ${point.streamSeconds.toFixed(0)} s of validation clips: ` +
-    `recall ${(point.recall * 100).toFixed(1)}% at ${point.falseAlarmsPerHour.toFixed(1)} false alarms/h, ` +
+    `recall ${(point.recall * 100).toFixed(1)}% at ${point.falseAlarmsPerHour.toFixed(1)} false alarms/h ` +
+    `(${point.falseAlarms} in ${point.streamSeconds.toFixed(0)} s), ` +
     `target ${point.targetFalseAlarmsPerHour}/h${met}`
   );
 }
