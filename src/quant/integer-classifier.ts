@@ -10,7 +10,8 @@ import { quantizeFeatures } from '../features/quantize.js';
 import { argmax } from '../metrics.js';
 import type { Engine } from '../wasm/engine.js';
 import type { QuantizedNetwork } from './ir.js';
-import { createSimulator, softmaxQ7, type Simulator } from './simulate.js';
+import { createSimulator, type Simulator } from './simulate.js';
+import { logitFrac, softmaxExpTable, softmaxQ7 } from './softmax.js';
 
 /** kws_softmax's unit on every target: probabilities are q7, 128 = 1. */
 export const PROBABILITY_ONE = 128;
@@ -84,17 +85,22 @@ interface Q7Network {
   inputFrac: number;
 }
 
-/** The q7 target's engine around a simulator: MFCC_DEC_BITS in, arm_softmax_q7 out; `simulator` stays reachable. */
+/**
+ * The q7 target's engine around a simulator: MFCC_DEC_BITS in, kws_softmax over the table for
+ * logits with `logitFrac` fractional bits out; `simulator` stays reachable.
+ */
 export function q7Classifier<S extends { run(input: Int8Array, out: Int8Array): Int8Array }>(
   network: Q7Network,
+  logitFrac: number,
   simulator: S,
 ): IntegerClassifier & { simulator: S } {
+  const expTable = softmaxExpTable(logitFrac);
   const classifier = integerClassifier({
     inputSize: network.frames * network.coefficients,
     labelCount: network.labels.length,
     quantizeInput: (row, out) => quantizeFeatures(row, network.inputFrac, out),
     run: (input, out) => simulator.run(input, out),
-    probabilities: (logits, out) => softmaxQ7(logits, out),
+    probabilities: (logits, out) => softmaxQ7(logits, expTable, out),
   });
   return { ...classifier, simulator };
 }
@@ -104,5 +110,5 @@ export function createIntegerClassifier(
   network: QuantizedNetwork,
   engine: Engine = 'auto',
 ): IntegerClassifier & { simulator: Simulator } {
-  return q7Classifier(network, createSimulator(network, engine));
+  return q7Classifier(network, logitFrac(network), createSimulator(network, engine));
 }

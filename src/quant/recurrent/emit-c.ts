@@ -13,8 +13,10 @@ import {
   featureMacros,
   headerEnd,
   openingComment,
+  softmaxSource,
   writeEmittedFiles,
 } from '../emit-c.js';
+import { logitFrac } from '../softmax.js';
 import { qFormatName } from '../qformat.js';
 import { layoutOfNetwork, recurrentBuffers } from './c-memory.js';
 import {
@@ -327,7 +329,7 @@ export function renderRecurrentModelHeader(network: RecurrentNetwork, provenance
     `#ifndef ${guard}`,
     `#define ${guard}`,
     '',
-    ...featureMacros(network),
+    ...featureMacros(network, logitFrac(network)),
     '',
     ...blockComment(`Precision: ${Q15_NOTE}.`),
     '',
@@ -649,6 +651,7 @@ export function renderRecurrentModelSource(network: RecurrentNetwork, provenance
   const lines = [
     openingComment(`${arch} inference with legacy CMSIS-NN q7 and q15 kernels.`, provenance),
     '#include <stddef.h>',
+    '#include <stdint.h>',
     '#include <string.h>',
     '',
     '#include "arm_nnfunctions.h"',
@@ -705,10 +708,7 @@ export function renderRecurrentModelSource(network: RecurrentNetwork, provenance
     ...runBody(network),
     '}',
     '',
-    'void kws_softmax(const q7_t *logits, q7_t *probs) {',
-    '  arm_softmax_q7(logits, OUT_DIM, probs);',
-    '}',
-    '',
+    softmaxSource(logitFrac(network)),
   );
   return lines.join('\n');
 }

@@ -15,7 +15,7 @@ export const ARM_LEGACY = path.resolve(HERE, '../../../../shared/third_party/cms
 export const armLegacyPresent = fs.existsSync(path.join(ARM_LEGACY, 'Include', 'arm_nnfunctions.h'));
 const HARNESS = path.resolve(HERE, '../../cmsis/harness.c');
 
-/** Every legacy function the emitted recurrent C (and the harness's softmax) can call. */
+/** Every legacy function the emitted recurrent C can call. */
 const ARM_SOURCES = [
   'ConvolutionFunctions/arm_convolve_HWC_q7_basic_nonsquare.c',
   'FullyConnectedFunctions/arm_fully_connected_q7.c',
@@ -26,7 +26,6 @@ const ARM_SOURCES = [
   'NNSupportFunctions/arm_nn_mult_q15.c',
   'NNSupportFunctions/arm_q7_to_q15_no_shift.c',
   'NNSupportFunctions/arm_q7_to_q15_reordered_no_shift.c',
-  'SoftmaxFunctions/arm_softmax_q7.c',
 ];
 
 /**

@@ -15,7 +15,7 @@ import { emitRecurrentC } from '../../../src/quant/recurrent/emit-c.js';
 import type { RecurrentNetwork } from '../../../src/quant/recurrent/ir.js';
 import { quantizeRecurrentModel } from '../../../src/quant/recurrent/quantize.js';
 import { createRecurrentSimulator } from '../../../src/quant/recurrent/simulate.js';
-import { softmaxQ7 } from '../../../src/quant/simulate.js';
+import { logitFrac, softmaxExpTable, softmaxQ7 } from '../../../src/quant/softmax.js';
 import { Random } from '../../../src/random.js';
 import { compileHarness, runHarness, skipWithoutGcc } from '../../cmsis/host.js';
 import { randomInt8 } from '../random-networks.js';
@@ -72,12 +72,10 @@ function simulate(network: RecurrentNetwork, inputs: Int8Array): Int8Array {
   return logits;
 }
 
-/**
- * Runs the binary on every input and compares with the simulator's logits. The softmax is compared
- * only with the portable kernels: they and the simulator implement the 2018 arm_softmax_q7, while
- * the last legacy release computes it differently (base max − 8 always, shifts saturated to 3 bits).
- */
-function expectParity(binary: string, inputs: Int8Array, expected: Int8Array, classes: number, softmax: boolean): void {
+/** Runs the binary on every input and compares with the simulator's logits and kws_softmax scores. */
+function expectParity(binary: string, inputs: Int8Array, expected: Int8Array, network: RecurrentNetwork): void {
+  const classes = network.labels.length;
+  const expTable = softmaxExpTable(logitFrac(network));
   const count = expected.length / classes;
   const output = runHarness(binary, inputs);
   expect(output.length).toBe(count * 2 * classes);
@@ -85,8 +83,7 @@ function expectParity(binary: string, inputs: Int8Array, expected: Int8Array, cl
     const logits = expected.subarray(n * classes, (n + 1) * classes);
     const fromC = output.subarray(n * 2 * classes, (n + 1) * 2 * classes);
     expect(Array.from(fromC.subarray(0, classes)), `input ${n} logits`).toEqual(Array.from(logits));
-    if (softmax)
-      expect(Array.from(fromC.subarray(classes)), `input ${n} softmax`).toEqual(Array.from(softmaxQ7(logits)));
+    expect(Array.from(fromC.subarray(classes)), `input ${n} softmax`).toEqual(Array.from(softmaxQ7(logits, expTable)));
   }
 }
 
@@ -107,14 +104,13 @@ describe.skipIf(skipWithoutGcc)(
         Array.from({ length: INPUTS }, (_, n) => expected.subarray(n * classes, (n + 1) * classes).join(',')),
       );
       expect(distinct.size).toBeGreaterThan(INPUTS / 4);
-      expectParity(compileHarness(outDir, network.architecture), inputs, expected, classes, true);
+      expectParity(compileHarness(outDir, network.architecture), inputs, expected, network);
       if (armLegacyPresent)
         expectParity(
           compileModelAgainstArm(outDir, network.architecture, path.join(workDir, 'arm')),
           inputs,
           expected,
-          classes,
-          false,
+          network,
         );
     });
   },
