@@ -79,6 +79,28 @@ function unbiasedProduct(vector: string, weights: string, dim: string, rows: str
   return matQ7VecQ15(vector, weights, dim, rows, '0', outShift, 'zero_bias', out);
 }
 
+/**
+ * A step's pre-activations of cell `p` into `out` (`rows` of them): W.x + b and U.state, each into
+ * q15 with the shifts `<p>_<what>IN_*` and `<p>_<what>RECURRENT_*`, U.state through `scratch`, then
+ * summed in the pre-activation format.
+ */
+function preActivations(
+  p: string,
+  what: '' | 'GATES_' | 'CANDIDATE_',
+  rows: string,
+  out: string,
+  x: { weights: string; bias: string },
+  state: { vector: string; weights: string; dim: string },
+  scratch: string,
+): string[] {
+  const shift = (name: string) => `${p}_${what}${name}`;
+  return [
+    ...matQ7VecQ15('x', x.weights, `${p}_IN_DIM`, rows, `${p}_BIAS_LSHIFT`, shift('IN_RSHIFT'), x.bias, out),
+    ...unbiasedProduct(state.vector, state.weights, state.dim, rows, shift('RECURRENT_RSHIFT'), scratch),
+    ...call('add_q15', [out, shift('IN_LSHIFT'), scratch, shift('RECURRENT_LSHIFT'), out, rows]),
+  ];
+}
+
 /** A cell's step input: the q7 features or conv output widened to q15, or the q15 state of the cell below. */
 function inputFormat(frac: number, widened: boolean): string {
   return widened ? `${qFormatName(frac)} (q7, widened to q15)` : `q15 ${qFormatName(frac, 16)}`;
@@ -405,25 +427,15 @@ function lstmStep(cell: LstmCell): string[] {
     `  q15_t *const forget_gate = gates + 2 * ${p}_UNITS;`,
     `  q15_t *const output_gate = gates + 3 * ${p}_UNITS;`,
     `  /* Pre-activations: W.x + b and U.state, each into q15, summed in the gate format. */`,
-    ...matQ7VecQ15(
-      'x',
-      `${v}_wt`,
-      `${p}_IN_DIM`,
+    ...preActivations(
+      p,
+      '',
       `${p}_GATES`,
-      `${p}_BIAS_LSHIFT`,
-      `${p}_IN_RSHIFT`,
-      `${v}_bias`,
       'gates',
-    ),
-    ...unbiasedProduct(
-      state,
-      `${v}_recurrent_wt`,
-      `${p}_STATE_DIM`,
-      `${p}_GATES`,
-      `${p}_RECURRENT_RSHIFT`,
+      { weights: `${v}_wt`, bias: `${v}_bias` },
+      { vector: state, weights: `${v}_recurrent_wt`, dim: `${p}_STATE_DIM` },
       'gates_tmp',
     ),
-    `  add_q15(gates, ${p}_IN_LSHIFT, gates_tmp, ${p}_RECURRENT_LSHIFT, gates, ${p}_GATES);`,
   ];
   if (cell.peepholes) {
     lines.push(
@@ -484,55 +496,28 @@ function gruStep(cell: GruCell): string[] {
     `  q15_t *const update_gate = gates + ${units};`,
     `  q15_t *const candidate = gates + 2 * ${units};`,
     `  /* Reset and update gates: W.x + b and U.h, each into q15, summed in their format. */`,
-    ...matQ7VecQ15(
-      'x',
-      `${v}_wt`,
-      `${p}_IN_DIM`,
+    ...preActivations(
+      p,
+      'GATES_',
       `2 * ${units}`,
-      `${p}_BIAS_LSHIFT`,
-      `${p}_GATES_IN_RSHIFT`,
-      `${v}_bias`,
       'gates',
-    ),
-    ...unbiasedProduct(
-      `${v}_h`,
-      `${v}_recurrent_wt`,
-      units,
-      `2 * ${units}`,
-      `${p}_GATES_RECURRENT_RSHIFT`,
+      { weights: `${v}_wt`, bias: `${v}_bias` },
+      { vector: `${v}_h`, weights: `${v}_recurrent_wt`, dim: units },
       'gates_tmp',
     ),
-    `  add_q15(gates, ${p}_GATES_IN_LSHIFT, gates_tmp, ${p}_GATES_RECURRENT_LSHIFT, gates, 2 * ${units});`,
     `  shift_q15(gates, ${p}_GATE_LSHIFT, gates, 2 * ${units});`,
     `  arm_nn_activations_direct_q15(gates, 2 * ${units}, ${p}_GATE_INT_WIDTH, ARM_SIGMOID);`,
     `  /* Candidate: W.x + b, and the state scaled by the reset gate (TF1 GRUCell) times U. */`,
-    ...matQ7VecQ15(
-      'x',
-      `${v}_wt + 2 * ${units} * ${p}_IN_DIM`,
-      `${p}_IN_DIM`,
-      units,
-      `${p}_BIAS_LSHIFT`,
-      `${p}_CANDIDATE_IN_RSHIFT`,
-      `${v}_bias + 2 * ${units}`,
-      'candidate',
-    ),
     `  arm_nn_mult_q15(gates, ${v}_h, gates_tmp, ${p}_RESET_RSHIFT, ${units});`,
-    ...unbiasedProduct(
-      'gates_tmp',
-      `${v}_recurrent_wt + 2 * ${units} * ${units}`,
+    ...preActivations(
+      p,
+      'CANDIDATE_',
       units,
-      units,
-      `${p}_CANDIDATE_RECURRENT_RSHIFT`,
+      'candidate',
+      { weights: `${v}_wt + 2 * ${units} * ${p}_IN_DIM`, bias: `${v}_bias + 2 * ${units}` },
+      { vector: 'gates_tmp', weights: `${v}_recurrent_wt + 2 * ${units} * ${units}`, dim: units },
       `gates_tmp + ${units}`,
     ),
-    ...call('add_q15', [
-      'candidate',
-      `${p}_CANDIDATE_IN_LSHIFT`,
-      `gates_tmp + ${units}`,
-      `${p}_CANDIDATE_RECURRENT_LSHIFT`,
-      'candidate',
-      units,
-    ]),
     `  shift_q15(candidate, ${p}_CANDIDATE_LSHIFT, candidate, ${units});`,
     `  arm_nn_activations_direct_q15(candidate, ${units}, ${p}_CANDIDATE_INT_WIDTH, ARM_TANH);`,
     `  /* h = u * h + (1 - u) * c */`,
