@@ -18,7 +18,7 @@ import { scoreDetections } from '../dist/detect/evaluation.js';
 import { makeStream, runStreamSource } from '../dist/detect/make-stream.js';
 import { HIT_TOLERANCE_MS, chooseOperatingPoint } from '../dist/detect/operating-point.js';
 import { DEFAULT_POSTERIOR_SETTINGS, keywordIndices } from '../dist/detect/posteriors.js';
-import { loadRunOperatingPoint, resolveOperatingPoint } from '../dist/detect/run-operating-point.js';
+import { loadRunOperatingPoint, resolveOperatingPoint } from '../dist/detect/operating-point-store.js';
 import { loadRunConfig } from '../dist/run/config.js';
 import { RunDir } from '../dist/run/layout.js';
 

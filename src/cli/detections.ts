@@ -6,10 +6,9 @@
 import {
   loadRunOperatingPoint,
   resolveOperatingPoint,
-  tuneRunOperatingPoint,
   type ModelKind,
   type StoredOperatingPoint,
-} from '../detect/run-operating-point.js';
+} from '../detect/operating-point-store.js';
 import { DEFAULT_POSTERIOR_SETTINGS, type Detection, type PosteriorSettings } from '../detect/posteriors.js';
 import { KwsError } from '../errors.js';
 import type { CheckpointName } from '../run/layout.js';
@@ -62,6 +61,8 @@ export async function tuneOperatingPointWithProgress(
 ): Promise<StoredOperatingPoint | undefined> {
   let progress: ReturnType<typeof createProgress> | undefined;
   try {
+    // Tuning runs the model (TensorFlow.js); loaded here so commands start without it.
+    const { tuneRunOperatingPoint } = await import('../detect/run-operating-point.js');
     const point = await tuneRunOperatingPoint(trainDir, {
       kind,
       targetFalseAlarmsPerHour,
