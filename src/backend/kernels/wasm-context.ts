@@ -48,7 +48,12 @@ export class WasmContext {
 
   /** The SIMD loops of simd.ts, bound to this backend's memory. */
   loops(): SimdLoops {
-    return simdLoops(this.backend.wasm.asm.memory);
+    return this.bind(simdLoops);
+  }
+
+  /** A kernel module's exports bound to this backend's memory. */
+  bind<Exports>(module: (memory: WasmMemory) => Exports): Exports {
+    return module(this.backend.wasm.asm.memory);
   }
 
   /** Byte address of a tensor's data on the heap (stable: tensors never move). */
