@@ -63,7 +63,16 @@ function constants(attrs: AdamAttrs, accBeta1: number, accBeta2: number): Consta
   ].map(f32) as Constants;
 }
 type Constants = [number, number, number, number, number, number, number, number];
-const CONSTANTS = ['beta1', 'beta2', 'oneMinusBeta1', 'oneMinusBeta2', 'epsilon', 'negativeRate', 'correction1', 'correction2'];
+const CONSTANTS = [
+  'beta1',
+  'beta2',
+  'oneMinusBeta1',
+  'oneMinusBeta2',
+  'epsilon',
+  'negativeRate',
+  'correction1',
+  'correction2',
+];
 
 /** adamUpdate over whole f32x4 vectors: float32 lanes round exactly as the scalar code does. */
 const adamVectors = kernelModule<{
@@ -209,7 +218,10 @@ export class FusedAdam extends tf.AdamOptimizer {
       named.forEach(({ name, tensor: gradient }, i) => {
         const value = tf.engine().registeredVariables[name]!;
         const moment = (list: AdamState['accumulatedFirstMoment'], suffix: string) => {
-          list[i] ??= { originalName: `${name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+          list[i] ??= {
+            originalName: `${name}/${suffix}`,
+            variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+          };
           return list[i].variable;
         };
         const m = moment(state.accumulatedFirstMoment, 'm');
@@ -219,7 +231,7 @@ export class FusedAdam extends tf.AdamOptimizer {
           .runKernel<tf.Tensor[]>(
             ADAM_UPDATE,
             { value, m, v, gradient, accBeta1: state.accBeta1, accBeta2: state.accBeta2 },
-            attrs as unknown as tf.NamedAttrMap,
+            attrs,
           );
         m.assign(newM!);
         v.assign(newV!);

@@ -121,7 +121,7 @@ interface ComputeCase {
   replica?: GradientReplica;
 }
 
-async function timeSteps(steps: number, warmup: number, batch: number, run: () => Promise<unknown> | unknown): Promise<number> {
+async function timeSteps(steps: number, warmup: number, batch: number, run: () => unknown): Promise<number> {
   for (let i = 0; i < warmup; i++) await run();
   const started = performance.now();
   for (let i = 0; i < steps; i++) await run();
@@ -243,7 +243,8 @@ async function comparePeer(
 ): Promise<PeerResult> {
   const compared = cases.filter((c) => PEER_ARCHITECTURES.has(c.spec.architecture));
   for (const c of cases)
-    if (!compared.includes(c)) options.onProgress?.(`${c.name}: no PyTorch version of ${c.spec.architecture} to compare with`);
+    if (!compared.includes(c))
+      options.onProgress?.(`${c.name}: no PyTorch version of ${c.spec.architecture} to compare with`);
   const rounds: PeerResult['rounds'] = [];
   for (let round = 1; round <= (options.peerRounds ?? 3); round++) {
     const figures: PeerResult['rounds'][number] = {};

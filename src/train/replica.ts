@@ -89,10 +89,12 @@ export async function parallelTrainStep(
   });
   const local = batchGradients(model, x.subarray(0, own * inputSize), y.subarray(0, own), labelCount);
   const other = await remote;
-  const [ownShare, otherShare] = [Math.fround(own / batch), Math.fround((batch - own) / batch)];
+  const [ownShare, otherShare] = [own / batch, (batch - own) / batch];
+  // In float32 like the tensor ops this replaced (so weights match the one-thread step as before).
+  const [ownShare32, otherShare32] = [Math.fround(ownShare), Math.fround(otherShare)];
   const grads = local.grads.map((grad, i) => {
     const theirs = other.grads[i]!;
-    return grad.map((g, j) => Math.fround(g * ownShare) + Math.fround(theirs[j]! * otherShare));
+    return grad.map((g, j) => Math.fround(g * ownShare32) + Math.fround(theirs[j]! * otherShare32));
   });
   applyGradients(model, optimizer, grads);
   const logits = new Float32Array(batch * labelCount);

@@ -71,7 +71,13 @@ export interface Product {
 export function multiply(kernels: PlanKernels, p: Product): void {
   const mainRows = p.rows - (p.rows % TILE_ROWS);
   const mainVectors = p.vectors - (p.vectors % TILE_VECTORS);
-  const tiles = (kernel: keyof PlanKernels & `gemm${string}`, row: number, rowTiles: number, vector: number, vecTiles: number) =>
+  const tiles = (
+    kernel: keyof PlanKernels & `gemm${string}`,
+    row: number,
+    rowTiles: number,
+    vector: number,
+    vecTiles: number,
+  ) =>
     kernels[kernel]!(
       p.a + row * p.aRow,
       p.b + vector * 16,

@@ -100,7 +100,10 @@ function depthwiseFunctions(g: DepthwiseGeometry): FunctionDef[] {
         ...load(get(l.bias), v * 16),
         ...set(l.acc),
         ...taps.flatMap((tap, t) => [
-          ...f32x4Add(get(l.acc), f32x4Mul(load(get(l.window), windowOffset + tap + v * 16), load(get(l.w), t * pixel + v * 16))),
+          ...f32x4Add(
+            get(l.acc),
+            f32x4Mul(load(get(l.window), windowOffset + tap + v * 16), load(get(l.w), t * pixel + v * 16)),
+          ),
           ...set(l.acc),
         ]),
         ...store(get(l.out), get(l.acc), outOffset + v * 16),

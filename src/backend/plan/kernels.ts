@@ -217,7 +217,10 @@ const scaleShiftRelu = kernelFunction(
       store(
         add(get(l.y), get(l.o)),
         f32x4Max(
-          f32x4Add(f32x4Mul(load(add(get(l.x), get(l.o))), load(add(get(l.scale), get(l.o)))), load(add(get(l.shift), get(l.o)))),
+          f32x4Add(
+            f32x4Mul(load(add(get(l.x), get(l.o))), load(add(get(l.scale), get(l.o)))),
+            load(add(get(l.shift), get(l.o))),
+          ),
           zeroVector,
         ),
       ),
@@ -235,15 +238,22 @@ const maskedSums = kernelFunction(
   (l) => [
     ...add(get(l.acc), get(l.channelBytes)),
     ...set(l.accX),
-    ...pixelLoop(l.row, l.rows, l.o, l.channelBytes, [l.dy, l.y, l.x], [
-      ...maskedGradient(l.dy, l.y, l.o),
-      ...set(l.dz),
-      ...store(add(get(l.acc), get(l.o)), f32x4Add(load(add(get(l.acc), get(l.o))), get(l.dz))),
-      ...store(
-        add(get(l.accX), get(l.o)),
-        f32x4Add(load(add(get(l.accX), get(l.o))), f32x4Mul(get(l.dz), load(add(get(l.x), get(l.o))))),
-      ),
-    ]),
+    ...pixelLoop(
+      l.row,
+      l.rows,
+      l.o,
+      l.channelBytes,
+      [l.dy, l.y, l.x],
+      [
+        ...maskedGradient(l.dy, l.y, l.o),
+        ...set(l.dz),
+        ...store(add(get(l.acc), get(l.o)), f32x4Add(load(add(get(l.acc), get(l.o))), get(l.dz))),
+        ...store(
+          add(get(l.accX), get(l.o)),
+          f32x4Add(load(add(get(l.accX), get(l.o))), f32x4Mul(get(l.dz), load(add(get(l.x), get(l.o))))),
+        ),
+      ],
+    ),
   ],
 );
 
@@ -253,18 +263,25 @@ const combineMasked = kernelFunction(
   ['row', 'o'],
   ['value'],
   (l) =>
-    pixelLoop(l.row, l.rows, l.o, l.channelBytes, [l.dy, l.y, l.x, l.out], [
-      ...f32x4Add(
-        f32x4Add(
-          f32x4Mul(maskedGradient(l.dy, l.y, l.o), load(add(get(l.a), get(l.o)))),
-          f32x4Mul(load(add(get(l.x), get(l.o))), load(add(get(l.b), get(l.o)))),
+    pixelLoop(
+      l.row,
+      l.rows,
+      l.o,
+      l.channelBytes,
+      [l.dy, l.y, l.x, l.out],
+      [
+        ...f32x4Add(
+          f32x4Add(
+            f32x4Mul(maskedGradient(l.dy, l.y, l.o), load(add(get(l.a), get(l.o)))),
+            f32x4Mul(load(add(get(l.x), get(l.o))), load(add(get(l.b), get(l.o)))),
+          ),
+          load(add(get(l.d), get(l.o))),
         ),
-        load(add(get(l.d), get(l.o))),
-      ),
-      ...set(l.value),
-      ...store(add(get(l.out), get(l.o)), get(l.value)),
-      ...store(add(get(l.sum), get(l.o)), f32x4Add(load(add(get(l.sum), get(l.o))), get(l.value))),
-    ]),
+        ...set(l.value),
+        ...store(add(get(l.out), get(l.o)), get(l.value)),
+        ...store(add(get(l.sum), get(l.o)), f32x4Add(load(add(get(l.sum), get(l.o))), get(l.value))),
+      ],
+    ),
 );
 
 const relu = kernelFunction('relu', ['x', 'vectors'], ['end'], [], (l) => [
@@ -290,7 +307,13 @@ const copyRows = kernelFunction(
   [],
   (l) =>
     forLoop(l.row, i32(0), get(l.count), i32(1), [
-      ...forLoop(l.o, i32(0), get(l.rowBytes), i32(16), store(add(get(l.dst), get(l.o)), load(add(get(l.src), get(l.o))))),
+      ...forLoop(
+        l.o,
+        i32(0),
+        get(l.rowBytes),
+        i32(16),
+        store(add(get(l.dst), get(l.o)), load(add(get(l.src), get(l.o)))),
+      ),
       ...add(get(l.src), get(l.srcStride)),
       ...set(l.src),
       ...add(get(l.dst), get(l.dstStride)),
@@ -306,7 +329,13 @@ const broadcastRows = kernelFunction(
   (l) =>
     forLoop(l.n, i32(0), get(l.batch), i32(1), [
       ...forLoop(l.p, i32(0), get(l.pixels), i32(1), [
-        ...forLoop(l.o, i32(0), get(l.channelBytes), i32(16), store(add(get(l.dst), get(l.o)), load(add(get(l.src), get(l.o))))),
+        ...forLoop(
+          l.o,
+          i32(0),
+          get(l.channelBytes),
+          i32(16),
+          store(add(get(l.dst), get(l.o)), load(add(get(l.src), get(l.o)))),
+        ),
         ...add(get(l.dst), get(l.channelBytes)),
         ...set(l.dst),
       ]),

@@ -148,7 +148,13 @@ function readLayer(layer: tf.layers.Layer): PlanLayer | undefined {
       return { kind: 'flatten', name };
     case 'Dense':
       if ((config.activation ?? 'linear') !== 'linear') throw new Unsupported(`${name}: built-in activation`);
-      return { kind: 'dense', name, kernel: required(layer, 'kernel'), bias: weight(layer, 'bias'), units: config.units ?? 0 };
+      return {
+        kind: 'dense',
+        name,
+        kernel: required(layer, 'kernel'),
+        bias: weight(layer, 'bias'),
+        units: config.units ?? 0,
+      };
     default:
       throw new Unsupported(`${name}: ${layer.getClassName()} layers`);
   }
@@ -168,7 +174,8 @@ export function readPlanLayers(model: tf.LayersModel): PlanLayer[] {
     previous = layer;
   }
   const trainable = new Set(layers.flatMap(trainableWeights));
-  if (model.trainableWeights.some((w) => !trainable.has(w))) throw new Unsupported('a trainable weight it cannot train');
+  if (model.trainableWeights.some((w) => !trainable.has(w)))
+    throw new Unsupported('a trainable weight it cannot train');
   return layers;
 }
 

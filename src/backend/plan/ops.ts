@@ -80,7 +80,12 @@ const rowsOf = (a: Activation) => a.batch * a.height * a.width;
 
 function activation(ctx: BuildContext, like: Omit<Activation, 'at' | 'stride' | 'needsGradient'>): Activation {
   const stride = vectorsFor(like.channels) * 4;
-  const result = { ...like, stride, at: ctx.arena.alloc(like.batch * like.height * like.width * stride), needsGradient: true };
+  const result = {
+    ...like,
+    stride,
+    at: ctx.arena.alloc(like.batch * like.height * like.width * stride),
+    needsGradient: true,
+  };
   ctx.needGradient(result);
   return result;
 }
@@ -438,7 +443,7 @@ export function buildDepthwise(
     throw new Unsupported(`${layer.name}: padding wider than the filter`);
   const dyPadded = x.needsGradient
     ? ctx.scratch(
-        `spread dy ${[x.batch, gradHeight, gradWidth, x.stride, gradTop, gradLeft, sh, sw, info.outHeight, info.outWidth]}`,
+        `spread dy ${[x.batch, gradHeight, gradWidth, x.stride, gradTop, gradLeft, sh, sw, info.outHeight, info.outWidth].join()}`,
         x.batch * gradHeight * gradWidth * x.stride,
       )
     : 0;
@@ -485,7 +490,14 @@ export function buildDepthwise(
       for (let n = 0; n < x.batch; n++) {
         const image = dyPadded + ((n * gradHeight + gradTop) * gradWidth + gradLeft) * pixel;
         if (sh === 1 && sw === 1) {
-          k.copyRows(dy + n * outImage, image, info.outHeight, info.outWidth * pixel, info.outWidth * pixel, gradWidth * pixel);
+          k.copyRows(
+            dy + n * outImage,
+            image,
+            info.outHeight,
+            info.outWidth * pixel,
+            info.outWidth * pixel,
+            gradWidth * pixel,
+          );
         } else {
           for (let oh = 0; oh < info.outHeight; oh++)
             k.copyRows(
@@ -510,7 +522,9 @@ export function buildDepthwise(
       if (layer.bias) arena.floats(bias, channels).set(value(layer.bias));
     },
     gradients() {
-      const grads = new Map([[layer.kernel, unpackRows(arena.floats(dWeights, taps * x.stride), taps, channels, x.stride)]]);
+      const grads = new Map([
+        [layer.kernel, unpackRows(arena.floats(dWeights, taps * x.stride), taps, channels, x.stride)],
+      ]);
       if (layer.bias) grads.set(layer.bias, arena.floats(dBias, channels).slice());
       return grads;
     },
@@ -653,7 +667,8 @@ export function buildGlobalAveragePool(ctx: BuildContext, name: string, x: Activ
       forward() {
         const out = arena.floats(y.at, x.batch * x.stride);
         out.fill(0);
-        for (let n = 0; n < x.batch; n++) arena.loops.sumRows(y.at + n * bytes, x.at + n * pixels * bytes, pixels, bytes);
+        for (let n = 0; n < x.batch; n++)
+          arena.loops.sumRows(y.at + n * bytes, x.at + n * pixels * bytes, pixels, bytes);
         for (let i = 0; i < out.length; i++) out[i]! /= pixels;
       },
       backward(dy) {

@@ -132,7 +132,11 @@ export class TrainingPlan {
     };
   }
 
-  private softmaxCrossEntropy(layout: Layout, y: Int32Array, labelCount: number): { loss: number; logits: Float32Array } {
+  private softmaxCrossEntropy(
+    layout: Layout,
+    y: Int32Array,
+    labelCount: number,
+  ): { loss: number; logits: Float32Array } {
     const { batch, logits: out } = layout;
     if (out.channels !== labelCount || out.height !== 1 || out.width !== 1)
       throw new Error(`training plan: the model ends in ${out.channels} outputs, not ${labelCount} logits`);

@@ -22,7 +22,12 @@ const memarg = (offset: number): Code => [2, ...unsignedLeb(offset)];
 /** v128.load32_splat: one f32 from memory in all four lanes. */
 export const loadSplat = (address: Code, offset = 0): Code => [...address, ...simd(0x09), ...memarg(offset)];
 export const loadF32 = (address: Code, offset = 0): Code => [...address, 0x2a, ...memarg(offset)];
-export const storeF32 = (address: Code, value: Code, offset = 0): Code => [...address, ...value, 0x38, ...memarg(offset)];
+export const storeF32 = (address: Code, value: Code, offset = 0): Code => [
+  ...address,
+  ...value,
+  0x38,
+  ...memarg(offset),
+];
 export const f32Add = (a: Code, b: Code): Code => [...a, ...b, 0x92];
 export const f32Zero: Code = [0x43, 0, 0, 0, 0];
 /** v128.const with every bit clear (four +0.0 lanes). */
