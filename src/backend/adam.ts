@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { add, f32x4Add, f32x4Mul, forLoop, get, i32, kernelModule, load, mul, set, store } from '../wasm/assembler.js';
-import { WasmContext, type KernelArgs } from './kernels/wasm-context.js';
+import { WasmContext, type CpuBackendInternals, type KernelArgs } from './kernels/wasm-context.js';
 import { f32x4Div, f32x4Sqrt, kernelFunction, loadSplat } from './plan/wasm-code.js';
 
 export const ADAM_UPDATE = 'KwsAdamUpdate';
@@ -161,11 +161,6 @@ function wasmAdam({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   } finally {
     ctx.release();
   }
-}
-
-interface CpuBackendInternals {
-  data: { get(dataId: tf.DataId): { values: tf.backend_util.BackendValues } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
 function cpuAdam({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {

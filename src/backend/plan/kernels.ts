@@ -90,8 +90,6 @@ export interface PlanKernels extends Record<GemmName, Gemm> {
   reluMask(dy: number, y: number, vectors: number): void;
   /** `count` rows of `rowBytes` from src to dst, each side with its own row stride. */
   copyRows(src: number, dst: number, count: number, rowBytes: number, srcStride: number, dstStride: number): void;
-  /** dst[n][p] = src[n] for `pixels` rows per image. */
-  broadcastRows(src: number, dst: number, batch: number, pixels: number, channelBytes: number): void;
   /**
    * cols[p][(i·kw + j)·cin + ci] = x[n, oh·sh − padTop + i, ow·sw − padLeft + j, ci] (0 outside
    * the image), one row per output pixel p = (n, oh, ow). `xPixel` is x's pixel stride.
@@ -101,23 +99,26 @@ export interface PlanKernels extends Record<GemmName, Gemm> {
   col2im(cols: number, dx: number, ...geometry: Im2colGeometry): void;
 }
 
-/** batch, inH, inW, cin, xPixel, outH, outW, kh, kw, sh, sw, padTop, padLeft, colRow. */
-export type Im2colGeometry = [
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-];
+/** The im2col walk's parameters, in this order. */
+const GEOMETRY = [
+  'batch',
+  'inH',
+  'inW',
+  'cin',
+  'xPixel',
+  'outH',
+  'outW',
+  'kh',
+  'kw',
+  'sh',
+  'sw',
+  'padTop',
+  'padLeft',
+  'colRow',
+] as const;
+/** One number per GEOMETRY name: batch, inH, inW, cin, xPixel, outH, outW, kh, kw, sh, sw, padTop, padLeft, colRow. */
+export type Im2colGeometry = NumberPerName<typeof GEOMETRY>;
+type NumberPerName<Names extends readonly string[]> = { -readonly [K in keyof Names]: number };
 
 const range = (count: number) => Array.from({ length: count }, (_, i) => i);
 
@@ -195,10 +196,10 @@ function gemm(rows: number, vectors: number): FunctionDef<GemmName> {
 }
 
 /** A per-pixel loop: `row` walks `rows` pixels of `channelBytes`, `o` the 16-byte channel blocks. */
-function pixelLoop(row: number, rows: number, o: number, channelBytes: number, pointers: number[], body: Code): Code {
-  return forLoop(row, i32(0), get(rows), i32(1), [
-    ...forLoop(o, i32(0), get(channelBytes), i32(16), body),
-    ...pointers.flatMap((p) => [...add(get(p), get(channelBytes)), ...set(p)]),
+function pixelLoop(l: Record<'row' | 'rows' | 'o' | 'channelBytes', number>, pointers: number[], body: Code): Code {
+  return forLoop(l.row, i32(0), get(l.rows), i32(1), [
+    ...forLoop(l.o, i32(0), get(l.channelBytes), i32(16), body),
+    ...pointers.flatMap((p) => [...add(get(p), get(l.channelBytes)), ...set(p)]),
   ]);
 }
 
@@ -209,10 +210,7 @@ const scaleShiftRelu = kernelFunction(
   [],
   (l) =>
     pixelLoop(
-      l.row,
-      l.rows,
-      l.o,
-      l.channelBytes,
+      l,
       [l.x, l.y],
       store(
         add(get(l.y), get(l.o)),
@@ -239,10 +237,7 @@ const maskedSums = kernelFunction(
     ...add(get(l.acc), get(l.channelBytes)),
     ...set(l.accX),
     ...pixelLoop(
-      l.row,
-      l.rows,
-      l.o,
-      l.channelBytes,
+      l,
       [l.dy, l.y, l.x],
       [
         ...maskedGradient(l.dy, l.y, l.o),
@@ -264,10 +259,7 @@ const combineMasked = kernelFunction(
   ['value'],
   (l) =>
     pixelLoop(
-      l.row,
-      l.rows,
-      l.o,
-      l.channelBytes,
+      l,
       [l.dy, l.y, l.x, l.out],
       [
         ...f32x4Add(
@@ -321,45 +313,6 @@ const copyRows = kernelFunction(
     ]),
 );
 
-const broadcastRows = kernelFunction(
-  'broadcastRows',
-  ['src', 'dst', 'batch', 'pixels', 'channelBytes'],
-  ['n', 'p', 'o'],
-  [],
-  (l) =>
-    forLoop(l.n, i32(0), get(l.batch), i32(1), [
-      ...forLoop(l.p, i32(0), get(l.pixels), i32(1), [
-        ...forLoop(
-          l.o,
-          i32(0),
-          get(l.channelBytes),
-          i32(16),
-          store(add(get(l.dst), get(l.o)), load(add(get(l.src), get(l.o)))),
-        ),
-        ...add(get(l.dst), get(l.channelBytes)),
-        ...set(l.dst),
-      ]),
-      ...add(get(l.src), get(l.channelBytes)),
-      ...set(l.src),
-    ]),
-);
-
-const GEOMETRY = [
-  'batch',
-  'inH',
-  'inW',
-  'cin',
-  'xPixel',
-  'outH',
-  'outW',
-  'kh',
-  'kw',
-  'sh',
-  'sw',
-  'padTop',
-  'padLeft',
-  'colRow',
-] as const;
 const WALK_LOCALS = [
   'n',
   'oh',
@@ -487,41 +440,42 @@ function runsLoop(l: WalkLocal, vectorStep: Code, scalarStep: Code): Code {
   ];
 }
 
-const im2col = kernelFunction('im2col', ['x', 'cols', ...GEOMETRY], WALK_LOCALS, [], (l) => {
-  const image = (at: number) => add(add(get(l.x), get(l.pixelPtr)), get(at));
-  const column = (at: number) => add(get(l.colPtr), get(at));
-  return [
-    ...get(l.cols),
-    ...set(l.row),
-    ...imageWalk(
-      l,
-      [
-        ...zeroSegment(l, i32(0), mul(get(l.j0), get(l.cinBytes))),
-        ...runsLoop(l, store(column(l.q), load(image(l.q))), storeF32(column(l.q), loadF32(image(l.q)))),
-        ...zeroSegment(l, mul(get(l.j1), get(l.cinBytes)), get(l.tapRowBytes)),
-      ],
-      zeroSegment(l, i32(0), get(l.tapRowBytes)),
-    ),
-  ];
-});
+/**
+ * im2col or col2im: the image walk from the cols row base, with `image(q)` and `column(q)` the
+ * addresses q bytes into the current run on each side; `parts` gives the code for a filter row
+ * that lands in the image and for one that does not.
+ */
+function walkKernel(
+  name: 'im2col' | 'col2im',
+  params: readonly ['x', 'cols'] | readonly ['cols', 'dx'],
+  parts: (l: WalkLocal, image: (at: number) => Code, column: (at: number) => Code) => [inside: Code, outside: Code],
+): FunctionDef {
+  return kernelFunction(name, [...params, ...GEOMETRY], WALK_LOCALS, [], (local) => {
+    const l = local as WalkLocal & Record<'x' | 'cols' | 'dx', number>;
+    const imageBase = params[0] === 'x' ? l.x : l.dx;
+    const image = (at: number) => add(add(get(imageBase), get(l.pixelPtr)), get(at));
+    const column = (at: number) => add(get(l.colPtr), get(at));
+    return [...get(l.cols), ...set(l.row), ...imageWalk(l, ...parts(l, image, column))];
+  });
+}
 
-const col2im = kernelFunction('col2im', ['cols', 'dx', ...GEOMETRY], WALK_LOCALS, [], (l) => {
-  const image = (at: number) => add(add(get(l.dx), get(l.pixelPtr)), get(at));
-  const column = (at: number) => add(get(l.colPtr), get(at));
-  return [
-    ...get(l.cols),
-    ...set(l.row),
-    ...imageWalk(
-      l,
-      runsLoop(
-        l,
-        store(image(l.q), f32x4Add(load(image(l.q)), load(column(l.q)))),
-        storeF32(image(l.q), f32Add(loadF32(image(l.q)), loadF32(column(l.q)))),
-      ),
-      [],
-    ),
-  ];
-});
+const im2col = walkKernel('im2col', ['x', 'cols'], (l, image, column) => [
+  [
+    ...zeroSegment(l, i32(0), mul(get(l.j0), get(l.cinBytes))),
+    ...runsLoop(l, store(column(l.q), load(image(l.q))), storeF32(column(l.q), loadF32(image(l.q)))),
+    ...zeroSegment(l, mul(get(l.j1), get(l.cinBytes)), get(l.tapRowBytes)),
+  ],
+  zeroSegment(l, i32(0), get(l.tapRowBytes)),
+]);
+
+const col2im = walkKernel('col2im', ['cols', 'dx'], (l, image, column) => [
+  runsLoop(
+    l,
+    store(image(l.q), f32x4Add(load(image(l.q)), load(column(l.q)))),
+    storeF32(image(l.q), f32Add(loadF32(image(l.q)), loadF32(column(l.q)))),
+  ),
+  [],
+]);
 
 export const planKernels: (memory: WasmMemory) => PlanKernels = kernelModule<PlanKernels>([
   gemm(TILE_ROWS, TILE_VECTORS),
@@ -534,7 +488,6 @@ export const planKernels: (memory: WasmMemory) => PlanKernels = kernelModule<Pla
   relu,
   reluMask,
   copyRows,
-  broadcastRows,
   im2col,
   col2im,
 ]);

@@ -164,61 +164,34 @@ export function buildConv(ctx: BuildContext, layer: Extract<PlanLayer, { kind: '
   ];
   ctx.needZeros(Math.max(nv, paddedDepth / 4) * 4);
   if (x.needsGradient && pointwise) requireVectorPixels(layer.name, x);
+  const product: LinearProduct = {
+    a: cols,
+    aRow,
+    rows: pixels,
+    depth,
+    outputs: cout,
+    weights,
+    bias,
+    dWeights,
+    dBias,
+    transposed,
+    paddedDepth,
+  };
   const op: Op = {
     layer: layer.name,
     kind: pointwise ? 'conv 1x1' : `conv ${kh}x${kw}`,
     forward() {
       if (!pointwise) k.im2col(x.at, cols, ...geometry(depth * 4));
-      multiply(k, {
-        a: cols,
-        aRow,
-        aCol: 4,
-        b: weights,
-        bRow: nv * 16,
-        c: y.at,
-        cRow: nv * 16,
-        init: bias,
-        initRow: 0,
-        rows: pixels,
-        vectors: nv,
-        depth,
-      });
+      linearForward(ctx, product, y.at);
     },
     backward(dy, dySum) {
-      multiplyBlocked(k, {
-        a: cols,
-        aRow: 4,
-        aCol: aRow,
-        b: dy,
-        bRow: nv * 16,
-        c: dWeights,
-        cRow: nv * 16,
-        init: ctx.zeros(),
-        initRow: 0,
-        rows: depth,
-        vectors: nv,
-        depth: pixels,
-      });
-      biasGradient(arena, dBias, dy, dySum, pixels, nv * 16);
+      linearWeightGradients(ctx, product, dy, dySum);
       if (!x.needsGradient) return dy;
       const dx = ctx.otherGradient(dy);
-      const product = {
-        a: dy,
-        aRow: nv * 16,
-        aCol: 4,
-        b: transposed,
-        bRow: paddedDepth * 4,
-        cRow: paddedDepth * 4,
-        init: ctx.zeros(),
-        initRow: 0,
-        rows: pixels,
-        vectors: paddedDepth / 4,
-        depth: cout,
-      };
       if (pointwise) {
-        multiply(k, { ...product, c: dx });
+        linearInputGradient(ctx, product, dy, dx);
       } else {
-        multiply(k, { ...product, c: dCols });
+        linearInputGradient(ctx, product, dy, dCols);
         arena.floats(dx, rowsOf(x) * x.stride).fill(0);
         k.col2im(dCols, dx, ...geometry(paddedDepth * 4));
       }
@@ -227,6 +200,81 @@ export function buildConv(ctx: BuildContext, layer: Extract<PlanLayer, { kind: '
     ...linearParams(ctx, layer, { weights, bias, dWeights, dBias, depth, outputs: cout, transposed, paddedDepth }),
   };
   return { op, output: y };
+}
+
+/**
+ * y = A·W + b over `rows` rows of A (at `a`, `aRow` bytes apart, `depth` floats used), as conv
+ * (A: the image or its im2col columns) and dense layers compute it: W [depth][outputs vectors],
+ * Wᵀ [outputs][paddedDepth] at `transposed` for the input gradient, gradients into dWeights, dBias.
+ */
+interface LinearProduct {
+  a: number;
+  aRow: number;
+  rows: number;
+  depth: number;
+  outputs: number;
+  weights: number;
+  bias: number;
+  dWeights: number;
+  dBias: number;
+  transposed: number;
+  paddedDepth: number;
+}
+
+function linearForward(ctx: BuildContext, p: LinearProduct, y: number): void {
+  const vectors = vectorsFor(p.outputs);
+  multiply(ctx.arena.kernels, {
+    a: p.a,
+    aRow: p.aRow,
+    aCol: 4,
+    b: p.weights,
+    bRow: vectors * 16,
+    c: y,
+    cRow: vectors * 16,
+    init: p.bias,
+    initRow: 0,
+    rows: p.rows,
+    vectors,
+    depth: p.depth,
+  });
+}
+
+/** dW = Aᵀ·dy (a long sum over rows: in cache-sized blocks) and db = Σ_rows dy. */
+function linearWeightGradients(ctx: BuildContext, p: LinearProduct, dy: number, dySum: number | undefined): void {
+  const vectors = vectorsFor(p.outputs);
+  multiplyBlocked(ctx.arena.kernels, {
+    a: p.a,
+    aRow: 4,
+    aCol: p.aRow,
+    b: dy,
+    bRow: vectors * 16,
+    c: p.dWeights,
+    cRow: vectors * 16,
+    init: ctx.zeros(),
+    initRow: 0,
+    rows: p.depth,
+    vectors,
+    depth: p.rows,
+  });
+  biasGradient(ctx.arena, p.dBias, dy, dySum, p.rows, vectors * 16);
+}
+
+/** dA = dy·Wᵀ into rows of `paddedDepth` floats at `out`. */
+function linearInputGradient(ctx: BuildContext, p: LinearProduct, dy: number, out: number): void {
+  multiply(ctx.arena.kernels, {
+    a: dy,
+    aRow: vectorsFor(p.outputs) * 16,
+    aCol: 4,
+    b: p.transposed,
+    bRow: p.paddedDepth * 4,
+    c: out,
+    cRow: p.paddedDepth * 4,
+    init: ctx.zeros(),
+    initRow: 0,
+    rows: p.rows,
+    vectors: p.paddedDepth / 4,
+    depth: p.outputs,
+  });
 }
 
 /**
@@ -299,7 +347,6 @@ function biasGradient(
 
 export function buildDense(ctx: BuildContext, layer: Extract<PlanLayer, { kind: 'dense' }>, x: Activation): Built {
   const { arena } = ctx;
-  const k = arena.kernels;
   if (x.height !== 1 || x.width !== 1) throw new Unsupported(`${layer.name}: dense over a feature map`);
   const units = layer.units;
   const y = activation(ctx, { batch: x.batch, height: 1, width: 1, channels: units });
@@ -315,57 +362,28 @@ export function buildDense(ctx: BuildContext, layer: Extract<PlanLayer, { kind: 
   const dBias = arena.alloc(nv * 4);
   if (x.needsGradient) requireVectorPixels(layer.name, { ...x, features: undefined });
   ctx.needZeros(Math.max(nv * 4, depth));
+  const product: LinearProduct = {
+    a: x.at,
+    aRow: depth * 4,
+    rows: x.batch,
+    depth,
+    outputs: units,
+    weights,
+    bias,
+    dWeights,
+    dBias,
+    transposed,
+    paddedDepth: depth,
+  };
   const op: Op = {
     layer: layer.name,
     kind: 'dense',
-    forward() {
-      multiply(k, {
-        a: x.at,
-        aRow: depth * 4,
-        aCol: 4,
-        b: weights,
-        bRow: nv * 16,
-        c: y.at,
-        cRow: nv * 16,
-        init: bias,
-        initRow: 0,
-        rows: x.batch,
-        vectors: nv,
-        depth,
-      });
-    },
+    forward: () => linearForward(ctx, product, y.at),
     backward(dy, dySum) {
-      multiply(k, {
-        a: x.at,
-        aRow: 4,
-        aCol: depth * 4,
-        b: dy,
-        bRow: nv * 16,
-        c: dWeights,
-        cRow: nv * 16,
-        init: ctx.zeros(),
-        initRow: 0,
-        rows: depth,
-        vectors: nv,
-        depth: x.batch,
-      });
-      biasGradient(arena, dBias, dy, dySum, x.batch, nv * 16);
+      linearWeightGradients(ctx, product, dy, dySum);
       if (!x.needsGradient) return dy;
       const dx = ctx.otherGradient(dy);
-      multiply(k, {
-        a: dy,
-        aRow: nv * 16,
-        aCol: 4,
-        b: transposed,
-        bRow: depth * 4,
-        c: dx,
-        cRow: depth * 4,
-        init: ctx.zeros(),
-        initRow: 0,
-        rows: x.batch,
-        vectors: depth / 4,
-        depth: units,
-      });
+      linearInputGradient(ctx, product, dy, dx);
       return dx;
     },
     ...linearParams(ctx, layer, {
@@ -675,7 +693,9 @@ export function buildGlobalAveragePool(ctx: BuildContext, name: string, x: Activ
         const g = arena.floats(dy, x.batch * x.stride);
         for (let i = 0; i < g.length; i++) g[i]! /= pixels;
         const dx = ctx.otherGradient(dy);
-        arena.kernels.broadcastRows(dy, dx, x.batch, pixels, bytes);
+        // Each image's gradient row to all its pixels: a copy with a source stride of 0.
+        for (let n = 0; n < x.batch; n++)
+          arena.kernels.copyRows(dy + n * bytes, dx + n * pixels * bytes, pixels, bytes, 0, bytes);
         return dx;
       },
     },

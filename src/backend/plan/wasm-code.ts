@@ -3,21 +3,10 @@
  * (broadcast loads, scalar f32 access, f32x4 max and compare, if/else) and a way to name locals,
  * since these kernels keep many values (accumulator tiles, row pointers) in locals.
  */
-import { type Code, type FunctionDef } from '../../wasm/assembler.js';
+import { memarg as assemblerMemarg, simd, unsignedLeb, type Code, type FunctionDef } from '../../wasm/assembler.js';
 
-function unsignedLeb(value: number): number[] {
-  const bytes: number[] = [];
-  do {
-    let byte = value & 0x7f;
-    value >>>= 7;
-    if (value !== 0) byte |= 0x80;
-    bytes.push(byte);
-  } while (value !== 0);
-  return bytes;
-}
-
-const simd = (opcode: number): Code => [0xfd, ...unsignedLeb(opcode)];
-const memarg = (offset: number): Code => [2, ...unsignedLeb(offset)];
+/** Memory access to one f32 (alignment 2²), as SIMD loads of one are. */
+const memarg = (offset: number): Code => assemblerMemarg(2, offset);
 
 /** v128.load32_splat: one f32 from memory in all four lanes. */
 export const loadSplat = (address: Code, offset = 0): Code => [...address, ...simd(0x09), ...memarg(offset)];
