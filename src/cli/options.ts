@@ -5,7 +5,7 @@
  * config field names, so `pick` can hand them over without renaming.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_POSTERIOR_SETTINGS } from '../detect/posteriors.js';
+import { DEFAULT_POSTERIOR_SETTINGS, DEFAULT_TARGET_FALSE_ALARMS_PER_HOUR } from '../detect/posteriors.js';
 import { DEFAULT_FEATURE_CONFIG, type FeatureConfig } from '../features/config.js';
 
 type Parser = (value: string, previous: unknown) => unknown;
@@ -252,34 +252,48 @@ export const TRAINED_RUN_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
-/** The streaming detector's operating point, for `kws detect` and the program `kws firmware` builds. */
+/**
+ * The streaming detector's operating point, for `kws detect` and the program `kws firmware` builds.
+ * No commander defaults: what is not typed comes from the run's stored point, else the defaults.
+ */
 export const OPERATING_POINT_OPTIONS: readonly OptionSpec[] = [
   {
     flags: '--hop-ms <ms>',
     description:
       "how far the one-second window moves per inference: a multiple of the model's feature stride " +
-      '(default: the stride, so every new frame is scored)',
+      "(default: the run's operating point, else the stride, so every new frame is scored)",
     parse: parseNumber,
   },
   {
     flags: '--average-window-ms <ms>',
-    description: 'scores are averaged over the windows ending in the last this-many ms (0: no smoothing)',
-    defaultValue: DEFAULT_POSTERIOR_SETTINGS.averageWindowMs,
+    description:
+      'scores are averaged over the windows ending in the last this-many ms (0: no smoothing; ' +
+      `default: the run's operating point, else ${DEFAULT_POSTERIOR_SETTINGS.averageWindowMs})`,
     parse: parseNonNegative,
   },
   {
     flags: '--threshold <p>',
-    description: 'smoothed keyword score needed to fire',
-    defaultValue: DEFAULT_POSTERIOR_SETTINGS.threshold,
+    description: `smoothed keyword score needed to fire (default: the run's operating point, else ${DEFAULT_POSTERIOR_SETTINGS.threshold})`,
     parse: parseProbability,
   },
   {
     flags: '--suppression-ms <ms>',
-    description: 'after a detection, nothing fires for this long',
-    defaultValue: DEFAULT_POSTERIOR_SETTINGS.suppressionMs,
+    description:
+      "after a detection, nothing fires for this long (default: the run's operating point, else " +
+      `${DEFAULT_POSTERIOR_SETTINGS.suppressionMs})`,
     parse: parseNonNegative,
   },
 ];
+
+/** The false-alarm rate the run's operating point is chosen for (kws train, kws quantize). */
+export const TARGET_FALSE_ALARMS_OPTION: OptionSpec = {
+  flags: '--target-false-alarms-per-hour <n>',
+  description:
+    "the detector's operating point is chosen on a stream of validation clips: the best recall at no more false " +
+    'alarms per hour than this (0 skips choosing)',
+  defaultValue: DEFAULT_TARGET_FALSE_ALARMS_PER_HOUR,
+  parse: parseNonNegative,
+};
 
 export const QUANTIZED_OPTION: OptionSpec = {
   flags: '--quantized',

@@ -11,6 +11,8 @@ import { evaluateRun, type Evaluation } from '../eval/evaluate.js';
 import { writeRunReport } from '../eval/report.js';
 import { loadPreset, presetFeatureConfig } from '../models/presets.js';
 import { emitDeviceSources } from '../device/emit.js';
+import { DEFAULT_TARGET_FALSE_ALARMS_PER_HOUR } from '../detect/posteriors.js';
+import { tuneRunOperatingPoint, type ModelKind, type StoredOperatingPoint } from '../detect/run-operating-point.js';
 import { DEFAULT_CALIBRATION } from '../quant/report.js';
 import { quantizeTrainedRun, type QuantizeRunResult } from '../quant/run.js';
 import { labelsFor, type RunConfig } from '../run/config.js';
@@ -46,6 +48,8 @@ export interface DemoSummary {
   training: TrainResult;
   quantization: QuantizeRunResult;
   evaluation: Evaluation;
+  /** The detector settings chosen on the validation stream, as `kws train` and `kws quantize` choose them. */
+  operatingPoints: Partial<Record<ModelKind, StoredOperatingPoint>>;
   reportFiles: string[];
 }
 
@@ -135,7 +139,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   });
 
   const integer = quantization.kind === 'integer';
-  if (integer) emitDeviceSources(quantization.quantized.network, quantization.outDir);
+  const kinds: ModelKind[] = integer ? ['float', 'int8'] : ['float'];
+  say(`choosing the detector's operating point (${kinds.join(' and ')}) on a stream of validation clips`);
+  const operatingPoints: DemoSummary['operatingPoints'] = {};
+  for (const kind of kinds) {
+    operatingPoints[kind] = await tuneRunOperatingPoint(trainDir, {
+      kind,
+      targetFalseAlarmsPerHour: DEFAULT_TARGET_FALSE_ALARMS_PER_HOUR,
+    });
+  }
+  if (integer) emitDeviceSources(quantization.quantized.network, quantization.outDir, operatingPoints.int8?.settings);
   say(`evaluating the float model${integer ? ' and the int8 network' : ''} on the testing split`);
   const evaluation = await evaluateRun({
     trainDir,
@@ -146,5 +159,5 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     cacheDir,
   });
   const reportFiles = writeRunReport(path.join(outDir, 'report'), trainDir, run, evaluation, 'kws demo');
-  return { dataDir, trainDir, training, quantization, evaluation, reportFiles };
+  return { dataDir, trainDir, training, quantization, evaluation, operatingPoints, reportFiles };
 }

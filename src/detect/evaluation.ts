@@ -151,11 +151,13 @@ export function detectionsFromTrace(
   return detections;
 }
 
-/** 0.05, 0.06, …, 0.99. */
-export const SWEEP_THRESHOLDS: readonly number[] = Array.from(
-  { length: 95 },
-  (_, i) => Math.round((0.05 + i * 0.01) * 100) / 100,
-);
+/** 0.05, 0.06, …, 0.99, then 0.995, 0.998, 0.999: a confident model's few false alarms sit above 0.99. */
+export const SWEEP_THRESHOLDS: readonly number[] = [
+  ...Array.from({ length: 95 }, (_, i) => Math.round((0.05 + i * 0.01) * 100) / 100),
+  0.995,
+  0.998,
+  0.999,
+];
 
 export interface SweepPoint extends DetectionScore {
   threshold: number;

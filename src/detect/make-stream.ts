@@ -17,6 +17,7 @@ import {
   type SplitRule,
 } from '../data/dataset-index.js';
 import { KwsError, UsageError } from '../errors.js';
+import type { SetName } from '../data/split.js';
 import { Random } from '../random.js';
 import { formatTruthCsv, type TruthEvent } from './evaluation.js';
 
@@ -37,6 +38,8 @@ export interface MakeStreamOptions {
   splitSalt: string;
   validationPercentage: number;
   testingPercentage: number;
+  /** The split the clips come from (default testing: speakers the model never heard). */
+  set?: SetName;
 }
 
 export interface Placement {
@@ -61,8 +64,9 @@ export function truthPathFor(wavPath: string): string {
   return wavPath.toLowerCase().endsWith('.wav') ? `${wavPath.slice(0, -4)}.csv` : `${wavPath}.csv`;
 }
 
-/** The testing-set clips of each requested word (the split rules of `kws train`). */
-function testingClips(options: MakeStreamOptions): Map<string, string[]> {
+/** The clips of each requested word in one split, by the split rules of `kws train` (testing by default). */
+export function streamClips(options: MakeStreamOptions): Map<string, string[]> {
+  const set = options.set ?? 'testing';
   if (!fs.existsSync(options.dataDir)) throw new KwsError(`--data-dir ${options.dataDir} does not exist`);
   const folders = fs
     .readdirSync(options.dataDir, { withFileTypes: true })
@@ -91,13 +95,14 @@ function testingClips(options: MakeStreamOptions): Map<string, string[]> {
   });
   const clips = new Map<string, string[]>();
   for (const file of index.files) {
-    if (file.set !== 'testing' || !words.includes(file.word)) continue;
+    if (file.set !== set || !words.includes(file.word)) continue;
     clips.set(file.word, [...(clips.get(file.word) ?? []), file.path]);
   }
   if (clips.size === 0) {
     throw new KwsError(
-      `no testing-set clips of ${words.join(',')} in ${options.dataDir} under --split ${options.split}` +
-        `${options.split === 'hash' ? ` (salt '${options.splitSalt}')` : ''}; try --split all to use every clip`,
+      `no ${set}-set clips of ${words.join(',')} in ${options.dataDir} under --split ${options.split}` +
+        `${options.split === 'hash' ? ` (salt '${options.splitSalt}')` : ''}` +
+        `${set === 'testing' ? '; try --split all to use every clip' : ''}`,
     );
   }
   return clips;
@@ -243,7 +248,7 @@ export function makeStream(options: MakeStreamOptions): MakeStreamResult {
   const clipSamples = Math.trunc((options.sampleRate * options.clipDurationMs) / 1000);
   const totalSamples = validate(options, clipSamples);
   const random = new Random(options.seed);
-  const placements = placeClips(testingClips(options), totalSamples, clipSamples, options, random);
+  const placements = placeClips(streamClips(options), totalSamples, clipSamples, options, random);
   const noise = noiseSource(options.dataDir, options.sampleRate, random);
 
   fs.mkdirSync(path.dirname(path.resolve(options.out)), { recursive: true });

@@ -28,6 +28,9 @@ export const DEFAULT_POSTERIOR_SETTINGS: Readonly<Required<Omit<PosteriorSetting
   suppressionMs: 1500,
 });
 
+/** The false alarms per hour a run's operating point is chosen for by default: one every half hour. */
+export const DEFAULT_TARGET_FALSE_ALARMS_PER_HOUR = 2;
+
 export interface Detection {
   /** When it fires: the end of the window, in seconds from the start of the stream. */
   timeS: number;

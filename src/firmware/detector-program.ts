@@ -190,6 +190,14 @@ function parseFields(line: string, count: number): number[] {
 }
 
 /** Runs the built program on 16-bit samples at the model's rate; detections in kws detect's terms. */
+/**
+ * Long streams take long under QEMU (DS-CNN-S at a 20 ms hop: 600 s of audio ran past ten minutes
+ * on the busy reference machine): ten minutes plus a generous 15 s per second of audio.
+ */
+function runTimeoutMs(audioSeconds: number): number {
+  return (600 + 15 * audioSeconds) * 1000;
+}
+
 export async function runDetectorProgram(program: DetectorProgram, pcm: Int16Array): Promise<ProgramRun> {
   const { board, network } = program;
   const { sampleRate } = network.feature;
@@ -198,6 +206,7 @@ export async function runDetectorProgram(program: DetectorProgram, pcm: Int16Arr
   const result = await runFirmware(board, program.project.elfPath, {
     input: new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength),
     icountShift,
+    timeoutMs: runTimeoutMs(pcm.length / sampleRate),
   });
   const wallSeconds = (performance.now() - started) / 1000;
   if (result.exitCode !== 0) {

@@ -8,6 +8,7 @@
  *   train-log.jsonl, .csv        one row per evaluation interval
  *   test-results.json            accuracy and confusion of the tested checkpoint
  *   quantized-network.json       the integer network `--quantized` runs, with its provenance
+ *   operating-point.json         the detector settings chosen on validation, float and int8
  *   cmsis/                       weights.h, <arch>.h, <arch>.c, quant.json (default C output)
  *   report/, detect/             default report folders
  *   firmware/<board>/            `kws firmware`'s project (sources, Makefile, the built program)
@@ -34,6 +35,7 @@ const LOG_JSONL = 'train-log.jsonl';
 const LOG_CSV = 'train-log.csv';
 const TEST_RESULTS = 'test-results.json';
 const QUANTIZED_NETWORK = 'quantized-network.json';
+const OPERATING_POINT = 'operating-point.json';
 const C_OUTPUT = 'cmsis';
 const REPORT = 'report';
 const DETECT = 'detect';
@@ -47,6 +49,7 @@ const RUN_OUTPUTS = [
   LOG_CSV,
   TEST_RESULTS,
   QUANTIZED_NETWORK,
+  OPERATING_POINT,
   C_OUTPUT,
   REPORT,
   DETECT,
@@ -90,6 +93,10 @@ export class RunDir {
 
   get quantizedNetwork(): string {
     return path.join(this.root, QUANTIZED_NETWORK);
+  }
+
+  get operatingPoint(): string {
+    return path.join(this.root, OPERATING_POINT);
   }
 
   /** Where `kws quantize` writes the C files unless `--out-dir` says otherwise. */

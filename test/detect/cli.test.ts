@@ -5,8 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerDetectCommand } from '../../src/cli/commands/detect.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { SWEEP_THRESHOLDS } from '../../src/detect/evaluation.js';
+import { loadRunOperatingPoint, tuneRunOperatingPoint } from '../../src/detect/run-operating-point.js';
 import { UsageError } from '../../src/errors.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
+import { RunDir } from '../../src/run/layout.js';
 import { train } from '../../src/train/trainer.js';
 import { generatedRunConfig } from '../helpers/generated-run.js';
 import { runKws } from '../helpers/run-command.js';
@@ -137,6 +139,41 @@ describe('kws detect (CLI, with a model trained in the test)', () => {
     );
     expect(text.stdout).toMatch(/at threshold 0\.6: recall [\d.]+% \(\d+ of \d+\)/);
     expect(text.stdout).toContain('0.90  recall');
+  });
+
+  it("uses the run's stored operating point, says so, lets flags override it and ignores a stale one", async () => {
+    const stream = path.join(work, 'point.wav');
+    await run(['--make-stream', stream, '--data-dir', dataDir, '--duration-s', '20', '--split', 'all', '--seed', '5']);
+    const defaults = await run(['--train-dir', trainDir, stream, '--json']);
+    expect(defaults.stderr).toMatch(
+      /operating point: the defaults, threshold 0\.9, average 1000 ms, .*no float operating point stored/,
+    );
+
+    const point = await tuneRunOperatingPoint(trainDir, { kind: 'float', targetFalseAlarmsPerHour: 50 });
+    expect(point.streamSeconds).toBeGreaterThanOrEqual(30);
+    expect(point.keywordEvents).toBeGreaterThan(0);
+    const stored = JSON.parse(fs.readFileSync(new RunDir(trainDir).operatingPoint, 'utf8')) as Record<string, unknown>;
+    expect(stored.float).toEqual(JSON.parse(JSON.stringify(point)));
+    expect(loadRunOperatingPoint(trainDir, 'float')).toEqual({ status: 'current', point });
+    expect(loadRunOperatingPoint(trainDir, 'int8').status).toBe('none');
+
+    const { threshold, averageWindowMs } = point.settings;
+    const used = await run(['--train-dir', trainDir, stream, '--json']);
+    expect(used.stderr).toContain(
+      `the run's float operating point chosen on ${point.streamSeconds} s of validation clips`,
+    );
+    expect(used.stderr).toContain(`threshold ${threshold}, average ${averageWindowMs} ms`);
+    for (const line of used.stdout.trim().split('\n').slice(0, -1))
+      expect((JSON.parse(line) as { score: number }).score).toBeGreaterThanOrEqual(threshold);
+    const typed = await run(['--train-dir', trainDir, stream, '--json', '--threshold', '0.55']);
+    expect(typed.stderr).toContain(`threshold 0.55, average ${averageWindowMs} ms`);
+
+    // A point chosen with other weights (the run trained further since) is not used.
+    const file = new RunDir(trainDir).operatingPoint;
+    fs.writeFileSync(file, JSON.stringify({ float: { ...point, modelSha256: '0'.repeat(64) } }));
+    const stale = await run(['--train-dir', trainDir, stream, '--json']);
+    expect(stale.stderr).toMatch(/the defaults, .*chosen for another checkpoint/);
+    fs.rmSync(file);
   });
 
   it('stops with a usage error naming the flag', async () => {

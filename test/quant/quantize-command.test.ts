@@ -6,13 +6,15 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
+import { thresholdBasisPoints, windowsAveraged } from '../../src/detect/posteriors.js';
+import { loadRunOperatingPoint } from '../../src/detect/run-operating-point.js';
 import { UsageError } from '../../src/errors.js';
 import type { QuantizedNetwork } from '../../src/quant/ir.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
-import { saveRunConfig } from '../../src/run/config.js';
+import { loadRunConfig, saveRunConfig } from '../../src/run/config.js';
 import { RunDir } from '../../src/run/layout.js';
 import { writeCheckpoint } from '../helpers/checkpoint.js';
-import { kwsStdout } from '../helpers/run-command.js';
+import { kwsStdout, runKws } from '../helpers/run-command.js';
 import { LABELS, SMALL_FEATURES, SMALL_SIZE_INFO, randomizedModel } from './models.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-quantize-cli-'));
@@ -76,6 +78,9 @@ function runIn(dir: string, ...args: string[]) {
     'testing',
     '--cache-dir',
     path.join(root, 'cache'),
+    // Choosing the operating point has its own test; a later flag overrides this one.
+    '--target-false-alarms-per-hour',
+    '0',
     ...args,
   ]);
 }
@@ -174,6 +179,50 @@ describe('kws quantize', () => {
     );
     // Back to the default target for the other tests.
     await run('--calibration', 'max');
+  });
+
+  it("chooses the int8 network's operating point on validation clips and bakes it into kws_stream.h", async () => {
+    // A copy of the run under a hash split, so that it has validation clips.
+    const pointDir = path.join(root, 'point-run');
+    fs.cpSync(trainDir, pointDir, { recursive: true });
+    const config = loadRunConfig(new RunDir(pointDir));
+    saveRunConfig(new RunDir(pointDir), {
+      ...config,
+      data: { ...config.data, split: 'hash', validationPercentage: 60, testingPercentage: 20 },
+    });
+    const outDir = path.join(pointDir, 'cmsis');
+    const calibration = ['--calibration-set', 'validation', '--calibration'];
+    await runIn(pointDir, ...calibration, 'max', '--target-false-alarms-per-hour', '2');
+    const loaded = loadRunOperatingPoint(pointDir, 'int8');
+    if (loaded.status !== 'current') throw new Error(loaded.reason);
+    const { settings, targetFalseAlarmsPerHour } = loaded.point;
+    expect(targetFalseAlarmsPerHour).toBe(2);
+    const header = fs.readFileSync(path.join(outDir, 'kws_stream.h'), 'utf8');
+    expect(header).toContain(`#define KWS_THRESHOLD_BP ${thresholdBasisPoints(settings.threshold)} `);
+    expect(header).toContain(
+      `#define KWS_AVERAGE_WINDOWS ${windowsAveraged(settings.averageWindowMs, settings.hopMs)} `,
+    );
+    // Quantising again makes another network: the stored point no longer applies to it.
+    await runIn(pointDir, ...calibration, 'percentile');
+    expect(loadRunOperatingPoint(pointDir, 'int8').status).toBe('stale');
+
+    // A run without validation clips (--split all) still quantises, with the default point and a warning.
+    const { stderr, error } = await runKws(registerQuantizeCommand, [
+      'quantize',
+      '--train-dir',
+      trainDir,
+      '--calibration-set',
+      'testing',
+      '--calibration',
+      'max',
+      '--out-dir',
+      path.join(root, 'c-no-point'),
+    ]);
+    expect(error).toBeUndefined();
+    expect(stderr).toContain('kws: warning: no int8 operating point chosen (the run was trained with --split all');
+    expect(fs.readFileSync(path.join(root, 'c-no-point', 'kws_stream.h'), 'utf8')).toContain(
+      '#define KWS_THRESHOLD_BP 9000 ',
+    );
   });
 
   it('quantises the weights only for a recurrent model, and says so', async () => {

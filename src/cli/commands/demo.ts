@@ -107,6 +107,11 @@ export function registerDemoCommand(program: Command): void {
       `  data:          ${relative(summary.dataDir)}`,
       `  training run:  ${relative(summary.trainDir)} (checkpoints, train-log.csv, config.json)`,
       `  C code:        ${relative(quantization.outDir)} (${cFiles})`,
+      ...Object.entries(summary.operatingPoints).map(
+        ([kind, point]) =>
+          `  detector ${kind.padEnd(5)} threshold ${point.settings.threshold}, average ${point.settings.averageWindowMs} ms: ` +
+          `recall ${percent(point.recall)} at ${point.falseAlarmsPerHour.toFixed(1)} false alarms/h on validation`,
+      ),
       `  report:        ${relative(summary.reportFiles.at(-1)!)}`,
       '',
       'next: the same on real data —',

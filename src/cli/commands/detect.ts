@@ -9,14 +9,14 @@ import type { BackendPreference } from '../../backend/index.js';
 import type { StreamDetectionResult } from '../../detect/detector.js';
 import { readTruthCsv, scoreDetections, thresholdSweep, type TruthEvent } from '../../detect/evaluation.js';
 import { makeStream } from '../../detect/make-stream.js';
-import { keywordIndices } from '../../detect/posteriors.js';
+import { keywordIndices, type PosteriorSettings } from '../../detect/posteriors.js';
 import { writeDetectionReport, type DetectionEvaluation } from '../../detect/report.js';
 import { openAudioInput } from '../../detect/wav-stream.js';
 import { UsageError } from '../../errors.js';
 import type { Classifier } from '../../eval/classifier.js';
 import type { SplitRule } from '../../data/dataset-index.js';
 import type { CheckpointName } from '../../run/layout.js';
-import { detectionLine } from '../detections.js';
+import { detectionLine, runOperatingPoint } from '../detections.js';
 import { trainedRun } from '../resolve.js';
 import {
   BACKEND_OPTIONS,
@@ -39,9 +39,9 @@ interface DetectCliOptions {
   quantized?: boolean;
   backend: BackendPreference;
   hopMs?: number;
-  averageWindowMs: number;
-  threshold: number;
-  suppressionMs: number;
+  averageWindowMs?: number;
+  threshold?: number;
+  suppressionMs?: number;
   json?: boolean;
   labels?: string;
   toleranceMs: number;
@@ -204,7 +204,15 @@ async function runDetection(inputs: string[], options: DetectCliOptions): Promis
     backend: options.backend,
   });
   try {
-    for (const input of inputs) await detectOne(detectStream, input, classifier, options, inputs.length > 1, truth);
+    const settings = runOperatingPoint(
+      dir.root,
+      classifier.quantized ? 'int8' : 'float',
+      classifier.checkpoint,
+      options,
+    );
+    for (const input of inputs) {
+      await detectOne(detectStream, input, classifier, { ...options, ...settings }, inputs.length > 1, truth);
+    }
   } finally {
     classifier.dispose();
   }
@@ -214,7 +222,7 @@ async function detectOne(
   detectStream: typeof import('../../detect/detector.js').detectStream,
   input: string,
   classifier: Classifier,
-  options: DetectCliOptions,
+  options: DetectCliOptions & PosteriorSettings,
   several: boolean,
   truth: TruthEvent[] | undefined,
 ): Promise<void> {
@@ -255,7 +263,7 @@ function evaluate(
   result: StreamDetectionResult,
   labels: readonly string[],
   truth: TruthEvent[],
-  options: DetectCliOptions,
+  options: DetectCliOptions & PosteriorSettings,
 ): DetectionEvaluation {
   const keywords = keywordIndices(labels).map((i) => labels[i]!);
   const scoring = { keywords, toleranceS: options.toleranceMs / 1000, audioSeconds: result.audioSeconds };

@@ -15,7 +15,7 @@ import type { SizeReport } from '../../firmware/sizes.js';
 import { profileModel } from '../../models/profile.js';
 import { emittedCMemory } from '../../quant/c-memory.js';
 import type { CheckpointName } from '../../run/layout.js';
-import { detectionLine } from '../detections.js';
+import { detectionLine, runOperatingPoint } from '../detections.js';
 import { JSON_OPTION, OPERATING_POINT_OPTIONS, TRAINED_RUN_OPTIONS, addOptions } from '../options.js';
 import { trainedRun } from '../resolve.js';
 
@@ -83,12 +83,7 @@ export function registerFirmwareCommand(program: Command): void {
       cmsisNn: options.cmsisNn,
       cmsisCore: options.cmsisCore,
       checkpoint: options.checkpoint,
-      operatingPoint: {
-        hopMs: options.hopMs,
-        averageWindowMs: options.averageWindowMs,
-        threshold: options.threshold,
-        suppressionMs: options.suppressionMs,
-      },
+      operatingPoint: runOperatingPoint(dir.root, 'int8', options.checkpoint ?? 'best', options),
     });
     const sizes = await programSizes(program);
     const estimate = emittedCMemory(

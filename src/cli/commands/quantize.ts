@@ -18,6 +18,7 @@ import {
   DATA_OPTIONS,
   JSON_OPTION,
   SEED_OPTION,
+  TARGET_FALSE_ALARMS_OPTION,
   TRAINED_RUN_OPTIONS,
   addOptions,
   collectNumbers,
@@ -25,6 +26,7 @@ import {
   parseNonNegative,
   parsePercentage,
 } from '../options.js';
+import { tuneOperatingPointWithProgress } from '../detections.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import type { QuantizeStage } from '../../quant/run.js';
 import { dataSettingsFrom, runConfigOptionLayer, trainedRun } from '../resolve.js';
@@ -42,6 +44,7 @@ interface QuantizeCliOptions extends DataSettings {
   seed: number;
   json?: boolean;
   target: TargetName;
+  targetFalseAlarmsPerHour: number;
 }
 
 export function registerQuantizeCommand(program: Command): void {
@@ -96,7 +99,14 @@ export function registerQuantizeCommand(program: Command): void {
     { flags: '--out-dir <dir>', description: 'where the C files and quant.json go (default: <train-dir>/cmsis)' },
   ]);
   addOptions(command, DATA_OPTIONS);
-  addOptions(command, [SEED_OPTION, JSON_OPTION]);
+  addOptions(command, [
+    {
+      ...TARGET_FALSE_ALARMS_OPTION,
+      description: `${TARGET_FALSE_ALARMS_OPTION.description}; the int8 point is baked into kws_stream.h`,
+    },
+    SEED_OPTION,
+    JSON_OPTION,
+  ]);
   command.action(async () => {
     const { dir, run } = trainedRun(command.opts<QuantizeCliOptions>().trainDir);
     const options = layeredOptions<QuantizeCliOptions>(command, runConfigOptionLayer(run));
@@ -151,7 +161,12 @@ export function registerQuantizeCommand(program: Command): void {
       return;
     }
     const { quantized, files, source } = result;
-    const device = emitDeviceSources(quantized.network, result.outDir);
+    // The integer network's scores differ from the float model's: its own point goes into kws_stream.h.
+    const point =
+      options.targetFalseAlarmsPerHour > 0
+        ? await tuneOperatingPointWithProgress(dir.root, 'int8', options.targetFalseAlarmsPerHour)
+        : undefined;
+    const device = emitDeviceSources(quantized.network, result.outDir, point?.settings);
     const written = [
       files.weightsHeader,
       files.modelHeader,
@@ -162,6 +177,7 @@ export function registerQuantizeCommand(program: Command): void {
       device.stream.source,
       result.quantJson,
       result.networkFile,
+      ...(point ? [dir.operatingPoint] : []),
     ];
     const { architecture } = quantized.network;
     process.stdout.write(

@@ -15,12 +15,14 @@ import {
   FEATURE_OPTIONS,
   MODEL_OPTIONS,
   SEED_OPTION,
+  TARGET_FALSE_ALARMS_OPTION,
   addOptions,
   featureConfigFrom,
   layeredOptions,
   parseNumberList,
   parsePositiveInteger,
 } from '../options.js';
+import { tuneOperatingPointWithProgress } from '../detections.js';
 import { trainingReporter } from '../train-progress.js';
 import {
   dataSettingsFrom,
@@ -37,6 +39,7 @@ interface TrainCliOptions extends CommonOptions {
   batchSize: number;
   evalStepInterval: number;
   trainWorkers: number | 'auto';
+  targetFalseAlarmsPerHour: number;
   trainDir?: string;
   overwrite?: boolean;
   startCheckpoint?: string;
@@ -115,6 +118,7 @@ export function registerTrainCommand(program: Command): void {
       description: 'resume from this checkpoint folder (default: <train-dir>/checkpoints/last when it exists)',
     },
   ]);
+  addOptions(command, [TARGET_FALSE_ALARMS_OPTION]);
   addOptions(command, BACKEND_OPTIONS);
   addOptions(command, [SEED_OPTION]);
   command.action(async () => {
@@ -220,6 +224,9 @@ async function runTraining(run: RunConfig, trainDir: string, options: TrainCliOp
         result.bestValidationAccuracy === null
           ? 'n/a'
           : `${(result.bestValidationAccuracy * 100).toFixed(2)}% at step ${result.bestStep}`;
+      if (options.targetFalseAlarmsPerHour > 0) {
+        await tuneOperatingPointWithProgress(trainDir, 'float', options.targetFalseAlarmsPerHour);
+      }
       process.stdout.write(`best validation accuracy: ${best}\noutputs in ${trainDir}\n`);
     }
   } finally {

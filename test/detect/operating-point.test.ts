@@ -1,0 +1,133 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { detectStream } from '../../src/detect/detector.js';
+import { scoreDetections, thresholdSweep, type TruthEvent } from '../../src/detect/evaluation.js';
+import {
+  AVERAGE_WINDOW_CANDIDATES_MS,
+  HIT_TOLERANCE_MS,
+  chooseOperatingPoint,
+} from '../../src/detect/operating-point.js';
+import { resolveOperatingPoint } from '../../src/detect/run-operating-point.js';
+import { DEFAULT_POSTERIOR_SETTINGS, type PosteriorSettings } from '../../src/detect/posteriors.js';
+import { asPcm16, fakeModel, renderScene, wavBytes, type Burst } from './helpers.js';
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-operating-point-'));
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+/**
+ * Keywords (tones the truth lists) of different lengths, so the window's score ranges from about
+ * 0.3 to 0.9, and distractors: short tones the truth does not list (false alarms when they fire)
+ * and loud noise (the fake model's unknown word). No threshold catches every keyword without
+ * firing on a distractor, so the choice is a real trade.
+ */
+function scene(seed: number, seconds: number, distractorS: number): { wav: string; truth: TruthEvent[] } {
+  const bursts: Burst[] = [];
+  const truth: TruthEvent[] = [];
+  let t = 1.5;
+  let i = 0;
+  while (t + 2 < seconds) {
+    const kind = i % 2 === 0 ? 'low' : 'high';
+    if (i % 4 === 3) {
+      bursts.push({ kind, startS: t, durationS: distractorS });
+    } else if (i % 7 === 5) {
+      bursts.push({ kind: 'noise', startS: t, durationS: 1 });
+    } else {
+      const durationS = 0.3 + ((i * 37) % 7) / 10;
+      bursts.push({ kind, startS: t, durationS });
+      truth.push({ timeS: t + durationS / 2, word: kind });
+    }
+    t += 3;
+    i++;
+  }
+  const wav = path.join(work, `scene-${seed}-${distractorS}.wav`);
+  fs.writeFileSync(wav, wavBytes(asPcm16(renderScene(seconds, bursts, seed))));
+  return { wav, truth };
+}
+
+async function detect(wav: string, settings: Required<PosteriorSettings>, keepTrace = false) {
+  return detectStream(fs.createReadStream(wav), wav, fakeModel(), { ...settings, keepTrace });
+}
+
+describe('chooseOperatingPoint', () => {
+  it('keeps the best recall at no more than the target false alarms, and the settings reproduce it', async () => {
+    const { wav, truth } = scene(1, 60, 0.45);
+    const targetFalseAlarmsPerHour = 0;
+    const choice = await chooseOperatingPoint(fakeModel(), wav, truth, { targetFalseAlarmsPerHour });
+    expect(choice.metTarget).toBe(true);
+    expect(choice.falseAlarmsPerHour).toBe(0);
+    expect(choice.keywordEvents).toBe(truth.length);
+
+    // A fresh pass at the chosen settings (no replayed scores) scores the same.
+    const fresh = await detect(wav, choice.settings);
+    const scored = scoreDetections(fresh.detections, truth, {
+      keywords: ['low', 'high'],
+      toleranceS: HIT_TOLERANCE_MS / 1000,
+      audioSeconds: fresh.audioSeconds,
+    });
+    expect(scored.recall).toBe(choice.recall);
+    expect(scored.falseAlarmsPerHour).toBe(choice.falseAlarmsPerHour);
+
+    // No window and threshold of the search does better within the target (each window run afresh).
+    let bestRecall = 0;
+    for (const averageWindowMs of AVERAGE_WINDOW_CANDIDATES_MS) {
+      const settings = { ...choice.settings, averageWindowMs };
+      const { trace, audioSeconds } = await detect(wav, settings, true);
+      const sweep = thresholdSweep(trace!, fakeModel().labels, truth, {
+        toleranceS: HIT_TOLERANCE_MS / 1000,
+        audioSeconds,
+        suppressionS: settings.suppressionMs / 1000,
+      });
+      for (const point of sweep) {
+        if (point.falseAlarmsPerHour <= targetFalseAlarmsPerHour) bestRecall = Math.max(bestRecall, point.recall!);
+      }
+    }
+    expect(choice.recall).toBe(bestRecall);
+    // The trade is real: the distractors keep some keywords out of reach, and the default point is worse.
+    expect(choice.recall).toBeLessThan(1);
+    const atDefaults = await detect(wav, { ...DEFAULT_POSTERIOR_SETTINGS, hopMs: 20 });
+    const defaultScore = scoreDetections(atDefaults.detections, truth, {
+      keywords: ['low', 'high'],
+      toleranceS: HIT_TOLERANCE_MS / 1000,
+      audioSeconds: atDefaults.audioSeconds,
+    });
+    expect(defaultScore.recall!).toBeLessThan(choice.recall);
+  });
+
+  it('a looser target buys recall with false alarms', async () => {
+    const { wav, truth } = scene(2, 60, 0.45);
+    const strict = await chooseOperatingPoint(fakeModel(), wav, truth, { targetFalseAlarmsPerHour: 0 });
+    const loose = await chooseOperatingPoint(fakeModel(), wav, truth, { targetFalseAlarmsPerHour: 1000 });
+    expect(loose.recall).toBeGreaterThan(strict.recall);
+    expect(loose.falseAlarmsPerHour).toBeGreaterThan(0);
+    expect(loose.falseAlarmsPerHour).toBeLessThanOrEqual(1000);
+  });
+
+  it('when nothing meets the target, says so and takes the fewest false alarms', async () => {
+    // Distractors longer than the window score 1: even the highest threshold fires on them.
+    const { wav, truth } = scene(3, 45, 1.5);
+    const choice = await chooseOperatingPoint(fakeModel(), wav, truth, { targetFalseAlarmsPerHour: 0 });
+    expect(choice.metTarget).toBe(false);
+    expect(choice.falseAlarmsPerHour).toBeGreaterThan(0);
+    const fresh = await detect(wav, choice.settings);
+    expect(choice.recall).toBeGreaterThan(0);
+    expect(fresh.detections.length).toBeGreaterThan(0);
+  });
+});
+
+describe('resolveOperatingPoint', () => {
+  const stored = { hopMs: 40, averageWindowMs: 300, threshold: 0.62, suppressionMs: 1500 };
+  it('typed flags over the stored point over the defaults, one setting at a time', () => {
+    expect(resolveOperatingPoint({}, stored, DEFAULT_POSTERIOR_SETTINGS)).toEqual(stored);
+    expect(resolveOperatingPoint({ threshold: 0.8 }, stored, DEFAULT_POSTERIOR_SETTINGS)).toEqual({
+      ...stored,
+      threshold: 0.8,
+    });
+    expect(resolveOperatingPoint({ averageWindowMs: 0 }, undefined, DEFAULT_POSTERIOR_SETTINGS)).toEqual({
+      ...DEFAULT_POSTERIOR_SETTINGS,
+      hopMs: undefined,
+      averageWindowMs: 0,
+    });
+  });
+});
