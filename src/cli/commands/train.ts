@@ -99,7 +99,7 @@ export function registerTrainCommand(program: Command): void {
       flags: '--train-workers <n>',
       description:
         'threads computing gradients: 1, 2 to split each batch across both cores (batch norm then normalises each half), ' +
-        'or auto: 2 for DS-CNN and CNN on two or more cores, else 1 (a resumed run keeps its setting)',
+        'or auto: 2 for DS-CNN and CNN when a second core is idle, else 1 (a resumed run keeps its setting)',
       defaultValue: 'auto',
       parse: parseTrainWorkers,
     },
