@@ -26,6 +26,13 @@ export function detectionLine(detection: Detection, file: string | undefined, js
   return `${prefix}${time.toFixed(2).padStart(9)} s  ${detection.label}  (score ${score.toFixed(3)})\n`;
 }
 
+const FLAG_NAMES: Record<keyof PosteriorSettings, string> = {
+  hopMs: '--hop-ms',
+  averageWindowMs: '--average-window-ms',
+  threshold: '--threshold',
+  suppressionMs: '--suppression-ms',
+};
+
 function describeSettings(settings: PosteriorSettings): string {
   const hop = settings.hopMs === undefined ? "the model's feature stride" : `${settings.hopMs} ms`;
   return (
@@ -38,7 +45,8 @@ function describeChoice(kind: ModelKind, point: StoredOperatingPoint): string {
   const met = point.metTarget ? '' : ' (no setting met the target: the fewest false alarms)';
   return (
     `${kind} operating point chosen on ${point.streamSeconds.toFixed(0)} s of validation clips: ` +
-    `recall ${(point.recall * 100).toFixed(1)}% at ${point.falseAlarmsPerHour.toFixed(1)} false alarms/h, ` +
+    `recall ${(point.recall * 100).toFixed(1)}% at ${point.falseAlarmsPerHour.toFixed(1)} false alarms/h ` +
+    `(${point.falseAlarms} in ${point.streamSeconds.toFixed(0)} s), ` +
     `target ${point.targetFalseAlarmsPerHour}/h${met}`
   );
 }
@@ -88,11 +96,13 @@ export function runOperatingPoint(
   const loaded = loadRunOperatingPoint(trainDir, kind, checkpoint);
   const stored = loaded.status === 'current' ? loaded.point : undefined;
   const settings = resolveOperatingPoint(given, stored?.settings, DEFAULT_POSTERIOR_SETTINGS);
+  const typedKeys = keys.filter((key) => given[key] !== undefined);
+  const typedNote = typedKeys.length > 0 ? `; typed: ${typedKeys.map((key) => FLAG_NAMES[key]).join(', ')}` : '';
   if (stored) {
-    process.stderr.write(`kws: the run's ${describeChoice(kind, stored)}: ${describeSettings(settings)}\n`);
+    process.stderr.write(`kws: the run's ${describeChoice(kind, stored)}: ${describeSettings(settings)}${typedNote}\n`);
   } else {
     const why = loaded.status === 'current' ? '' : loaded.reason;
-    process.stderr.write(`kws: operating point: the defaults, ${describeSettings(settings)} (${why})\n`);
+    process.stderr.write(`kws: operating point: the defaults, ${describeSettings(settings)} (${why})${typedNote}\n`);
   }
   return settings;
 }

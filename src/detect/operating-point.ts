@@ -3,6 +3,8 @@
  * validation clips mixed into background noise, every averaging window of a short list and every
  * threshold of the sweep are scored, and the point with the highest recall at no more than the
  * target false alarms per hour is kept (fewest false alarms, then the higher threshold, on ties).
+ * A stream resolves one false alarm per its length, so the target is a whole count, rounded up
+ * (allowedFalseAlarms).
  * A point that finds nothing does not meet any target: when no point that finds a keyword meets
  * it, the one with the fewest false alarms among those that do is taken.
  * The network runs over the stream once; the other averaging windows replay its scores.
@@ -23,11 +25,20 @@ export interface OperatingPointChoice {
   targetFalseAlarmsPerHour: number;
   /** On the tuning stream, at these settings. */
   recall: number;
+  falseAlarms: number;
   falseAlarmsPerHour: number;
   /** False when no point that finds a keyword met the target: the one with the fewest false alarms was taken. */
   metTarget: boolean;
   keywordEvents: number;
   streamSeconds: number;
+}
+
+/**
+ * How many false alarms a stream of `seconds` may hold at `targetPerHour`: the expected count rounded
+ * up, since no stream shows a fraction of one (2 per hour on 1,200 s allows one; on a whole hour, two).
+ */
+export function allowedFalseAlarms(targetPerHour: number, seconds: number): number {
+  return Math.max(0, Math.ceil((targetPerHour * seconds) / 3600 - 1e-9));
 }
 
 export interface ChooseOptions {
@@ -96,7 +107,8 @@ export async function chooseOperatingPoint(
     for (const point of sweep) {
       if (point.recall === null) throw new KwsError(`${wavPath}: the tuning stream holds no keyword`);
       const found = point.recall > 0;
-      const metTarget = found && point.falseAlarmsPerHour <= options.targetFalseAlarmsPerHour + 1e-9;
+      const metTarget =
+        found && point.falseAlarms <= allowedFalseAlarms(options.targetFalseAlarmsPerHour, result.audioSeconds);
       // Met targets first, then recall; else a point that finds something, with the fewest false alarms.
       const rank = [
         metTarget ? 1 : 0,
@@ -113,6 +125,7 @@ export async function chooseOperatingPoint(
             settings: { hopMs, averageWindowMs, threshold: point.threshold, suppressionMs },
             targetFalseAlarmsPerHour: options.targetFalseAlarmsPerHour,
             recall: point.recall,
+            falseAlarms: point.falseAlarms,
             falseAlarmsPerHour: point.falseAlarmsPerHour,
             metTarget,
             keywordEvents: point.keywordEvents,

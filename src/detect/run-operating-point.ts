@@ -14,7 +14,7 @@ import { openClassifier } from '../eval/classifier.js';
 import { loadRunConfig } from '../run/config.js';
 import { RunDir } from '../run/layout.js';
 import { checkpointIdentity } from '../run/provenance.js';
-import { makeStream, streamClips } from './make-stream.js';
+import { makeStream, runStreamSource, streamClips } from './make-stream.js';
 import { chooseOperatingPoint, type OperatingPointChoice } from './operating-point.js';
 import type { PosteriorSettings } from './posteriors.js';
 
@@ -68,18 +68,12 @@ export async function tuneRunOperatingPoint(trainDir: string, options: TuneOptio
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-tuning-'));
   try {
     const streamOptions = {
+      ...runStreamSource(run),
       out: path.join(work, 'validation.wav'),
-      dataDir: run.data.dataDir,
       durationS: 0,
       gapS: TUNING_GAP_S,
       noiseVolume: 0.1,
       seed: run.seed,
-      sampleRate: run.feature.sampleRate,
-      clipDurationMs: run.feature.clipDurationMs,
-      split: run.data.split,
-      splitSalt: run.data.splitSalt,
-      validationPercentage: run.data.validationPercentage,
-      testingPercentage: run.data.testingPercentage,
       set: 'validation' as const,
     };
     // Each validation clip about once, within a bound on the tuning time.

@@ -20,6 +20,7 @@ import {
   validateNetwork,
 } from './ir.js';
 import { qFormatName } from './qformat.js';
+import { logitFrac, softmaxExpTable } from './softmax.js';
 
 /** arm_relu_q7 takes a uint16_t size: larger maps are rectified row by row. */
 const RELU_MAX_SIZE = 0xffff;
@@ -166,6 +167,8 @@ export function renderModelHeader(network: QuantizedNetwork, provenance?: string
     define('KWS_INPUT_SIZE', 'IN_DIM'),
     define('KWS_OUTPUT_SIZE', 'OUT_DIM'),
     define('KWS_LABELS', `{${network.labels.map(cString).join(', ')}}`),
+    define('KWS_LOGIT_FRAC', logitFrac(network), `int8 logits in ${qFormatName(logitFrac(network))}`),
+    define('KWS_SOFTMAX_EXP_SIZE', softmaxExpTable(logitFrac(network)).length, "kws_softmax's table"),
     '',
   ];
   for (const layer of network.layers) {
@@ -181,7 +184,7 @@ export function renderModelHeader(network: QuantizedNetwork, provenance?: string
     '',
     '/* int8 features (MFCC_DEC_BITS fractional bits) in, int8 logits out. */',
     'void kws_run(const q7_t *input, q7_t *output);',
-    '/* Base-2 softmax of the logits, as kws scores them: 128 ~ 100 %. */',
+    '/* Softmax of the logits as kws scores them: q7 probabilities, 128 = 1. */',
     'void kws_softmax(const q7_t *logits, q7_t *probs);',
     '',
     `#endif /* ${guard} */`,
@@ -321,37 +324,37 @@ static void avepool_q7_HWC_nonsquare(const q7_t *Im_in, const uint16_t dim_im_in
 }
 `;
 
-/*
- * CMSIS-NN's arm_softmax_q7 computed its base-2 softmax differently from one version to the next
- * (2018, the 2020 change and its revert, 2022's V1.0.3), so the emitted code carries the
- * arithmetic kws evaluates with (softmaxQ7 in simulate.ts) instead of calling it.
+/**
+ * kws_softmax: softmaxQ7 of simulate.ts, the scores kws evaluates, over the generated table
+ * (not arm_softmax_q7, whose base-2 scores saturate; see softmaxQ7).
  */
-const SOFTMAX_SOURCE = `/* Base-2 softmax of the logits, 128 ~ 100 %: with lo the maximum minus 8 (or the minimum, when
- * all are within 8 of the maximum), p_i = (2^(x_i - lo + 20) / sum_j 2^(x_j - lo)) >> 13, saturated,
- * and 0 below lo. arm_softmax_q7's idea, written out because its arithmetic changed between CMSIS
- * versions: these are exactly the scores kws evaluated, whichever CMSIS-NN is linked. */
+function softmaxSource(network: QuantizedNetwork): string {
+  const table = softmaxExpTable(logitFrac(network));
+  return `/* exp(-d / 2^KWS_LOGIT_FRAC) in Q15, d = largest logit - logit; 0 past the table. */
+static const uint16_t kws_softmax_exp[KWS_SOFTMAX_EXP_SIZE] = {${Array.from(table).join(', ')}};
+
+/* Softmax of the logits' real values as q7 probabilities, 128 = 1, in integers:
+ * p_i = min(127, (128 e_i + sum / 2) / sum) with e_i = kws_softmax_exp[max - x_i], sum = sum of e_i.
+ * Exactly the scores kws evaluated and thresholded. */
 void kws_softmax(const q7_t *logits, q7_t *probs) {
   int max = -128;
-  int min = 127;
   for (int i = 0; i < OUT_DIM; i++) {
     if (logits[i] > max) max = logits[i];
-    if (logits[i] < min) min = logits[i];
   }
-  const int lo = max - min > 8 ? max - 8 : min;
-  q31_t sum = 0;
+  int32_t e[OUT_DIM];
+  int32_t sum = 0;
   for (int i = 0; i < OUT_DIM; i++) {
-    if (logits[i] >= lo) sum += (q31_t)1 << (logits[i] - lo);
+    const int d = max - logits[i];
+    e[i] = d < KWS_SOFTMAX_EXP_SIZE ? kws_softmax_exp[d] : 0;
+    sum += e[i];
   }
   for (int i = 0; i < OUT_DIM; i++) {
-    if (logits[i] < lo) {
-      probs[i] = 0;
-    } else {
-      const q31_t p = (((q31_t)1 << (logits[i] - lo + 20)) / sum) >> 13;
-      probs[i] = (q7_t)(p > 127 ? 127 : p);
-    }
+    const int32_t p = (128 * e[i] + sum / 2) / sum;
+    probs[i] = (q7_t)(p > 127 ? 127 : p);
   }
 }
 `;
+}
 
 export function renderModelSource(network: QuantizedNetwork, provenance?: string): string {
   const arch = network.architecture;
@@ -359,6 +362,7 @@ export function renderModelSource(network: QuantizedNetwork, provenance?: string
   const lines = [
     openingComment(`${arch} inference with legacy CMSIS-NN q7 kernels.`, provenance),
     '#include <stddef.h>',
+    '#include <stdint.h>',
     '',
     '#include "arm_nnfunctions.h"',
     `#include "${arch}.h"`,
@@ -380,7 +384,7 @@ export function renderModelSource(network: QuantizedNetwork, provenance?: string
   if (network.layers.some((layer) => layer.kind === 'avgpool')) lines.push(AVEPOOL_SOURCE);
   lines.push('void kws_run(const q7_t *input, q7_t *output) {');
   lines.push(...runBody(network.layers));
-  lines.push('}', '', SOFTMAX_SOURCE);
+  lines.push('}', '', softmaxSource(network));
   return lines.join('\n');
 }
 

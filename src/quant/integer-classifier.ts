@@ -10,7 +10,8 @@ import { quantizeFeatures } from '../features/quantize.js';
 import { argmax } from '../metrics.js';
 import type { Engine } from '../wasm/engine.js';
 import type { QuantizedNetwork } from './ir.js';
-import { createSimulator, softmaxQ7, type Simulator } from './simulate.js';
+import { createSimulator, type Simulator } from './simulate.js';
+import { logitFrac, softmaxExpTable, softmaxQ7 } from './softmax.js';
 
 /** kws_softmax's unit on every target: probabilities are q7, 128 = 1. */
 export const PROBABILITY_ONE = 128;
@@ -82,12 +83,13 @@ export function createIntegerClassifier(
   engine: Engine = 'auto',
 ): IntegerClassifier & { simulator: Simulator } {
   const simulator = createSimulator(network, engine);
+  const expTable = softmaxExpTable(logitFrac(network));
   const classifier = integerClassifier({
     inputSize: network.frames * network.coefficients,
     labelCount: network.labels.length,
     quantizeInput: (row, out) => quantizeFeatures(row, network.inputFrac, out),
     run: (input, out) => simulator.run(input, out),
-    probabilities: (logits, out) => softmaxQ7(logits, out),
+    probabilities: (logits, out) => softmaxQ7(logits, expTable, out),
   });
   return { ...classifier, simulator };
 }

@@ -231,35 +231,6 @@ export function averagePool(
   }
 }
 
-/**
- * The scores kws reports for the integer network, base 2 on the raw int8 values (128 ≈ 100 %):
- *   lo = max(min, max − 8); sum = Σ_{x ≥ lo} 2^(x − lo)
- *   out = sat8((2^(x − lo + 20) / sum) >> 13), and 0 for x < lo.
- * ARM's arm_softmax_q7 idea; its arithmetic changed between CMSIS versions, so the emitted C
- * writes this out as `kws_softmax` instead of calling it (emit-c.ts).
- */
-export function softmaxQ7(logits: Int8Array, output: Int8Array = new Int8Array(logits.length)): Int8Array {
-  let max = -129;
-  let min = 128;
-  for (const v of logits) {
-    if (v > max) max = v;
-    if (v < min) min = v;
-  }
-  const lo = Math.max(min, max - 8);
-  let sum = 0;
-  for (const v of logits) if (v >= lo) sum += 1 << (v - lo);
-  for (let i = 0; i < logits.length; i++) {
-    const v = logits[i]!;
-    if (v < lo) {
-      output[i] = 0;
-      continue;
-    }
-    const q = Math.trunc((1 << (v - lo + 20)) / sum) >> 13;
-    output[i] = q > 127 ? 127 : q;
-  }
-  return output;
-}
-
 /** The four weighted kernels, one signature per layer kind; the scratch they need is their own. */
 export interface LayerKernels {
   convolve(layer: ConvLayer, input: Int8Array, output: Int8Array, counts: SaturationCounts, slot: number): void;

@@ -167,6 +167,7 @@ describe('kws detect (CLI, with a model trained in the test)', () => {
       expect((JSON.parse(line) as { score: number }).score).toBeGreaterThanOrEqual(threshold);
     const typed = await run(['--train-dir', trainDir, stream, '--json', '--threshold', '0.55']);
     expect(typed.stderr).toContain(`threshold 0.55, average ${averageWindowMs} ms`);
+    expect(typed.stderr).toContain('; typed: --threshold');
 
     // A point chosen with other weights (the run trained further since) is not used.
     const file = new RunDir(trainDir).operatingPoint;

@@ -7,6 +7,7 @@ import { scoreDetections, thresholdSweep, type TruthEvent } from '../../src/dete
 import {
   AVERAGE_WINDOW_CANDIDATES_MS,
   HIT_TOLERANCE_MS,
+  allowedFalseAlarms,
   chooseOperatingPoint,
 } from '../../src/detect/operating-point.js';
 import { resolveOperatingPoint } from '../../src/detect/run-operating-point.js';
@@ -100,8 +101,16 @@ describe('chooseOperatingPoint', () => {
     const strict = await chooseOperatingPoint(fakeModel(), wav, truth, { targetFalseAlarmsPerHour: 0 });
     const loose = await chooseOperatingPoint(fakeModel(), wav, truth, { targetFalseAlarmsPerHour: 1000 });
     expect(loose.recall).toBeGreaterThan(strict.recall);
-    expect(loose.falseAlarmsPerHour).toBeGreaterThan(0);
-    expect(loose.falseAlarmsPerHour).toBeLessThanOrEqual(1000);
+    expect(loose.falseAlarms).toBeGreaterThan(0);
+    expect(loose.falseAlarms).toBeLessThanOrEqual(allowedFalseAlarms(1000, loose.streamSeconds));
+  });
+
+  it('allows the target as a whole count of false alarms, rounded up', () => {
+    expect(allowedFalseAlarms(2, 1200)).toBe(1);
+    expect(allowedFalseAlarms(2, 3600)).toBe(2);
+    expect(allowedFalseAlarms(2, 7200)).toBe(4);
+    expect(allowedFalseAlarms(3, 1200)).toBe(1);
+    expect(allowedFalseAlarms(0, 1200)).toBe(0);
   });
 
   it('when nothing meets the target, says so and takes the fewest false alarms', async () => {

@@ -23,7 +23,7 @@ const HIDDEN: ReadonlyArray<{ coefficient: number; sign: 1 | -1; bias: number }>
 const HIDDEN_BIAS_SHIFT = 5;
 const HIDDEN_OUT_SHIFT = 4;
 
-/** Logit weights per label over the hidden units, and biases; the output shift divides by 16. */
+/** Logit weights per label over the hidden units, and biases (hidden units' format); the output shift divides by 16. */
 const LOGITS: ReadonlyArray<{ weights: number[]; bias: number }> = [
   { weights: [-2, 0, 0, 0, 0], bias: 64 },
   { weights: [1, 0, 0, 0, 0], bias: -16 },
@@ -71,7 +71,8 @@ export function firingNetwork(feature: FeatureConfig = { ...DEFAULT_FEATURE_CONF
     outputSize: LOGITS.length,
     weights: Int8Array.from(LOGITS.flatMap((label) => label.weights)),
     bias: Int8Array.from(LOGITS, (label) => label.bias),
-    ...fixedPoint(hiddenFrac, WEIGHT_FRAC, hiddenFrac + WEIGHT_FRAC, hiddenFrac + WEIGHT_FRAC - LOGIT_OUT_SHIFT),
+    // Whole weights and whole logits (Q7.0): a logit one higher weighs e times more in kws_softmax.
+    ...fixedPoint(hiddenFrac, 0, hiddenFrac, hiddenFrac - LOGIT_OUT_SHIFT),
   };
   return {
     architecture: 'dnn',

@@ -9,7 +9,9 @@ import {
   roundHalfAway,
   roundHalfEven,
 } from '../../src/quant/qformat.js';
-import { averagePool, fullyConnected, relu, softmaxQ7 } from '../../src/quant/simulate.js';
+import { averagePool, fullyConnected, relu } from '../../src/quant/simulate.js';
+import { softmaxExpTable, softmaxQ7 } from '../../src/quant/softmax.js';
+import { Random } from '../../src/random.js';
 
 /** One-input, one-output FC: out = sat8(((b << bs) + round + x·w) >> os). */
 function fc(
@@ -118,19 +120,43 @@ describe('ReLU and average pool', () => {
   });
 });
 
-describe('arm_softmax_q7 (base 2, 128 ≈ 100 %)', () => {
+describe("kws_softmax: the logits' real softmax as q7 probabilities (128 = 1)", () => {
+  it('tabulates exp(−d / 2^frac) in Q15 until it rounds to 0, at most 256 entries', () => {
+    const q4 = softmaxExpTable(4);
+    expect(q4[0]).toBe(32768);
+    expect(q4[16]).toBe(12055); // 32768 / e = 12054.7
+    expect(softmaxExpTable(0).length).toBe(12); // 32768 e^-11 = 0.55, e^-12 rounds to 0
+    expect(softmaxExpTable(7).length).toBe(256);
+  });
+
   it('gives equal shares for equal inputs', () => {
-    expect(Array.from(softmaxQ7(Int8Array.of(5, 5, 5, 5)))).toEqual([32, 32, 32, 32]);
+    expect(Array.from(softmaxQ7(Int8Array.of(5, 5, 5, 5), softmaxExpTable(4)))).toEqual([32, 32, 32, 32]);
   });
 
-  it('computes 2^(x−lo+20)/sum >> 13', () => {
-    // sum = 2 + 1 = 3: 2^21/3 >> 13 = 85, 2^20/3 >> 13 = 42.
-    expect(Array.from(softmaxQ7(Int8Array.of(1, 0)))).toEqual([85, 42]);
+  it('computes (128 e_i + sum / 2) / sum on the real logits', () => {
+    // Q.4 logits 16 and 0 are 1.0 and 0.0: e = 32768, 12055, sum 44823 → 94.08 and 34.92, truncated.
+    expect(Array.from(softmaxQ7(Int8Array.of(16, 0), softmaxExpTable(4)))).toEqual([94, 34]);
   });
 
-  it('saturates the winner at 127 and outputs 0 more than 8 below the max', () => {
-    expect(Array.from(softmaxQ7(Int8Array.of(10, 0, 2, 1)))).toEqual([127, 0, 0, 0]);
-    expect(Array.from(softmaxQ7(Int8Array.of(-128, 127, 126)))).toEqual([0, 85, 42]);
+  it('saturates the winner at 127 and gives 0 past the table', () => {
+    expect(Array.from(softmaxQ7(Int8Array.of(10, 0, 2, 1), softmaxExpTable(0)))).toEqual([127, 0, 0, 0]);
+    expect(Array.from(softmaxQ7(Int8Array.of(127, -128), softmaxExpTable(0)))).toEqual([127, 0]);
+  });
+
+  it('stays within 1/128 of the float softmax of the real logits', () => {
+    const random = new Random(7);
+    for (const frac of [2, 4, 5]) {
+      const table = softmaxExpTable(frac);
+      for (let trial = 0; trial < 200; trial++) {
+        const logits = Int8Array.from({ length: 12 }, () => random.int(-128, 128));
+        const real = Array.from(logits, (v) => Math.exp((v - Math.max(...logits)) / 2 ** frac));
+        const total = real.reduce((a, b) => a + b, 0);
+        const scores = softmaxQ7(logits, table);
+        real.forEach((value, i) => {
+          expect(Math.abs(scores[i]! - Math.min(127, (128 * value) / total))).toBeLessThanOrEqual(1);
+        });
+      }
+    }
   });
 });
 
