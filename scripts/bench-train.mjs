@@ -10,14 +10,24 @@
  * cross-entropy, batch norm in training mode), on a fixed set of random batches: compute only,
  * no data pipeline (`kws bench` measures that too). Throughput is given per wall-clock second
  * and per CPU-second of this process (steadier when other jobs share the machine). `--profile`
- * prints the kernels that take the most time in one training step (tf.profile; a custom op
- * shows both as its own entry and as the kernels it runs).
+ * prints where one training step's time goes: for models the training plan runs (DS-CNN, CNN, DNN
+ * on wasm), the CPU time of each of its passes, the optimizer and the tfjs calls around them,
+ * averaged over `--steps` steps; for others, the kernels that take the most time (tf.profile; a
+ * custom op shows both as its own entry and as the kernels it runs).
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../dist/backend/index.js';
 import { Random } from '../dist/random.js';
 import { buildModel } from '../dist/models/build/index.js';
-import { createOptimizer, trainStep as trainerStep } from '../dist/train/step.js';
+import { updateMovingStatistics } from '../dist/backend/plan/plan.js';
+import {
+  applyGradients,
+  createOptimizer,
+  profileTrainingPlan,
+  trainableValues,
+  trainingPlan,
+  trainStep as trainerStep,
+} from '../dist/train/step.js';
 
 const FRAMES = 49;
 const COEFFICIENTS = 10;
@@ -97,6 +107,52 @@ function timeSteps(steps, run) {
   return { wall: (performance.now() - start) / 1000, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
+/** CPU milliseconds of this process (other threads idle here, so it is this step's). */
+function cpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * Per-step CPU time of the training plan's passes and of the step's other parts (the trainer's
+ * step, taken apart): ms per step per part, with the part's group, largest first.
+ */
+function profilePlanStep(model, optimizer, batches, steps) {
+  const plan = trainingPlan(model);
+  const passes = profileTrainingPlan(model, true);
+  const outside = new Map();
+  const timed = (name, run) => {
+    const started = cpuMs();
+    const result = run();
+    outside.set(name, (outside.get(name) ?? 0) + cpuMs() - started);
+    return result;
+  };
+  const started = cpuMs();
+  for (let i = 0; i < steps; i++) {
+    const { x, y } = batches[i % batches.length];
+    const weights = timed('read weights from tfjs', () => trainableValues(model));
+    const { grads, statistics } = plan.gradients(weights, x, y, LABELS);
+    timed('write moving statistics to tfjs', () => tf.tidy(() => updateMovingStatistics(plan, statistics)));
+    timed('Adam (FusedAdam, one kernel per variable)', () => applyGradients(model, optimizer, grads));
+  }
+  const total = cpuMs() - started;
+  profileTrainingPlan(model, false);
+  const group = (name) =>
+    name.endsWith(' forward')
+      ? 'forward'
+      : name.endsWith(' backward')
+        ? 'backward'
+        : name === 'loss'
+          ? 'loss'
+          : name.startsWith('Adam')
+            ? 'optimizer'
+            : 'tfjs and copies';
+  const parts = [...passes, ...outside].map(([name, ms]) => ({ name, group: group(name), ms: ms / steps }));
+  const accounted = parts.reduce((sum, part) => sum + part.ms, 0);
+  parts.push({ name: 'the rest (loop, step bookkeeping)', group: 'tfjs and copies', ms: total / steps - accounted });
+  return { totalMs: total / steps, parts: parts.sort((a, b) => b.ms - a.ms) };
+}
+
 async function profileStep(model, optimizer, data) {
   const profile = await tf.profile(() => {
     trainStep(model, optimizer, data);
@@ -136,7 +192,10 @@ async function main() {
         inferSamplesPerSecond: Math.round((options.steps * options.batch) / infer.wall),
         inferSamplesPerCpuSecond: Math.round((options.steps * options.batch) / infer.cpu),
       };
-      if (options.profile) result.profile = await profileStep(model, optimizer, batches[0]);
+      if (options.profile) {
+        if (trainingPlan(model)) result.planProfile = profilePlanStep(model, optimizer, batches, options.steps);
+        else result.profile = await profileStep(model, optimizer, batches[0]);
+      }
       results.push(result);
       if (!options.json) {
         console.log(
@@ -144,6 +203,21 @@ async function main() {
             `inference ${result.inferSamplesPerSecond} samples/s (${result.inferSamplesPerCpuSecond} per CPU-second)`,
         );
         if (backend.warning) console.log(`  (${backend.warning})`);
+        if (result.planProfile) {
+          const { totalMs, parts } = result.planProfile;
+          console.log(`  one training step (training plan), ${totalMs.toFixed(1)} CPU ms:`);
+          const groups = new Map();
+          for (const part of parts) groups.set(part.group, (groups.get(part.group) ?? 0) + part.ms);
+          for (const [name, ms] of [...groups].sort((a, b) => b[1] - a[1]))
+            console.log(
+              `    ${name.padEnd(36)} ${ms.toFixed(2).padStart(8)} ms  ${((100 * ms) / totalMs).toFixed(1).padStart(5)}%`,
+            );
+          console.log('  by part:');
+          for (const part of parts)
+            console.log(
+              `    ${part.name.padEnd(44)} ${part.ms.toFixed(2).padStart(8)} ms  ${((100 * part.ms) / totalMs).toFixed(1).padStart(5)}%`,
+            );
+        }
         if (result.profile) {
           const total = result.profile.reduce((sum, k) => sum + k.ms, 0);
           console.log(`  one training step, kernel time ${total.toFixed(1)} ms:`);

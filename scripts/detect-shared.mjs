@@ -15,10 +15,10 @@ import path from 'node:path';
 import { openClassifier } from '../dist/eval/classifier.js';
 import { detectStream } from '../dist/detect/detector.js';
 import { scoreDetections } from '../dist/detect/evaluation.js';
-import { makeStream } from '../dist/detect/make-stream.js';
+import { makeStream, runStreamSource } from '../dist/detect/make-stream.js';
 import { HIT_TOLERANCE_MS, chooseOperatingPoint } from '../dist/detect/operating-point.js';
 import { DEFAULT_POSTERIOR_SETTINGS, keywordIndices } from '../dist/detect/posteriors.js';
-import { loadRunOperatingPoint, resolveOperatingPoint } from '../dist/detect/run-operating-point.js';
+import { loadRunOperatingPoint, resolveOperatingPoint } from '../dist/detect/operating-point-store.js';
 import { loadRunConfig } from '../dist/run/config.js';
 import { RunDir } from '../dist/run/layout.js';
 
@@ -32,18 +32,13 @@ const run = loadRunConfig(dir);
 fs.mkdirSync(outDir, { recursive: true });
 const streamPath = path.join(outDir, 'stream.wav');
 const stream = makeStream({
+  ...runStreamSource(run),
   out: streamPath,
   dataDir,
   durationS,
   gapS: 3,
   noiseVolume: 0.1,
   seed: 1,
-  sampleRate: run.feature.sampleRate,
-  clipDurationMs: run.feature.clipDurationMs,
-  split: run.data.split,
-  splitSalt: run.data.splitSalt,
-  validationPercentage: run.data.validationPercentage,
-  testingPercentage: run.data.testingPercentage,
 });
 const keywordEvents = stream.truth.filter((event) => run.data.wantedWords.includes(event.word)).length;
 console.log(

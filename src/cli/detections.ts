@@ -6,10 +6,9 @@
 import {
   loadRunOperatingPoint,
   resolveOperatingPoint,
-  tuneRunOperatingPoint,
   type ModelKind,
   type StoredOperatingPoint,
-} from '../detect/run-operating-point.js';
+} from '../detect/operating-point-store.js';
 import { DEFAULT_POSTERIOR_SETTINGS, type Detection, type PosteriorSettings } from '../detect/posteriors.js';
 import { KwsError } from '../errors.js';
 import type { CheckpointName } from '../run/layout.js';
@@ -25,6 +24,13 @@ export function detectionLine(detection: Detection, file: string | undefined, js
   const prefix = file === undefined ? '' : `${file}: `;
   return `${prefix}${time.toFixed(2).padStart(9)} s  ${detection.label}  (score ${score.toFixed(3)})\n`;
 }
+
+const FLAG_NAMES: Record<keyof PosteriorSettings, string> = {
+  hopMs: '--hop-ms',
+  averageWindowMs: '--average-window-ms',
+  threshold: '--threshold',
+  suppressionMs: '--suppression-ms',
+};
 
 function describeSettings(settings: PosteriorSettings): string {
   const hop = settings.hopMs === undefined ? "the model's feature stride" : `${settings.hopMs} ms`;
@@ -55,6 +61,8 @@ export async function tuneOperatingPointWithProgress(
 ): Promise<StoredOperatingPoint | undefined> {
   let progress: ReturnType<typeof createProgress> | undefined;
   try {
+    // Tuning runs the model (TensorFlow.js); loaded here so commands start without it.
+    const { tuneRunOperatingPoint } = await import('../detect/run-operating-point.js');
     const point = await tuneRunOperatingPoint(trainDir, {
       kind,
       targetFalseAlarmsPerHour,
@@ -89,11 +97,13 @@ export function runOperatingPoint(
   const loaded = loadRunOperatingPoint(trainDir, kind, checkpoint);
   const stored = loaded.status === 'current' ? loaded.point : undefined;
   const settings = resolveOperatingPoint(given, stored?.settings, DEFAULT_POSTERIOR_SETTINGS);
+  const typedKeys = keys.filter((key) => given[key] !== undefined);
+  const typedNote = typedKeys.length > 0 ? `; typed: ${typedKeys.map((key) => FLAG_NAMES[key]).join(', ')}` : '';
   if (stored) {
-    process.stderr.write(`kws: the run's ${describeChoice(kind, stored)}: ${describeSettings(settings)}\n`);
+    process.stderr.write(`kws: the run's ${describeChoice(kind, stored)}: ${describeSettings(settings)}${typedNote}\n`);
   } else {
     const why = loaded.status === 'current' ? '' : loaded.reason;
-    process.stderr.write(`kws: operating point: the defaults, ${describeSettings(settings)} (${why})\n`);
+    process.stderr.write(`kws: operating point: the defaults, ${describeSettings(settings)} (${why})${typedNote}\n`);
   }
   return settings;
 }

@@ -19,6 +19,7 @@ import {
 import { KwsError, UsageError } from '../errors.js';
 import type { SetName } from '../data/split.js';
 import { Random } from '../random.js';
+import type { RunConfig } from '../run/config.js';
 import { formatTruthCsv, type TruthEvent } from './evaluation.js';
 
 export interface MakeStreamOptions {
@@ -40,6 +41,24 @@ export interface MakeStreamOptions {
   testingPercentage: number;
   /** The split the clips come from (default testing: speakers the model never heard). */
   set?: SetName;
+}
+
+/** A run's clip format and split: the stream options that make its clips the ones it was trained and split on. */
+export function runStreamSource(
+  run: RunConfig,
+): Pick<
+  MakeStreamOptions,
+  'dataDir' | 'sampleRate' | 'clipDurationMs' | 'split' | 'splitSalt' | 'validationPercentage' | 'testingPercentage'
+> {
+  return {
+    dataDir: run.data.dataDir,
+    sampleRate: run.feature.sampleRate,
+    clipDurationMs: run.feature.clipDurationMs,
+    split: run.data.split,
+    splitSalt: run.data.splitSalt,
+    validationPercentage: run.data.validationPercentage,
+    testingPercentage: run.data.testingPercentage,
+  };
 }
 
 export interface Placement {

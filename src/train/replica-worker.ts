@@ -1,7 +1,8 @@
 /**
  * Worker-thread entry of a gradient replica: its own TensorFlow.js backend and copy of the model.
  * Each request carries the current trainable weights and a slice of the batch; the reply carries
- * that slice's gradients, loss and logits (buffers transferred, not copied).
+ * that slice's gradients, loss and logits (buffers transferred, not copied). Models with a
+ * training plan compute straight from the request's weights; others load them into the copy first.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
@@ -9,7 +10,7 @@ import { initBackend, type BackendPreference } from '../backend/index.js';
 import { errorMessage } from '../errors.js';
 import { buildModel } from '../models/build/index.js';
 import type { ModelSpec } from '../models/spec.js';
-import { batchGradients } from './step.js';
+import { batchGradients, trainingPlan, type BatchGradients } from './step.js';
 
 export interface ReplicaWorkerData {
   spec: ModelSpec;
@@ -27,18 +28,21 @@ const { spec, backend } = workerData as ReplicaWorkerData;
 try {
   await initBackend(backend);
   const model = buildModel(spec);
-  parentPort!.on('message', ({ weights, x, y, labelCount }: ReplicaRequest) => {
+  const plan = trainingPlan(model);
+  const gradientsOf = ({ weights, x, y, labelCount }: ReplicaRequest): BatchGradients => {
+    if (plan) return plan.gradients(weights, x, y, labelCount);
+    tf.tidy(() =>
+      model.trainableWeights.forEach((weight, i) => weight.write(tf.tensor(weights[i]!, weight.shape as number[]))),
+    );
+    return batchGradients(model, x, y, labelCount);
+  };
+  parentPort!.on('message', (request: ReplicaRequest) => {
     try {
-      tf.tidy(() =>
-        model.trainableWeights.forEach((weight, i) => weight.write(tf.tensor(weights[i]!, weight.shape as number[]))),
-      );
-      const { grads, loss, logits } = batchGradients(model, x, y, labelCount);
-      const arrays = grads.map((grad) => grad.dataSync() as Float32Array);
-      tf.dispose(grads);
-      const reply: ReplicaReply = { type: 'gradients', grads: arrays, loss, logits };
+      const { grads, loss, logits } = gradientsOf(request);
+      const reply: ReplicaReply = { type: 'gradients', grads, loss, logits };
       parentPort!.postMessage(
         reply,
-        [...arrays, logits].map((array) => array.buffer as ArrayBuffer),
+        [...grads, logits].map((array) => array.buffer as ArrayBuffer),
       );
     } catch (error) {
       parentPort!.postMessage({ type: 'error', message: errorMessage(error) } satisfies ReplicaReply);

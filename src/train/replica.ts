@@ -12,7 +12,7 @@ import { KwsError } from '../errors.js';
 import type { ModelSpec } from '../models/spec.js';
 import { workerPath } from '../worker-path.js';
 import type { ReplicaReply, ReplicaRequest, ReplicaWorkerData } from './replica-worker.js';
-import { applyGradients, batchGradients, stepResult, type StepResult } from './step.js';
+import { applyGradients, batchGradients, stepResult, trainableValues, type StepResult } from './step.js';
 
 type GradientsReply = Extract<ReplicaReply, { type: 'gradients' }>;
 
@@ -81,15 +81,21 @@ export async function parallelTrainStep(
   const inputSize = x.length / batch;
   const own = Math.ceil(batch / 2);
   // The replica's slice goes first so both threads work at once; copies, as its buffers are transferred.
-  const weights = model.trainableWeights.map((weight) => weight.read().dataSync() as Float32Array);
-  const remote = replica.gradients({ weights, x: x.slice(own * inputSize), y: y.slice(own), labelCount });
+  const remote = replica.gradients({
+    weights: trainableValues(model),
+    x: x.slice(own * inputSize),
+    y: y.slice(own),
+    labelCount,
+  });
   const local = batchGradients(model, x.subarray(0, own * inputSize), y.subarray(0, own), labelCount);
   const other = await remote;
   const [ownShare, otherShare] = [own / batch, (batch - own) / batch];
-  const grads = local.grads.map((grad, i) =>
-    tf.tidy(() => grad.mul(ownShare).add(tf.tensor(other.grads[i]!, grad.shape).mul(otherShare))),
-  );
-  tf.dispose(local.grads);
+  // In float32 like the tensor ops this replaced (so weights match the one-thread step as before).
+  const [ownShare32, otherShare32] = [Math.fround(ownShare), Math.fround(otherShare)];
+  const grads = local.grads.map((grad, i) => {
+    const theirs = other.grads[i]!;
+    return grad.map((g, j) => Math.fround(g * ownShare32) + Math.fround(theirs[j]! * otherShare32));
+  });
   applyGradients(model, optimizer, grads);
   const logits = new Float32Array(batch * labelCount);
   logits.set(local.logits);

@@ -1,8 +1,14 @@
 /**
  * One optimisation step and batched inference: the parts of training that touch tensors.
  * Kept apart from the loop so the loop (schedule, checkpoints, logs) stays plain control flow.
+ *
+ * On the wasm backend, models the training plan implements (DS-CNN, CNN, DNN) compute their
+ * gradients in it (src/backend/plan); other models, and the cpu and node backends, use tfjs's
+ * autodiff. Either way the weights and Adam's state live in tfjs variables.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FusedAdam } from '../backend/adam.js';
+import { TrainingPlan, updateMovingStatistics, type PlanProfile } from '../backend/plan/plan.js';
 import { argmaxRows } from '../metrics.js';
 
 export interface StepResult {
@@ -12,7 +18,7 @@ export interface StepResult {
 
 /** Adam with TF1's defaults (ε 1e-8; tfjs would otherwise use its backend epsilon). */
 export function createOptimizer(learningRate: number): tf.AdamOptimizer {
-  return tf.train.adam(learningRate, 0.9, 0.999, 1e-8);
+  return new FusedAdam(learningRate, 0.9, 0.999, 1e-8);
 }
 
 export function setLearningRate(optimizer: tf.AdamOptimizer, learningRate: number): void {
@@ -22,10 +28,20 @@ export function setLearningRate(optimizer: tf.AdamOptimizer, learningRate: numbe
 
 /** Gradients of the mean softmax cross-entropy over one batch, with that loss and the batch's logits. */
 export interface BatchGradients {
-  /** One per trainable variable, in `model.trainableWeights` order; the caller disposes them. */
-  grads: tf.Tensor[];
+  /** One per trainable variable, in `model.trainableWeights` order. */
+  grads: Float32Array[];
   loss: number;
   logits: Float32Array;
+}
+
+/** The model's training plan when this backend runs it (wasm), else undefined. */
+export function trainingPlan(model: tf.LayersModel): TrainingPlan | undefined {
+  return tf.getBackend() === 'wasm' ? TrainingPlan.of(model) : undefined;
+}
+
+/** The trainable weights' current values, in `model.trainableWeights` order. */
+export function trainableValues(model: tf.LayersModel): Float32Array[] {
+  return model.trainableWeights.map((weight) => weight.read().dataSync() as Float32Array);
 }
 
 /** Batch norm runs in training mode (batch statistics) and updates its moving statistics. */
@@ -35,6 +51,12 @@ export function batchGradients(
   y: Int32Array,
   labelCount: number,
 ): BatchGradients {
+  const plan = trainingPlan(model);
+  if (plan) {
+    const { grads, loss, logits, statistics } = plan.gradients(trainableValues(model), x, y, labelCount);
+    tf.tidy(() => updateMovingStatistics(plan, statistics));
+    return { grads, loss, logits };
+  }
   const batch = y.length;
   const inputSize = x.length / batch;
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
@@ -52,7 +74,9 @@ export function batchGradients(
   value.dispose();
   const logits = logitsKept!.dataSync() as Float32Array;
   logitsKept!.dispose();
-  return { grads: variables.map((variable) => grads[variable.name]!), loss, logits };
+  const arrays = variables.map((variable) => grads[variable.name]!.dataSync() as Float32Array);
+  tf.dispose(grads);
+  return { grads: arrays, loss, logits };
 }
 
 /** Loss and accuracy of a step, from its logits. */
@@ -63,12 +87,15 @@ export function stepResult(loss: number, logits: Float32Array, y: Int32Array, la
   return { loss, accuracy: correct / y.length };
 }
 
-/** Applies gradients given in `model.trainableWeights` order, then disposes them. */
-export function applyGradients(model: tf.LayersModel, optimizer: tf.Optimizer, grads: tf.Tensor[]): void {
+/** Applies gradients given in `model.trainableWeights` order. */
+export function applyGradients(model: tf.LayersModel, optimizer: tf.Optimizer, grads: readonly Float32Array[]): void {
   const named: tf.NamedTensorMap = {};
-  model.trainableWeights.forEach((weight, i) => (named[(weight.read() as tf.Variable).name] = grads[i]!));
+  model.trainableWeights.forEach((weight, i) => {
+    const variable = weight.read() as tf.Variable;
+    named[variable.name] = tf.tensor(grads[i]!, variable.shape);
+  });
   optimizer.applyGradients(named);
-  tf.dispose(grads);
+  tf.dispose(Object.values(named));
 }
 
 /** One optimisation step on one batch (what ARM's training loop does per step). */
@@ -82,4 +109,12 @@ export function trainStep(
   const { grads, loss, logits } = batchGradients(model, x, y, labelCount);
   applyGradients(model, optimizer, grads);
   return stepResult(loss, logits, y, labelCount);
+}
+
+/** Switches per-pass timing of the model's training plan on (a fresh map) or off; undefined without a plan. */
+export function profileTrainingPlan(model: tf.LayersModel, on: boolean): PlanProfile | undefined {
+  const plan = trainingPlan(model);
+  if (!plan) return undefined;
+  plan.profile = on ? new Map() : undefined;
+  return plan.profile;
 }

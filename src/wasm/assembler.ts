@@ -7,7 +7,7 @@
 
 // ---- binary encoding ----------------------------------------------------------------------
 
-function unsignedLeb(value: number): number[] {
+export function unsignedLeb(value: number): number[] {
   const bytes: number[] = [];
   do {
     let byte = value & 0x7f;
@@ -50,9 +50,9 @@ const V128 = 0x7b;
 /** Instruction bytes; an expression leaves its value on the stack. */
 export type Code = number[];
 
-const simd = (opcode: number): Code => [0xfd, ...unsignedLeb(opcode)];
+export const simd = (opcode: number): Code => [0xfd, ...unsignedLeb(opcode)];
 /** memarg: alignment hint (log2 bytes) and a constant byte offset added to the address. */
-const memarg = (alignLog2: number, offset: number): Code => [alignLog2, ...unsignedLeb(offset)];
+export const memarg = (alignLog2: number, offset: number): Code => [alignLog2, ...unsignedLeb(offset)];
 
 export const get = (local: number): Code => [0x20, ...unsignedLeb(local)];
 export const set = (local: number): Code => [0x21, ...unsignedLeb(local)];

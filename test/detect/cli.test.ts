@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerDetectCommand } from '../../src/cli/commands/detect.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { SWEEP_THRESHOLDS } from '../../src/detect/evaluation.js';
-import { loadRunOperatingPoint, tuneRunOperatingPoint } from '../../src/detect/run-operating-point.js';
+import { loadRunOperatingPoint } from '../../src/detect/operating-point-store.js';
+import { tuneRunOperatingPoint } from '../../src/detect/run-operating-point.js';
 import { UsageError } from '../../src/errors.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { RunDir } from '../../src/run/layout.js';
@@ -167,6 +168,7 @@ describe('kws detect (CLI, with a model trained in the test)', () => {
       expect((JSON.parse(line) as { score: number }).score).toBeGreaterThanOrEqual(threshold);
     const typed = await run(['--train-dir', trainDir, stream, '--json', '--threshold', '0.55']);
     expect(typed.stderr).toContain(`threshold 0.55, average ${averageWindowMs} ms`);
+    expect(typed.stderr).toContain('; typed: --threshold');
 
     // A point chosen with other weights (the run trained further since) is not used.
     const file = new RunDir(trainDir).operatingPoint;

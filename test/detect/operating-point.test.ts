@@ -10,7 +10,7 @@ import {
   allowedFalseAlarms,
   chooseOperatingPoint,
 } from '../../src/detect/operating-point.js';
-import { resolveOperatingPoint } from '../../src/detect/run-operating-point.js';
+import { resolveOperatingPoint } from '../../src/detect/operating-point-store.js';
 import { DEFAULT_POSTERIOR_SETTINGS, type PosteriorSettings } from '../../src/detect/posteriors.js';
 import { asPcm16, fakeModel, renderScene, wavBytes, type Burst } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { thresholdBasisPoints, windowsAveraged } from '../../src/detect/posteriors.js';
-import { loadRunOperatingPoint } from '../../src/detect/run-operating-point.js';
+import { loadRunOperatingPoint } from '../../src/detect/operating-point-store.js';
 import { UsageError } from '../../src/errors.js';
 import type { QuantizedNetwork } from '../../src/quant/ir.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';

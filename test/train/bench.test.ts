@@ -21,6 +21,8 @@ describe('kws bench (library)', () => {
     ]) {
       expect(figure).toBeGreaterThan(0);
     }
-    expect(lines[0]).toMatch(/^dnn_s: train \d+ samples\/s \(fixed batch\), \d+ through the batch pipeline/);
+    expect(lines[0]).toMatch(
+      /^dnn_s: train \d+ samples\/s \(fixed batch, one thread; \d+ on two\), \d+ through the batch pipeline/,
+    );
   });
 });

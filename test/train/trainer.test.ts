@@ -151,6 +151,40 @@ describe('kws train (library)', () => {
     a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
   });
 
+  // On wasm a DS-CNN trains through the training plan (src/backend/plan) and FusedAdam.
+  it.each([1, 2])(
+    'on wasm, a DS-CNN with --train-workers %i resumes to the same weights as an uninterrupted run',
+    async (trainWorkers) => {
+      const base = runConfig([8, 4]);
+      const run: RunConfig = {
+        ...base,
+        architecture: 'ds_cnn',
+        modelSizeInfo: [2, 8, 5, 3, 2, 2, 8, 3, 3, 1, 1],
+        train: { ...base.train, trainWorkers },
+      };
+      const options = (trainDir: string) => ({
+        run,
+        trainDir,
+        backend: 'wasm' as const,
+        useWorker: false,
+        cacheDir: path.join(trainDir, 'cache'),
+      });
+      const straight = tempTrainDir();
+      expect((await train(options(straight))).completed).toBe(true);
+      const interrupted = tempTrainDir();
+      let steps = 0;
+      await train({
+        ...options(interrupted),
+        onEvent: (e) => void (e.type === 'step' && (steps = e.step)),
+        shouldStop: () => steps >= 5,
+      });
+      expect((await train(options(interrupted))).finalStep).toBe(12);
+      const a = await finalWeights(straight);
+      const b = await finalWeights(interrupted);
+      a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
+    },
+  );
+
   it('rejects more than two training workers with a clear message', async () => {
     const base = runConfig([2]);
     await expect(

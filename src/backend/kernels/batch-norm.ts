@@ -8,7 +8,7 @@
  * multiple of 4, else the plain loops below) and cpu (the plain loops).
  */
 import * as tf from '@tensorflow/tfjs';
-import { WasmContext, type KernelArgs } from './wasm-context.js';
+import { WasmContext, type CpuBackendInternals, type KernelArgs } from './wasm-context.js';
 
 export const BATCH_NORM_FORWARD = 'KwsBatchNormTraining';
 export const BATCH_NORM_BACKWARD = 'KwsBatchNormTrainingGrad';
@@ -226,11 +226,6 @@ function wasmBackward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   } finally {
     ctx.release();
   }
-}
-
-interface CpuBackendInternals {
-  data: { get(dataId: tf.DataId): { values: tf.backend_util.BackendValues } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
 }
 
 function cpuForward({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {

@@ -13,6 +13,12 @@ export type ExplicitPadding = [[number, number], [number, number], [number, numb
 /** What tfjs hands a kernel function (its own `KernelFunc` type wants the concrete backend class). */
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
+/** The parts of the cpu backend our reference kernels (for tests against wasm) use. */
+export interface CpuBackendInternals {
+  data: { get(dataId: tf.DataId): { values: tf.backend_util.BackendValues } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
 /** The registration of `kernelFunc` as the wasm kernel `kernelName`. */
 export function wasmKernel(kernelName: string, kernelFunc: (args: KernelArgs) => tf.TensorInfo): tf.KernelConfig {
   return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc };
@@ -48,7 +54,12 @@ export class WasmContext {
 
   /** The SIMD loops of simd.ts, bound to this backend's memory. */
   loops(): SimdLoops {
-    return simdLoops(this.backend.wasm.asm.memory);
+    return this.bind(simdLoops);
+  }
+
+  /** A kernel module's exports bound to this backend's memory. */
+  bind<Exports>(module: (memory: WasmMemory) => Exports): Exports {
+    return module(this.backend.wasm.asm.memory);
   }
 
   /** Byte address of a tensor's data on the heap (stable: tensors never move). */

@@ -4,6 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { makeSchedule } from '../../train/schedule.js';
+import { autoTrainWorkers } from '../../train/train-workers.js';
 import { labelsFor, loadRunConfig, type DataSettings, type RunConfig } from '../../run/config.js';
 import { RunDir } from '../../run/layout.js';
 import { downloadWithProgress } from './data.js';
@@ -37,7 +38,7 @@ interface TrainCliOptions extends CommonOptions {
   learningRate: number[];
   batchSize: number;
   evalStepInterval: number;
-  trainWorkers: number;
+  trainWorkers: number | 'auto';
   targetFalseAlarmsPerHour: number;
   trainDir?: string;
   overwrite?: boolean;
@@ -45,7 +46,8 @@ interface TrainCliOptions extends CommonOptions {
   backend: 'auto' | 'node' | 'wasm' | 'cpu';
 }
 
-function parseTrainWorkers(value: string): number {
+function parseTrainWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return value;
   const n = parsePositiveInteger(value);
   if (n > 2) throw new InvalidArgumentError('expected 1 or 2.');
   return n;
@@ -96,8 +98,9 @@ export function registerTrainCommand(program: Command): void {
     {
       flags: '--train-workers <n>',
       description:
-        'threads computing gradients: 1, or 2 to split each batch across both cores (DS-CNN trains ~1.5x faster; batch norm then normalises each half)',
-      defaultValue: 1,
+        'threads computing gradients: 1, 2 to split each batch across both cores (batch norm then normalises each half), ' +
+        'or auto: 2 for DS-CNN and CNN when a second core is idle, else 1 (a resumed run keeps its setting)',
+      defaultValue: 'auto',
       parse: parseTrainWorkers,
     },
     {
@@ -166,11 +169,20 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
       learningRate: options.learningRate,
       batchSize: options.batchSize,
       evalStepInterval: options.evalStepInterval,
-      trainWorkers: options.trainWorkers,
+      trainWorkers: trainWorkersFor(options, choice.architecture, saved),
     },
     seed: options.seed,
     labels: labelsFor(data.wantedWords),
   };
+}
+
+/** --train-workers as a number: auto keeps a resumed run's setting, else picks (and says so). */
+function trainWorkersFor(options: TrainCliOptions, architecture: string, saved: RunConfig | undefined): number {
+  if (options.trainWorkers !== 'auto') return options.trainWorkers;
+  if (saved) return saved.train.trainWorkers ?? 1;
+  const { workers, reason } = autoTrainWorkers(architecture, options.batchSize);
+  process.stderr.write(`kws train: --train-workers auto: ${workers} (${reason})\n`);
+  return workers;
 }
 
 /** ARM's behaviour: a missing --data-dir is downloaded from --data-url when one is given. */
