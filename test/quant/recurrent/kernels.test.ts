@@ -17,7 +17,7 @@ import {
   q7ToQ15NoShift,
 } from '../../../src/quant/recurrent/kernels.js';
 import { Random } from '../../../src/random.js';
-import { CMSIS_DIR, skipWithoutGcc } from '../../cmsis/host.js';
+import { CMSIS_DIR, compilePortable, skipWithoutGcc } from '../../cmsis/host.js';
 import { ARM_LEGACY, armLegacyPresent, compileAgainstArm } from './c-host.js';
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-recurrent-kernels-'));
@@ -173,20 +173,7 @@ describe.skipIf(skipWithoutGcc)('q15 kernels: TypeScript against C', () => {
   const want = expected();
 
   it('portable kernels: every activation input, mult and fully connected shifts', () => {
-    const binary = path.join(workDir, 'kernels-portable');
-    execFileSync('gcc', [
-      '-std=c99',
-      '-Wall',
-      '-Wextra',
-      '-Werror',
-      '-O1',
-      '-I',
-      CMSIS_DIR,
-      source,
-      path.join(CMSIS_DIR, 'arm_nnfunctions.c'),
-      '-o',
-      binary,
-    ]);
+    const binary = compilePortable(path.join(workDir, 'kernels-portable'), [source]);
     expect(firstDifference(outputOf(binary), want)).toBeNull();
   });
 
