@@ -72,22 +72,16 @@ function sequenceShape(shape: tf.Shape, layer: tf.layers.Layer): { steps: number
   return { steps, size };
 }
 
-function lstmCell(layer: tf.layers.Layer, inputSize: number): FloatCell {
-  const className = layer.getClassName();
-  const rnn = layer as tf.layers.RNN;
-  const cellClass = className === 'RNN' ? rnn.cell.getClassName() : 'LSTMCell';
-  if (cellClass !== 'LSTMCell' && cellClass !== 'ProjectionLstmCell')
-    throw new KwsError(`layer ${layer.name}: a ${cellClass} has no integer kernels`);
-  const weights = namedWeights(layer);
+/** What every cell has: its names and sizes, and kernel, recurrent kernel and bias in TF1's gate order. */
+function cellTensors(
+  layer: tf.layers.Layer,
+  weights: Map<string, tf.Tensor>,
+  inputSize: number,
+  order: readonly number[],
+) {
   const kernel = required(weights, 'kernel', layer);
-  const units = kernel.shape[1]! / 4;
-  if (cellClass === 'LSTMCell') requireActivations(layer, layer.getConfig());
-  const order = cellClass === 'LSTMCell' ? KERAS_LSTM_TO_TF1 : TF1_LSTM;
-  const projectionKernel = weights.get('projection_kernel');
-  const peephole = (name: string) => weights.get(name);
-  const [input, forget, output] = ['input_peephole', 'forget_peephole', 'output_peephole'].map(peephole);
+  const units = kernel.shape[1]! / order.length;
   return {
-    kind: 'lstm',
     name: cName(layer.name),
     source: layer.name,
     inputSize,
@@ -95,6 +89,23 @@ function lstmCell(layer: tf.layers.Layer, inputSize: number): FloatCell {
     kernel: gateRows(kernel, order, units),
     recurrentKernel: gateRows(required(weights, 'recurrent_kernel', layer), order, units),
     bias: gateRows(required(weights, 'bias', layer), order, units),
+  };
+}
+
+function lstmCell(layer: tf.layers.Layer, inputSize: number): FloatCell {
+  const className = layer.getClassName();
+  const rnn = layer as tf.layers.RNN;
+  const cellClass = className === 'RNN' ? rnn.cell.getClassName() : 'LSTMCell';
+  if (cellClass !== 'LSTMCell' && cellClass !== 'ProjectionLstmCell')
+    throw new KwsError(`layer ${layer.name}: a ${cellClass} has no integer kernels`);
+  if (cellClass === 'LSTMCell') requireActivations(layer, layer.getConfig());
+  const weights = namedWeights(layer);
+  const projectionKernel = weights.get('projection_kernel');
+  const peephole = (name: string) => weights.get(name);
+  const [input, forget, output] = ['input_peephole', 'forget_peephole', 'output_peephole'].map(peephole);
+  return {
+    kind: 'lstm',
+    ...cellTensors(layer, weights, inputSize, cellClass === 'LSTMCell' ? KERAS_LSTM_TO_TF1 : TF1_LSTM),
     projection: projectionKernel ? projectionKernel.shape[1]! : null,
     projectionKernel: projectionKernel ? toCmsisOrder(values(projectionKernel), projectionKernel.shape) : null,
     peepholes:
@@ -104,19 +115,7 @@ function lstmCell(layer: tf.layers.Layer, inputSize: number): FloatCell {
 
 function gruCell(layer: tf.layers.Layer, inputSize: number): FloatCell {
   requireActivations(layer, layer.getConfig());
-  const weights = namedWeights(layer);
-  const kernel = required(weights, 'kernel', layer);
-  const units = kernel.shape[1]! / 3;
-  return {
-    kind: 'gru',
-    name: cName(layer.name),
-    source: layer.name,
-    inputSize,
-    units,
-    kernel: gateRows(kernel, KERAS_GRU_TO_TF1, units),
-    recurrentKernel: gateRows(required(weights, 'recurrent_kernel', layer), KERAS_GRU_TO_TF1, units),
-    bias: gateRows(required(weights, 'bias', layer), KERAS_GRU_TO_TF1, units),
-  };
+  return { kind: 'gru', ...cellTensors(layer, namedWeights(layer), inputSize, KERAS_GRU_TO_TF1) };
 }
 
 function convLayer(layer: tf.layers.Layer, inputShape: tf.Shape): FloatConv {
