@@ -48,11 +48,14 @@ export interface DetectorProgram {
 
 /** Per part of the program, what a firmware engineer budgets for; symbol names as the generated C has them. */
 export const PROGRAM_PARTS: SymbolGroups = {
-  weights: /_(wt|bias)$/,
-  'activations and scratch': /^(buffer[12]|col_buffer|scratch|context)$/,
+  weights: /_(wt|bias|peephole)$/,
+  // The recurrent networks' are their q15 state (lstm_c, gru_1_h…), gates and layer outputs.
+  'activations and scratch':
+    /^(buffer[12]|col_buffer|scratch|context|gates|gates_tmp|step_input|head_q15|(lstm|gru_\d+)_[hcm]|\w+_out)$/,
   'feature front end': /^kws_(features_|hann$|twiddle$|mel_|dct$|fft_buffer$|complex_fft$|window_frame$|to_int8$)/,
   'stream state': /^(kws_stream_|kws_window_(input|logits|probs)$|kws_keyword_labels$|detector$)/,
-  'network code': /^(kws_run|kws_softmax|kws_init|prepare_fully_connected|avepool_q7_HWC_nonsquare|arm_)/,
+  'network code':
+    /^(kws_run|kws_softmax|kws_init|prepare_fully_connected|avepool_q7_HWC_nonsquare|arm_|\w+_step$|(add|shift|peephole|gru_update)_q15$|q15_to_q7$)/,
 };
 
 /** Samples main() reads per fread: one semihosting call per 8 KB. */

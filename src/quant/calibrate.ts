@@ -8,7 +8,7 @@
  *               later points still in float;
  * or ARM's own `--act_max` list (0 = leave that point in float in the fake-quant evaluation).
  */
-import { UsageError } from '../errors.js';
+import { KwsError, UsageError } from '../errors.js';
 import { argmax } from '../metrics.js';
 import { type FloatForward, pointNames } from './float-network.js';
 import { fracBitsFor } from './qformat.js';
@@ -21,6 +21,18 @@ export interface CalibrationSet {
 }
 
 export type RangeMethod = 'max' | 'percentile' | 'search';
+
+/** The number of examples of a calibration set for a network of `inputSize` inputs; throws if empty or misshapen. */
+export function calibrationExamples(calibration: CalibrationSet, inputSize: number): number {
+  const examples = calibration.y.length;
+  if (examples === 0) throw new KwsError('the calibration set is empty');
+  if (calibration.x.length !== examples * inputSize) {
+    throw new KwsError(
+      `calibration features hold ${calibration.x.length} values; ${examples} examples need ${examples * inputSize}`,
+    );
+  }
+  return examples;
+}
 
 /** Values per power-of-two bucket: bucket b holds |v| in (2^(b−1+MIN_EXPONENT), 2^(b+MIN_EXPONENT)]. */
 const MIN_EXPONENT = -40;

@@ -144,15 +144,16 @@ function cString(text: string): string {
   return JSON.stringify(text);
 }
 
-export function renderModelHeader(network: QuantizedNetwork, provenance?: string): string {
+/**
+ * The header's feature geometry, input format and labels, named as ARM's Deployment code names
+ * them, and the logits' format (`logitsFrac` fractional bits) with the size of kws_softmax's table.
+ */
+export function featureMacros(
+  network: Pick<QuantizedNetwork, 'feature' | 'frames' | 'coefficients' | 'inputFrac' | 'labels'>,
+  logitsFrac: number,
+): string[] {
   const geometry = featureGeometry(network.feature);
-  const weighted = network.layers.filter(isWeighted);
-  const guard = headerGuard(network);
-  const lines = [
-    openingComment(`geometry and fixed-point shifts of the ${network.architecture} model.`, provenance),
-    `#ifndef ${guard}`,
-    `#define ${guard}`,
-    '',
+  return [
     `/* Features: ${network.feature.feature}, ${network.frames} frames x ${network.coefficients} coefficients, int8 frame-major */`,
     define('SAMP_FREQ', network.feature.sampleRate),
     define('MFCC_DEC_BITS', network.inputFrac, `input features in ${qFormatName(network.inputFrac)}`),
@@ -167,18 +168,14 @@ export function renderModelHeader(network: QuantizedNetwork, provenance?: string
     define('KWS_INPUT_SIZE', 'IN_DIM'),
     define('KWS_OUTPUT_SIZE', 'OUT_DIM'),
     define('KWS_LABELS', `{${network.labels.map(cString).join(', ')}}`),
-    define('KWS_LOGIT_FRAC', logitFrac(network), `int8 logits in ${qFormatName(logitFrac(network))}`),
-    define('KWS_SOFTMAX_EXP_SIZE', softmaxExpTable(logitFrac(network)).length, "kws_softmax's table"),
-    '',
+    define('KWS_LOGIT_FRAC', logitsFrac, `int8 logits in ${qFormatName(logitsFrac)}`),
+    define('KWS_SOFTMAX_EXP_SIZE', softmaxExpTable(logitsFrac).length, "kws_softmax's table"),
   ];
-  for (const layer of network.layers) {
-    if (layer.kind === 'relu') continue;
-    lines.push(`/* ${layer.name} */`, ...layerMacros(layer), '');
-  }
-  lines.push(
-    define('BUFFER_SIZE', activationBufferSize(network), 'bytes per ping-pong activation buffer'),
-    define('COL_BUFFER_SIZE', Math.max(...weighted.map(colBufferSize)), 'q15 values of kernel scratch'),
-    define('SCRATCH_BUFFER_SIZE', `(${bufferCount(network)} * BUFFER_SIZE + 2 * COL_BUFFER_SIZE)`, 'bytes in all'),
+}
+
+/** The header's last lines: the legacy CMSIS-NN declarations and what the caller runs. */
+export function headerEnd(guard: string): string[] {
+  return [
     '',
     '#include "arm_nnfunctions.h"',
     '',
@@ -189,6 +186,29 @@ export function renderModelHeader(network: QuantizedNetwork, provenance?: string
     '',
     `#endif /* ${guard} */`,
     '',
+  ];
+}
+
+export function renderModelHeader(network: QuantizedNetwork, provenance?: string): string {
+  const weighted = network.layers.filter(isWeighted);
+  const guard = headerGuard(network);
+  const lines = [
+    openingComment(`geometry and fixed-point shifts of the ${network.architecture} model.`, provenance),
+    `#ifndef ${guard}`,
+    `#define ${guard}`,
+    '',
+    ...featureMacros(network, logitFrac(network)),
+    '',
+  ];
+  for (const layer of network.layers) {
+    if (layer.kind === 'relu') continue;
+    lines.push(`/* ${layer.name} */`, ...layerMacros(layer), '');
+  }
+  lines.push(
+    define('BUFFER_SIZE', activationBufferSize(network), 'bytes per ping-pong activation buffer'),
+    define('COL_BUFFER_SIZE', Math.max(...weighted.map(colBufferSize)), 'q15 values of kernel scratch'),
+    define('SCRATCH_BUFFER_SIZE', `(${bufferCount(network)} * BUFFER_SIZE + 2 * COL_BUFFER_SIZE)`, 'bytes in all'),
+    ...headerEnd(guard),
   );
   return lines.join('\n');
 }
@@ -325,11 +345,11 @@ static void avepool_q7_HWC_nonsquare(const q7_t *Im_in, const uint16_t dim_im_in
 `;
 
 /**
- * kws_softmax: softmaxQ7 of simulate.ts, the scores kws evaluates, over the generated table
+ * kws_softmax: softmaxQ7 of softmax.ts, the scores kws evaluates, over the generated table
  * (not arm_softmax_q7, whose base-2 scores saturate; see softmaxQ7).
  */
-function softmaxSource(network: QuantizedNetwork): string {
-  const table = softmaxExpTable(logitFrac(network));
+export function softmaxSource(logitsFrac: number): string {
+  const table = softmaxExpTable(logitsFrac);
   return `/* exp(-d / 2^KWS_LOGIT_FRAC) in Q15, d = largest logit - logit; 0 past the table. */
 static const uint16_t kws_softmax_exp[KWS_SOFTMAX_EXP_SIZE] = {${Array.from(table).join(', ')}};
 
@@ -384,7 +404,7 @@ export function renderModelSource(network: QuantizedNetwork, provenance?: string
   if (network.layers.some((layer) => layer.kind === 'avgpool')) lines.push(AVEPOOL_SOURCE);
   lines.push('void kws_run(const q7_t *input, q7_t *output) {');
   lines.push(...runBody(network.layers));
-  lines.push('}', '', softmaxSource(network));
+  lines.push('}', '', softmaxSource(logitFrac(network)));
   return lines.join('\n');
 }
 
@@ -409,13 +429,20 @@ function runBody(layers: QuantLayer[]): string[] {
 /** Writes weights.h, <arch>.h and <arch>.c into `outDir` (each atomically) and returns their paths. */
 export function emitC(network: QuantizedNetwork, outDir: string, provenance?: string): EmittedFiles {
   validateNetwork(network);
+  return writeEmittedFiles(network.architecture, outDir, {
+    weightsHeader: renderWeightsHeader(network, provenance),
+    modelHeader: renderModelHeader(network, provenance),
+    modelSource: renderModelSource(network, provenance),
+  });
+}
+
+/** Writes weights.h, <architecture>.h and <architecture>.c into `outDir` (each atomically); returns their paths. */
+export function writeEmittedFiles(architecture: string, outDir: string, texts: EmittedFiles): EmittedFiles {
   const files: EmittedFiles = {
     weightsHeader: path.join(outDir, 'weights.h'),
-    modelHeader: path.join(outDir, `${network.architecture}.h`),
-    modelSource: path.join(outDir, `${network.architecture}.c`),
+    modelHeader: path.join(outDir, `${architecture}.h`),
+    modelSource: path.join(outDir, `${architecture}.c`),
   };
-  writeFileAtomic(files.weightsHeader, renderWeightsHeader(network, provenance));
-  writeFileAtomic(files.modelHeader, renderModelHeader(network, provenance));
-  writeFileAtomic(files.modelSource, renderModelSource(network, provenance));
+  for (const key of ['weightsHeader', 'modelHeader', 'modelSource'] as const) writeFileAtomic(files[key], texts[key]);
   return files;
 }

@@ -22,7 +22,7 @@ import { relu } from './simulate.js';
 import { gatherPatch, listTaps } from './windows.js';
 import { resolveEngine, type Engine } from '../wasm/engine.js';
 
-type FloatOf<L> = L extends WeightedLayer
+export type FloatOf<L> = L extends WeightedLayer
   ? Omit<L, 'weights' | 'bias' | keyof FixedPoint> & { weights: Float32Array; bias: Float32Array }
   : never;
 

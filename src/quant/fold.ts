@@ -42,7 +42,7 @@ function cName(architecture: IntegerArchitecture, layerName: string, denseIndex:
   return layerName.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
 }
 
-function values(tensor: tf.Tensor): Float32Array {
+export function values(tensor: tf.Tensor): Float32Array {
   return Float32Array.from(tensor.dataSync());
 }
 
@@ -70,7 +70,8 @@ function outputShapeOf(layer: tf.layers.Layer, inputShape: tf.Shape): tf.Shape {
   return layer.getClassName() === 'InputLayer' ? inputShape : (layer.computeOutputShape(inputShape) as tf.Shape);
 }
 
-function convertLayer(layer: tf.layers.Layer, name: string, inputShape: tf.Shape): FloatWeightedLayer {
+/** A Dense, Conv2D (a pointwise one when 1×1, stride 1) or DepthwiseConv2D layer, named `name`, in CMSIS order. */
+export function convertLayer(layer: tf.layers.Layer, name: string, inputShape: tf.Shape): FloatWeightedLayer {
   const where = `layer ${layer.name}`;
   const config = layer.getConfig();
   const activation = config['activation'];

@@ -77,13 +77,24 @@ export function integerClassifier(engine: IntegerEngine): IntegerClassifier {
   };
 }
 
-/** The q7 (power-of-two) target for dnn, cnn and ds_cnn; `simulator` exposes its saturation counts. */
-export function createIntegerClassifier(
-  network: QuantizedNetwork,
-  engine: Engine = 'auto',
-): IntegerClassifier & { simulator: Simulator } {
-  const simulator = createSimulator(network, engine);
-  const expTable = softmaxExpTable(logitFrac(network));
+/** What the q7 (power-of-two) networks share: their input format, shape and a simulator of their C. */
+interface Q7Network {
+  frames: number;
+  coefficients: number;
+  labels: readonly string[];
+  inputFrac: number;
+}
+
+/**
+ * The q7 target's engine around a simulator: MFCC_DEC_BITS in, kws_softmax over the table for
+ * logits with `logitFrac` fractional bits out; `simulator` stays reachable.
+ */
+export function q7Classifier<S extends { run(input: Int8Array, out: Int8Array): Int8Array }>(
+  network: Q7Network,
+  logitFrac: number,
+  simulator: S,
+): IntegerClassifier & { simulator: S } {
+  const expTable = softmaxExpTable(logitFrac);
   const classifier = integerClassifier({
     inputSize: network.frames * network.coefficients,
     labelCount: network.labels.length,
@@ -92,4 +103,12 @@ export function createIntegerClassifier(
     probabilities: (logits, out) => softmaxQ7(logits, expTable, out),
   });
   return { ...classifier, simulator };
+}
+
+/** The q7 target for dnn, cnn and ds_cnn; `simulator` exposes its saturation counts. */
+export function createIntegerClassifier(
+  network: QuantizedNetwork,
+  engine: Engine = 'auto',
+): IntegerClassifier & { simulator: Simulator } {
+  return q7Classifier(network, logitFrac(network), createSimulator(network, engine));
 }

@@ -4,21 +4,15 @@
  * `[out][kh][kw][in]`; anything else (biases, depthwise `[kh, kw, ch, 1]`, which already is
  * `[ky][kx][ch]`) keeps its order.
  */
-export interface CmsisLayout {
-  /** `source[i]`: index in the TF tensor of the value written at position i. */
-  source: Int32Array;
-  shape: number[];
-  /** Axis names for comments, e.g. `(out, in)`; empty when unchanged. */
-  axes: string;
-}
 
-export function cmsisLayout(shape: readonly number[]): CmsisLayout {
+/** `source[i]`: index in the TF tensor of the value written at position i. */
+function cmsisSource(shape: readonly number[]): Int32Array {
   const size = shape.reduce((a, b) => a * b, 1);
   const source = new Int32Array(size);
   if (shape.length === 2) {
     const [inputs, outputs] = shape as [number, number];
     for (let i = 0; i < inputs; i++) for (let o = 0; o < outputs; o++) source[o * inputs + i] = i * outputs + o;
-    return { source, shape: [outputs, inputs], axes: '(out, in)' };
+    return source;
   }
   if (shape.length === 4 && shape[3] !== 1) {
     const [kh, kw, inCh, outCh] = shape as [number, number, number, number];
@@ -27,14 +21,13 @@ export function cmsisLayout(shape: readonly number[]): CmsisLayout {
         for (let i = 0; i < inCh; i++)
           for (let o = 0; o < outCh; o++)
             source[((o * kh + y) * kw + x) * inCh + i] = ((y * kw + x) * inCh + i) * outCh + o;
-    return { source, shape: [outCh, kh, kw, inCh], axes: '(out, ky, kx, in)' };
+    return source;
   }
   for (let i = 0; i < size; i++) source[i] = i;
-  return { source, shape: [...shape], axes: '' };
+  return source;
 }
 
 /** `values` (TF order, of `shape`) in CMSIS order. */
 export function toCmsisOrder(values: Float32Array, shape: readonly number[]): Float32Array {
-  const { source } = cmsisLayout(shape);
-  return Float32Array.from(source, (from) => values[from]!);
+  return Float32Array.from(cmsisSource(shape), (from) => values[from]!);
 }

@@ -77,6 +77,7 @@ export function dequantize(values: Int8Array, frac: number): Float32Array {
 }
 
 /** `Q3.4` for the usual formats; plain fractional bits where m or n would be negative. */
-export function qFormatName(frac: number): string {
-  return frac >= 0 && frac <= 7 ? `Q${7 - frac}.${frac}` : `${frac} fractional bits`;
+export function qFormatName(frac: number, bits: 8 | 16 = 8): string {
+  const integer = bits - 1 - frac;
+  return frac >= 0 && integer >= 0 ? `Q${integer}.${frac}` : `${frac} fractional bits`;
 }

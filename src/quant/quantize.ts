@@ -11,8 +11,14 @@
  * precision. Every such change is recorded in the report.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { KwsError } from '../errors.js';
-import { type CalibrationSet, type RangeMethod, accuracyOf, chooseRanges, collectPointStats } from './calibrate.js';
+import {
+  type CalibrationSet,
+  type RangeMethod,
+  accuracyOf,
+  calibrationExamples,
+  chooseRanges,
+  collectPointStats,
+} from './calibrate.js';
 import {
   type FloatLayer,
   type FloatNetwork,
@@ -205,13 +211,7 @@ export function quantizeModel(options: QuantizeModelOptions): QuantizedModel {
   const { calibration } = options;
   const float = foldModel(options.model, options.description);
   const inputSize = float.frames * float.coefficients;
-  const examples = calibration.y.length;
-  if (examples === 0) throw new KwsError('the calibration set is empty');
-  if (calibration.x.length !== examples * inputSize) {
-    throw new KwsError(
-      `calibration features hold ${calibration.x.length} values; ${examples} examples need ${examples * inputSize}`,
-    );
-  }
+  const examples = calibrationExamples(calibration, inputSize);
   const floatForward = createFloatForward(float);
   const stats = collectPointStats(floatForward, calibration.x);
 

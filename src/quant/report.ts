@@ -6,8 +6,7 @@
 import type { SetName } from '../data/split.js';
 import type { QuantizedSource } from '../run/provenance.js';
 import type { RangeMethod } from './calibrate.js';
-import { type QuantizedNetwork, type WeightedLayer, isWeighted } from './ir.js';
-import type { WeightsOnlyModel } from './weights-only.js';
+import { type FixedPoint, type QuantizedNetwork, type WeightedLayer, isWeighted } from './ir.js';
 
 export type CalibrationMethod = 'max' | 'percentile' | 'search' | 'act-max';
 
@@ -57,7 +56,8 @@ export interface QuantizedModel {
   report?: QuantReport;
 }
 
-function layerSummary(layer: WeightedLayer) {
+/** A weighted layer's formats and shifts, for quant.json. */
+export function layerSummary(layer: FixedPoint & Pick<WeightedLayer, 'name' | 'source' | 'kind'>) {
   return {
     name: layer.name,
     source: layer.source,
@@ -90,27 +90,6 @@ export function renderQuantJson(model: QuantizedModel, source?: QuantizedSource)
     source: source ?? null,
     layers,
     calibration: model.report ?? null,
-  };
-  return `${JSON.stringify(summary, null, 2)}\n`;
-}
-
-/** quant.json of a weights-only model: each tensor's format, and the accuracy with rounded weights. */
-export function renderWeightsOnlyQuantJson(result: WeightsOnlyModel, source?: QuantizedSource): string {
-  const summary = {
-    architecture: result.architecture,
-    labels: result.labels,
-    weightsOnly: true,
-    note: 'activations are not quantised for this architecture; accuracy.weightsQuantized is the float model with int8-rounded weights',
-    source: source ?? null,
-    tensors: result.tensors.map((t) => ({
-      name: t.name,
-      source: t.source,
-      shape: t.shape,
-      frac: t.quantized.frac,
-      maxAbs: t.quantized.maxAbs,
-      saturated: t.quantized.saturated,
-    })),
-    accuracy: result.accuracy,
   };
   return `${JSON.stringify(summary, null, 2)}\n`;
 }

@@ -22,12 +22,13 @@ import { type DeployedNetwork, emitNetworkC } from './deployed.js';
 import type { EmittedFiles } from './emit-c.js';
 import { INTEGER_ARCHITECTURES, isIntegerArchitecture } from './ir.js';
 import { quantizeModel } from './quantize.js';
-import { type QuantizedModel, renderQuantJson, renderWeightsOnlyQuantJson } from './report.js';
-
+import { isRecurrentArchitecture } from './recurrent/ir.js';
+import { type QuantizedRecurrentModel, quantizeRecurrentModel } from './recurrent/quantize.js';
+import { renderRecurrentQuantJson } from './recurrent/report.js';
+import { type QuantizedModel, renderQuantJson } from './report.js';
 import { quantizeModelS8, renderS8QuantJson, type S8QuantizedModel } from './s8/quantize.js';
 import { saveQuantizedNetwork } from './store.js';
 import { Q7_TARGET, S8_TARGET, type TargetName } from './targets.js';
-import { emitWeightsOnly, quantizeWeightsOnly, type WeightsOnlyModel } from './weights-only.js';
 
 export interface QuantizeRunOptions {
   trainDir: string;
@@ -59,17 +60,14 @@ interface QuantizeOutputs {
   calibrationClips: number;
   outDir: string;
   quantJson: string;
-}
-
-interface IntegerOutputs extends QuantizeOutputs {
   files: EmittedFiles;
   networkFile: string;
 }
 
 export type QuantizeRunResult =
-  | ({ kind: 'integer'; quantized: QuantizedModel } & IntegerOutputs)
-  | ({ kind: 's8'; quantized: S8QuantizedModel } & IntegerOutputs)
-  | ({ kind: 'weights-only'; result: WeightsOnlyModel; weightsHeader: string } & QuantizeOutputs);
+  | ({ kind: 'integer'; quantized: QuantizedModel } & QuantizeOutputs)
+  | ({ kind: 's8'; quantized: S8QuantizedModel } & QuantizeOutputs)
+  | ({ kind: 'recurrent'; quantized: QuantizedRecurrentModel } & QuantizeOutputs);
 
 /** A seeded sample of `size` rows (all when 0 or larger than the set), kept in set order. */
 export function sampleRows(set: CalibrationSet, inputSize: number, size: number, seed: number): CalibrationSet {
@@ -96,7 +94,7 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
   }
   if (options.actMax && !isIntegerArchitecture(run.architecture)) {
     throw new UsageError(
-      `--act-max applies to ${INTEGER_ARCHITECTURES.join(', ')}; ${run.architecture} is quantised weights-only`,
+      `--act-max applies to ${INTEGER_ARCHITECTURES.join(', ')}; ${run.architecture} has q15 points inside its cells: use --calibration`,
     );
   }
   const target = options.target ?? Q7_TARGET;
@@ -143,22 +141,30 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
     const provenance = describeSource(source);
     const outDir = path.resolve(options.outDir ?? dir.cOutput);
     const quantJson = path.join(outDir, 'quant.json');
-    const outputs = { source, calibrationClips: calibration.y.length, outDir, quantJson };
-    if (!isIntegerArchitecture(run.architecture)) {
-      const result = quantizeWeightsOnly(model, run, calibration);
-      const weightsHeader = emitWeightsOnly(result, outDir, provenance);
-      writeFileAtomic(quantJson, renderWeightsOnlyQuantJson(result, source));
-      return { kind: 'weights-only', result, weightsHeader, ...outputs };
-    }
     const onSearchProgress =
       options.onProgress && ((done: number, total: number) => options.onProgress!('search', done, total));
     const settings = { model, description: run, calibration, method: options.method, percentile: options.percentile };
-    const finish = (network: DeployedNetwork, quantJsonText: string): IntegerOutputs => {
+    const finish = (network: DeployedNetwork, quantJsonText: string): QuantizeOutputs => {
       const files = emitNetworkC(network, outDir, provenance);
       writeFileAtomic(quantJson, quantJsonText);
       saveQuantizedNetwork(dir, network, source);
-      return { files, networkFile: dir.quantizedNetwork, ...outputs };
+      return {
+        files,
+        networkFile: dir.quantizedNetwork,
+        source,
+        calibrationClips: calibration.y.length,
+        outDir,
+        quantJson,
+      };
     };
+    if (isRecurrentArchitecture(run.architecture)) {
+      const quantized = quantizeRecurrentModel({ ...settings, onSearchProgress });
+      return {
+        kind: 'recurrent',
+        quantized,
+        ...finish(quantized.network, renderRecurrentQuantJson(quantized, source)),
+      };
+    }
     if (target === S8_TARGET) {
       const quantized = quantizeModelS8({ ...settings, onSearchProgress });
       return { kind: 's8', quantized, ...finish(quantized.network, renderS8QuantJson(quantized, source)) };

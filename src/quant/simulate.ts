@@ -63,23 +63,25 @@ export function convolve(
 }
 
 /**
- * `rows` outputs of `[rows][length]` weights times `vector[vBase … vBase+length)`, requantised:
- * the inner loop of conv, 1×1 conv and fully connected layers. Four rows at a time, so each
- * input value is loaded once per four products.
+ * `rows` outputs of `[rows][length]` weights times `vector[vBase … vBase+length)`, requantised
+ * (to q7, or by `narrow`): the inner loop of conv, 1×1 conv and fully connected layers, and of
+ * arm_fully_connected_mat_q7_vec_q15. Four rows at a time, so each input value is loaded once per
+ * four products.
  */
-function matrixVector(
-  vector: Int8Array,
+export function matrixVector(
+  vector: Int8Array | Int16Array,
   vBase: number,
   length: number,
   weights: Int8Array,
   bias: Int8Array,
   biasShift: number,
   outShift: number,
-  output: Int8Array,
+  output: Int8Array | Int16Array,
   outBase: number,
   rows: number,
   counts: SaturationCounts,
   slot: number,
+  narrow: typeof requantize = requantize,
 ): void {
   const round = roundConstant(outShift);
   const blocked = rows - (rows % 4);
@@ -100,16 +102,16 @@ function matrixVector(
       s2 = (s2 + v * weights[w2 + i]!) | 0;
       s3 = (s3 + v * weights[w3 + i]!) | 0;
     }
-    output[outBase + o] = requantize((bias[o]! << biasShift) + round + s0, outShift, counts, slot);
-    output[outBase + o + 1] = requantize((bias[o + 1]! << biasShift) + round + s1, outShift, counts, slot);
-    output[outBase + o + 2] = requantize((bias[o + 2]! << biasShift) + round + s2, outShift, counts, slot);
-    output[outBase + o + 3] = requantize((bias[o + 3]! << biasShift) + round + s3, outShift, counts, slot);
+    output[outBase + o] = narrow((bias[o]! << biasShift) + round + s0, outShift, counts, slot);
+    output[outBase + o + 1] = narrow((bias[o + 1]! << biasShift) + round + s1, outShift, counts, slot);
+    output[outBase + o + 2] = narrow((bias[o + 2]! << biasShift) + round + s2, outShift, counts, slot);
+    output[outBase + o + 3] = narrow((bias[o + 3]! << biasShift) + round + s3, outShift, counts, slot);
   }
   for (; o < rows; o++) {
     const w = o * length;
     let sum = 0;
     for (let i = 0; i < length; i++) sum = (sum + vector[vBase + i]! * weights[w + i]!) | 0;
-    output[outBase + o] = requantize((bias[o]! << biasShift) + round + sum, outShift, counts, slot);
+    output[outBase + o] = narrow((bias[o]! << biasShift) + round + sum, outShift, counts, slot);
   }
 }
 

@@ -1,8 +1,9 @@
 /**
- * How kws scores the q7 integer network's logits (`kws_softmax` on the device): the softmax of
+ * How kws scores the q7 integer networks' logits (`kws_softmax` on the device): the softmax of
  * their real values from a generated exponential table, in integers.
  */
 import type { QuantizedNetwork } from './ir.js';
+import type { RecurrentNetwork } from './recurrent/ir.js';
 
 /** Q15 one: kws_softmax's table entry for the largest logit. */
 const EXP_ONE = 32768;
@@ -23,7 +24,8 @@ export function softmaxExpTable(logitFrac: number): Uint16Array {
 }
 
 /** Fractional bits of the q7 network's int8 logits (its last layer's output). */
-export function logitFrac(network: QuantizedNetwork): number {
+export function logitFrac(network: QuantizedNetwork | RecurrentNetwork): number {
+  if ('head' in network) return network.head.at(-1)!.outFrac;
   const last = network.layers.at(-1)!;
   if (!('outFrac' in last)) throw new Error(`${network.architecture}: the last layer has no output format`);
   return last.outFrac;

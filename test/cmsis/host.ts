@@ -11,27 +11,35 @@ export const gccAvailable = spawnSync('gcc', ['--version']).status === 0;
 /** C tests skip without gcc on a user's machine; in CI (CI=true, where .ci/run installs it) they fail instead. */
 export const skipWithoutGcc = !gccAvailable && process.env.CI !== 'true';
 
-/** Compiles with the strict flags the issue asks for; returns the binary's path. */
-export function compileHarness(outDir: string, architecture: string): string {
-  const binary = path.join(outDir, 'harness');
+/**
+ * Compiles `sources` with the portable kernels and the strict flags the issue asks for (plus
+ * `flags`: defines, include folders) into `binary`; returns its path.
+ */
+export function compilePortable(binary: string, sources: string[], flags: string[] = []): string {
   execFileSync('gcc', [
     '-std=c99',
     '-Wall',
     '-Wextra',
     '-Werror',
     '-O1',
-    `-DKWS_MODEL_HEADER="${architecture}.h"`,
-    '-I',
-    outDir,
+    ...flags,
     '-I',
     CMSIS_DIR,
-    path.join(outDir, `${architecture}.c`),
+    ...sources,
     path.join(CMSIS_DIR, 'arm_nnfunctions.c'),
-    path.join(HARNESS_DIR, 'harness.c'),
     '-o',
     binary,
   ]);
   return binary;
+}
+
+/** The emitted `<architecture>.c` in `outDir` with harness.c; returns the binary's path. */
+export function compileHarness(outDir: string, architecture: string): string {
+  return compilePortable(
+    path.join(outDir, 'harness'),
+    [path.join(outDir, `${architecture}.c`), path.join(HARNESS_DIR, 'harness.c')],
+    [`-DKWS_MODEL_HEADER="${architecture}.h"`, '-I', outDir],
+  );
 }
 
 /** Feeds int8 inputs (back to back) to the harness; returns, per input, its int8 logits then its q7 softmax. */

@@ -1,6 +1,7 @@
 /**
  * A tiny trained run for the eval / predict tests: a generated dataset, a small DNN trained for
- * 30 steps on the cpu backend, and its quantised network, all in a temporary folder.
+ * 30 steps on the cpu backend (or the given model, steps and backend), and its quantised network,
+ * all in a temporary folder.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,7 +20,18 @@ export interface TrainedRun {
   run: RunConfig;
 }
 
-export async function makeTrainedRun(): Promise<TrainedRun> {
+export interface TrainedRunOptions {
+  model?: Pick<RunConfig, 'architecture' | 'modelSizeInfo' | 'feature'>;
+  steps?: number;
+  /** wasm trains the recurrent models several times faster than cpu. */
+  backend?: 'cpu' | 'wasm';
+}
+
+export async function makeTrainedRun({
+  model,
+  steps = 30,
+  backend = 'cpu',
+}: TrainedRunOptions = {}): Promise<TrainedRun> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-eval-'));
   const dataDir = path.join(root, 'data');
   const trainDir = path.join(root, 'run');
@@ -35,12 +47,13 @@ export async function makeTrainedRun(): Promise<TrainedRun> {
   const run: RunConfig = {
     ...generatedRunConfig(
       dataDir,
-      { howManyTrainingSteps: [30], learningRate: [0.003], batchSize: 32, evalStepInterval: 10 },
+      { howManyTrainingSteps: [steps], learningRate: [0.003], batchSize: 32, evalStepInterval: 10 },
       25,
     ),
+    ...model,
     seed: 5,
   };
-  await train({ run, trainDir, backend: 'cpu', useWorker: false, cacheDir });
+  await train({ run, trainDir, backend, useWorker: false, cacheDir });
 
   await quantizeTrainedRun({
     trainDir,

@@ -70,7 +70,7 @@ describe('kws info', () => {
     );
     expect(lines.filter((line) => /^(dnn|cnn|basic_lstm|lstm|gru|crnn|ds_cnn)_[sml] /.test(line))).toHaveLength(21);
     expect(stdout).toMatch(/ds_cnn_s\s+23,180\s+38\.6\s+40\.9\s+5\.3\s+S\s+38\.6\s+5\.4\s+94\.4/);
-    expect(stdout).toMatch(/gru_s\s+\S+\s+\S+\s+-\s/);
+    expect(stdout).toMatch(/gru_s\s+78,090\s+78\.8\s+80\.6\s+3\.8\s+S\s/);
     const json = JSON.parse((await run(['--all', '--json'])).stdout);
     expect(json).toHaveLength(21);
     expect(json[0].preset).toBe('dnn_s');

@@ -225,16 +225,28 @@ describe('kws quantize', () => {
     );
   });
 
-  it('quantises the weights only for a recurrent model, and says so', async () => {
-    const out = await runIn(gruDir);
+  it('quantises a recurrent model to the integer pipeline: C, q15 noted, network for --quantized', async () => {
+    const out = await runIn(gruDir, '--calibration', 'max');
     expect(out).toMatch(
-      /gru \(best checkpoint, step 1\) has no CMSIS-NN integer pipeline here: weights only \(\d+ tensors/,
+      /Quantised gru for cmsis-nn-q7 \(best checkpoint, step 1\) on \d+ testing clips; ranges by max; q15 inside the cells\./,
     );
-    expect(out).toMatch(/float with int8 weights [\d.]+%/);
-    expect(fs.readFileSync(path.join(gruDir, 'cmsis', 'weights.h'), 'utf8')).toContain('#define GRU_1_WT {');
-    expect(fs.existsSync(path.join(gruDir, 'quantized-network.json'))).toBe(false);
+    expect(out).toMatch(/GRU_1_GATES\s+q15\s/);
+    expect(out).toMatch(/integer \(bit-exact CMSIS-NN q7\/q15\) [\d.]+%/);
+    const cDir = path.join(gruDir, 'cmsis');
+    expect(fs.readFileSync(path.join(cDir, 'weights.h'), 'utf8')).toContain('#define GRU_1_WT {');
+    expect(fs.readFileSync(path.join(cDir, 'gru.c'), 'utf8')).toContain(
+      'void kws_run(const q7_t *input, q7_t *output) {',
+    );
+    // The header says where and why it uses q15 (a comment wrapped over lines).
+    const header = fs.readFileSync(path.join(cDir, 'gru.h'), 'utf8').replace(/\n \* /g, ' ');
+    expect(header).toMatch(/Precision: .*8 bits lose too much/);
+    expect(JSON.parse(fs.readFileSync(path.join(cDir, 'quant.json'), 'utf8')).q15).toMatch(/8 bits lose too much/);
+    const { network, source } = loadQuantizedNetwork(new RunDir(gruDir));
+    expect(source?.target).toBe('cmsis-nn-q7');
+    expect(network.architecture).toBe('gru');
+    expect('cells' in network && network.cells.map((cell) => cell.kind)).toEqual(['gru']);
     await expect(runIn(gruDir, '--act-max', '32', '0')).rejects.toThrow(
-      /--act-max applies to dnn, cnn, ds_cnn; gru is quantised weights-only/,
+      /--act-max applies to dnn, cnn, ds_cnn; gru has q15 points inside its cells: use --calibration/,
     );
   });
 

@@ -99,7 +99,7 @@ export function registerFirmwareCommand(program: Command): void {
       process.stdout.write(
         options.json
           ? `${JSON.stringify({ ...buildJson(program), sizes, infoEstimate: estimate })}\n`
-          : `${buildSummary(program, sizes, estimate?.total)}\n`,
+          : `${buildSummary(program, sizes, estimate.total)}\n`,
       );
       return;
     }
@@ -112,7 +112,7 @@ export function registerFirmwareCommand(program: Command): void {
       );
     } else {
       process.stdout.write(
-        `${runSummary(options.run!, program, result)}\n${buildSummary(program, sizes, estimate?.total)}\n`,
+        `${runSummary(options.run!, program, result)}\n${buildSummary(program, sizes, estimate.total)}\n`,
       );
     }
   });
@@ -136,7 +136,7 @@ function buildJson(program: DetectorProgram) {
   return { board: board.name, elf: project.elfPath, kernels, source };
 }
 
-function buildSummary(program: DetectorProgram, sizes: SizeReport, estimate: number | undefined): string {
+function buildSummary(program: DetectorProgram, sizes: SizeReport, estimate: number): string {
   const { board, source, network, kernels } = program;
   const rows: Array<[string, number, number]> = [
     ...Object.entries(sizes.groups).map(([name, group]): [string, number, number] => [name, group.flash, group.ram]),
@@ -156,7 +156,7 @@ function buildSummary(program: DetectorProgram, sizes: SizeReport, estimate: num
     `built ${program.project.elfPath}: ${model} for ${board.name} (${board.description}) with ${kernelNote}`,
     ...table,
     `(measured from the ELF with ${board.sizeTool} and ${board.nmTool}; stack and heap reserved by the linker script not included` +
-      `${estimate === undefined ? '' : `; kws info's estimate of the network's own weights, buffers and scratch: ${count(estimate)} B`})`,
+      `; kws info's estimate of the network's own weights, buffers and scratch: ${count(estimate)} B)`,
     `project: ${program.project.dir} (make, make run, make size)`,
   ].join('\n');
 }

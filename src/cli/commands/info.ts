@@ -28,7 +28,7 @@ interface InfoCliOptions extends CommonOptions {
 
 /**
  * The machine-readable form; `fits` is "S", "M", "L" or null (no class holds the model);
- * `c_memory` is what the emitted C declares (null without an integer C pipeline).
+ * `c_memory` is what the emitted C declares.
  */
 function profileJson(profile: ModelProfile): Record<string, unknown> {
   const c = emittedCMemory(profile);
@@ -41,7 +41,7 @@ function profileJson(profile: ModelProfile): Record<string, unknown> {
     weight_bytes: profile.weightBytes,
     activation_bytes: profile.activationBytes,
     memory_bytes: profile.memoryBytes,
-    c_memory: c && {
+    c_memory: {
       weight_bytes: c.weights,
       activation_buffer_bytes: c.activationBuffers,
       scratch_bytes: c.scratch,
@@ -107,11 +107,10 @@ function formatProfile(profile: ModelProfile, preset: string | undefined): strin
   ].join('\n');
 }
 
-function describeCMemory(c: CMemory | null): string {
-  if (!c) return 'no integer C pipeline for this architecture yet (weights.h only)';
+function describeCMemory(c: CMemory): string {
   return (
     `${count(c.total)} B = ${kilobytes(c.total).toFixed(1)} KB: weights ${count(c.weights)}, ` +
-    `two activation buffers ${count(c.activationBuffers)}, kernel scratch ${count(c.scratch)} (q15)`
+    `activation buffers ${count(c.activationBuffers)}, scratch ${count(c.scratch)}`
   );
 }
 
@@ -124,7 +123,7 @@ function formatZoo(entries: Array<{ name: string; profile: ModelProfile }>): str
       name,
       count(profile.params),
       kilobytes(profile.memoryBytes).toFixed(1),
-      c ? kilobytes(c.total).toFixed(1) : '-',
+      kilobytes(c.total).toFixed(1),
       formatMops(profile.ops),
       profile.fits ?? '-',
       paper ? paper.memoryKB.toFixed(1) : '',
@@ -136,7 +135,7 @@ function formatZoo(entries: Array<{ name: string; profile: ModelProfile }>): str
     formatTable(rows),
     '',
     'Ours: int8 weights after batch-norm folding + the largest pair of consecutive activation buffers; ops = 2 × MACs.',
-    'C KB: what the emitted C declares (weights, two activation buffers of the largest layer output, q15 kernel scratch).',
+    'C KB: what the emitted C declares (weights, activation buffers, q15 scratch; the recurrent models keep their state in q15).',
     'Paper: Hello Edge (Zhang et al. 2017) table 7, accuracy on Speech Commands v0.01 validation.',
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 /**
  * `kws quantize`: a trained run → 8-bit CMSIS-NN C (weights.h, <arch>.h, <arch>.c, quant.json)
- * plus the integer network for `kws eval --quantized`. ARM's quant_test.py + hand-written
- * Deployment code in one step; `--act-max` takes ARM's list as it was.
+ * plus the integer network for `kws eval --quantized`, for every architecture of the zoo. ARM's
+ * quant_test.py + hand-written Deployment code in one step; `--act-max` takes ARM's list as it was.
  */
 import type { Command } from 'commander';
 import type { SetName } from '../../data/split.js';
@@ -9,8 +9,8 @@ import type { RangeMethod } from '../../quant/calibrate.js';
 import { qFormatName } from '../../quant/qformat.js';
 import { TARGET_NAMES, type TargetName } from '../../quant/targets.js';
 import { DEFAULT_CALIBRATION, type QuantReport } from '../../quant/report.js';
+import type { RecurrentQuantReport } from '../../quant/recurrent/report.js';
 import type { S8QuantReport } from '../../quant/s8/quantize.js';
-import type { WeightsOnlyModel } from '../../quant/weights-only.js';
 import type { DataSettings } from '../../run/config.js';
 import type { CheckpointName } from '../../run/layout.js';
 import type { QuantizedSource } from '../../run/provenance.js';
@@ -52,7 +52,7 @@ export function registerQuantizeCommand(program: Command): void {
     .command('quantize')
     .description(
       'quantise a trained model to 8 bits: CMSIS-NN C (legacy q7 or current s8) for dnn, cnn and ds_cnn; ' +
-        "int8 weights.h for the recurrent models (ARM's quant_test.py and Deployment code)",
+        "legacy q7/q15 for basic_lstm, lstm, gru and crnn (ARM's quant_test.py and Deployment code)",
     );
   addOptions(command, TRAINED_RUN_OPTIONS);
   addOptions(command, [
@@ -150,16 +150,6 @@ export function registerQuantizeCommand(program: Command): void {
       },
       onWarning: (warning) => process.stderr.write(`kws: warning: ${warning}\n`),
     });
-    if (result.kind === 'weights-only') {
-      const written = [result.weightsHeader, result.quantJson];
-      const { architecture, accuracy } = result.result;
-      process.stdout.write(
-        options.json
-          ? `${JSON.stringify({ architecture, weightsOnly: true, source: result.source, files: written, accuracy }, null, 2)}\n`
-          : formatWeightsOnlySummary(result.result, result.source, written),
-      );
-      return;
-    }
     const { quantized, files, source } = result;
     // The integer network's scores differ from the float model's: its own point goes into kws_stream.h.
     const point =
@@ -185,7 +175,9 @@ export function registerQuantizeCommand(program: Command): void {
         ? `${JSON.stringify({ architecture, source, files: written, report: quantized.report }, null, 2)}\n`
         : result.kind === 's8'
           ? formatS8Summary(architecture, options, source, result.quantized.report, written)
-          : formatSummary(architecture, options, source, result.quantized.report!, written),
+          : result.kind === 'recurrent'
+            ? formatRecurrentSummary(architecture, options, source, result.quantized.report, written)
+            : formatSummary(architecture, options, source, result.quantized.report!, written),
     );
   });
 }
@@ -193,19 +185,6 @@ export function registerQuantizeCommand(program: Command): void {
 /** Which checkpoint, at which step, was quantised. */
 function sourceLine(source: QuantizedSource): string {
   return `${source.checkpoint} checkpoint, step ${source.step}`;
-}
-
-function formatWeightsOnlySummary(result: WeightsOnlyModel, source: QuantizedSource, written: string[]): string {
-  const { accuracy, tensors } = result;
-  return [
-    `${result.architecture} (${sourceLine(source)}) has no CMSIS-NN integer pipeline here: weights only ` +
-      `(${tensors.length} tensors, each in its own int8 Q format; activations stay float).`,
-    `Accuracy on ${source.calibration.clips} ${source.calibration.set} clips: float ${percent(accuracy.float)}, ` +
-      `float with int8 weights ${percent(accuracy.weightsQuantized)}`,
-    'Wrote:',
-    ...written.map((file) => `  ${file}`),
-    '',
-  ].join('\n');
 }
 
 const percent = (value: number | undefined) => (value === undefined ? 'n/a' : `${(value * 100).toFixed(2)}%`);
@@ -282,6 +261,38 @@ function formatS8Summary(
     ]),
     `Accuracy on those clips: float ${percent(report.accuracy.float)}, ` +
       `integer (bit-exact CMSIS-NN s8) ${percent(report.accuracy.integer)}`,
+    ...report.adjustments.map((a) => `note: ${a}`),
+    'Wrote:',
+    ...written.map((file) => `  ${file}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** The recurrent networks: each point's type (q7, or q15 inside the cells), range and format. */
+function formatRecurrentSummary(
+  architecture: string,
+  options: QuantizeCliOptions,
+  source: QuantizedSource,
+  report: RecurrentQuantReport,
+  written: string[],
+): string {
+  const lines = [
+    `Quantised ${architecture} for ${source.target} (${sourceLine(source)}) on ${report.calibrationSamples} ` +
+      `${options.calibrationSet} clips; ranges by ${methodName(report.method, options)}; q15 inside the cells.`,
+    ...table([
+      ['point', 'type', 'observed max', 'range', 'format', 'clamped'],
+      ...report.points.map((p) => [
+        p.point,
+        p.type,
+        p.observedMaxAbs.toPrecision(4),
+        String(p.range),
+        qFormatName(p.frac, p.type === 'q7' ? 8 : 16),
+        `${p.saturated} / ${p.total}`,
+      ]),
+    ]),
+    `Accuracy on those clips: float ${percent(report.accuracy.float)}, ` +
+      `integer (bit-exact CMSIS-NN q7/q15) ${percent(report.accuracy.integer)}`,
     ...report.adjustments.map((a) => `note: ${a}`),
     'Wrote:',
     ...written.map((file) => `  ${file}`),

@@ -6,10 +6,8 @@
  * sequence of s8 kernel calls over two static ping-pong buffers, `kws_softmax`, and `kws_init`,
  * which checks the static kernel scratch against CMSIS-NN's get_buffer_size functions).
  */
-import path from 'node:path';
-import { writeFileAtomic } from '../../atomic.js';
 import { featureGeometry } from '../../features/config.js';
-import { type EmittedFiles, openingComment } from '../emit-c.js';
+import { type EmittedFiles, openingComment, writeEmittedFiles } from '../emit-c.js';
 import {
   type S8AvgPoolLayer,
   type S8Layer,
@@ -424,13 +422,9 @@ export function renderS8ModelSource(network: S8Network, provenance?: string): st
 /** Writes weights.h, <arch>.h and <arch>.c into `outDir` (each atomically) and returns their paths. */
 export function emitS8C(network: S8Network, outDir: string, provenance?: string): EmittedFiles {
   validateS8Network(network);
-  const files: EmittedFiles = {
-    weightsHeader: path.join(outDir, 'weights.h'),
-    modelHeader: path.join(outDir, `${network.architecture}.h`),
-    modelSource: path.join(outDir, `${network.architecture}.c`),
-  };
-  writeFileAtomic(files.weightsHeader, renderS8WeightsHeader(network, provenance));
-  writeFileAtomic(files.modelHeader, renderS8ModelHeader(network, provenance));
-  writeFileAtomic(files.modelSource, renderS8ModelSource(network, provenance));
-  return files;
+  return writeEmittedFiles(network.architecture, outDir, {
+    weightsHeader: renderS8WeightsHeader(network, provenance),
+    modelHeader: renderS8ModelHeader(network, provenance),
+    modelSource: renderS8ModelSource(network, provenance),
+  });
 }

@@ -5,9 +5,8 @@
  * the calibration set. The report says what was chosen per point and tensor and what was clamped.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { KwsError } from '../../errors.js';
 import type { QuantizedSource } from '../../run/provenance.js';
-import { type CalibrationSet, type RangeMethod, accuracyOf } from '../calibrate.js';
+import { type CalibrationSet, type RangeMethod, accuracyOf, calibrationExamples } from '../calibrate.js';
 import { type FloatNetwork, createFloatForward, pointNames } from '../float-network.js';
 import { type ModelDescription, foldModel } from '../fold.js';
 import {
@@ -72,13 +71,7 @@ export interface QuantizeS8Options extends S8BuildOptions {
 export function quantizeFloatNetworkS8(float: FloatNetwork, options: QuantizeS8Options): S8QuantizedModel {
   const { calibration } = options;
   const inputSize = float.frames * float.coefficients;
-  const examples = calibration.y.length;
-  if (examples === 0) throw new KwsError('the calibration set is empty');
-  if (calibration.x.length !== examples * inputSize) {
-    throw new KwsError(
-      `calibration features hold ${calibration.x.length} values; ${examples} examples need ${examples * inputSize}`,
-    );
-  }
+  const examples = calibrationExamples(calibration, inputSize);
   const buildOptions: S8BuildOptions = { denseQuantization: options.denseQuantization };
   const forward = createFloatForward(float);
   const stats = collectRangeStats(forward, calibration.x);
