@@ -54,7 +54,8 @@ import {
 } from './windows.js';
 import type { LayerKernels } from './simulate.js';
 
-interface MacKernels {
+/** The int8 multiply-accumulate kernels both targets share (the s8 simulator imports them). */
+export interface Int8MacKernels {
   /** sums[p·rows + r] = Σ_i vectors[p·length + i] · weights[r·length + i] (int8 × int8 → wrapping int32). */
   dotProducts(vectors: number, count: number, length: number, weights: number, rows: number, sums: number): void;
   /**
@@ -70,6 +71,9 @@ interface MacKernels {
     tapStride: number,
     sums: number,
   ): void;
+}
+
+interface MacKernels extends Int8MacKernels {
   /**
    * output[p·rows + r] = saturate_int8((sums[p·rows + r] + biasTerms[r]) >> outShift), biasTerms
    * being (bias << bias_shift) + NN_ROUND(out_shift) as int32; returns how many were clamped.
@@ -85,7 +89,7 @@ interface MacKernels {
 }
 
 // dotProducts(vectors0, count1, length2, weights3, rows4, sums5); p6 r7 i8 v9 w10 sum11 end12 out13; acc14 (v128)
-const dotProducts: FunctionDef<keyof MacKernels> = {
+export const dotProducts: FunctionDef<keyof Int8MacKernels> = {
   exportName: 'dotProducts',
   params: 6,
   i32Locals: 8,
@@ -130,7 +134,7 @@ const dotProducts: FunctionDef<keyof MacKernels> = {
 
 // depthwise(input0, taps1, positions2, weights3, channels4, tapStride5, sums6);
 // p7 c8 t9 count10 tp11 end12 sum13 out14 tq15; lo16 hi17 x18 w19 (v128)
-const depthwise: FunctionDef<keyof MacKernels> = {
+export const depthwise: FunctionDef<keyof Int8MacKernels> = {
   exportName: 'depthwise',
   params: 7,
   i32Locals: 9,

@@ -15,24 +15,13 @@ import {
   get,
   greaterThan,
   i32,
-  i32x4Add,
-  i32x4DotI16x8,
-  i32x4ExtractLane,
-  i32x4MulHighI16x8,
-  i32x4MulLowI16x8,
-  i32x4Splat,
   kernelModule,
   lessThan,
   loadI32,
-  loadI8,
-  loadI8x8,
-  mul,
   select,
   set,
   shiftLeft,
   shiftRightSigned,
-  store,
-  storeI32,
   storeI8,
   sub,
   type Code,
@@ -49,6 +38,7 @@ import {
   outputRows,
   tapTableStride,
 } from '../windows.js';
+import { depthwise, dotProducts, type Int8MacKernels } from '../simulate-wasm.js';
 import { type S8Network, type S8WeightedLayer, isS8Weighted } from './ir.js';
 import type { S8LayerKernels, SaturationCounts } from './simulate.js';
 
@@ -59,22 +49,7 @@ const i64Add = (a: Code, b: Code): Code => [...a, ...b, 0x7c];
 const i64ShiftRightSigned = (a: Code, bits: number): Code => [...a, 0x42, bits, 0x87];
 const i32FromI64 = (a: Code): Code => [...a, 0xa7];
 
-interface S8MacKernels {
-  /** sums[p·rows + r] = Σ_i vectors[p·length + i] · weights[r·length + i] (int8 × int8 → wrapping int32). */
-  dotProducts(vectors: number, count: number, length: number, weights: number, rows: number, sums: number): void;
-  /**
-   * Per position p: the tap table at taps + p·tapStride holds a count, then (input offset, weight
-   * offset) pairs; sums[p·channels + c] = Σ_t input[in_t + c] · weights[w_t + c].
-   */
-  depthwise(
-    input: number,
-    taps: number,
-    positions: number,
-    weights: number,
-    channels: number,
-    tapStride: number,
-    sums: number,
-  ): void;
+interface S8MacKernels extends Int8MacKernels {
   /**
    * output[p·rows + r] = clamp(arm_nn_requantize(sums[p·rows + r] + biasTerms[p·biasStride/4 + r],
    * multipliers[r], shifts[r]) + outputOffset, actMin, actMax); returns how many values were above
@@ -95,118 +70,6 @@ interface S8MacKernels {
     output: number,
   ): number;
 }
-
-// dotProducts(vectors0, count1, length2, weights3, rows4, sums5); p6 r7 i8 v9 w10 sum11 end12 out13; acc14 (v128)
-const dotProducts: FunctionDef<keyof S8MacKernels> = {
-  exportName: 'dotProducts',
-  params: 6,
-  i32Locals: 8,
-  v128Locals: 1,
-  body: [
-    ...and(get(2), i32(-8)),
-    ...set(12),
-    ...get(5),
-    ...set(13),
-    ...get(0),
-    ...set(9),
-    ...forLoop(6, i32(0), get(1), i32(1), [
-      ...get(3),
-      ...set(10),
-      ...forLoop(7, i32(0), get(4), i32(1), [
-        ...i32x4Splat(i32(0)),
-        ...set(14),
-        ...forLoop(8, i32(0), get(12), i32(8), [
-          ...i32x4Add(get(14), i32x4DotI16x8(loadI8x8(add(get(9), get(8))), loadI8x8(add(get(10), get(8))))),
-          ...set(14),
-        ]),
-        ...add(
-          add(i32x4ExtractLane(get(14), 0), i32x4ExtractLane(get(14), 1)),
-          add(i32x4ExtractLane(get(14), 2), i32x4ExtractLane(get(14), 3)),
-        ),
-        ...set(11),
-        ...forLoop(8, get(12), get(2), i32(1), [
-          ...add(get(11), mul(loadI8(add(get(9), get(8))), loadI8(add(get(10), get(8))))),
-          ...set(11),
-        ]),
-        ...storeI32(get(13), get(11)),
-        ...add(get(13), i32(4)),
-        ...set(13),
-        ...add(get(10), get(2)),
-        ...set(10),
-      ]),
-      ...add(get(9), get(2)),
-      ...set(9),
-    ]),
-  ],
-};
-
-// depthwise(input0, taps1, positions2, weights3, channels4, tapStride5, sums6);
-// p7 c8 t9 count10 tp11 end12 sum13 out14 tq15; lo16 hi17 x18 w19 (v128)
-const depthwise: FunctionDef<keyof S8MacKernels> = {
-  exportName: 'depthwise',
-  params: 7,
-  i32Locals: 9,
-  v128Locals: 4,
-  body: [
-    ...and(get(4), i32(-8)),
-    ...set(12),
-    ...get(1),
-    ...set(11),
-    ...get(6),
-    ...set(14),
-    ...forLoop(7, i32(0), get(2), i32(1), [
-      ...loadI32(get(11)),
-      ...set(10),
-      // Eight channels at a time: products of the i16 lanes, low and high four into i32.
-      ...forLoop(8, i32(0), get(12), i32(8), [
-        ...i32x4Splat(i32(0)),
-        ...set(16),
-        ...i32x4Splat(i32(0)),
-        ...set(17),
-        ...add(get(11), i32(4)),
-        ...set(15),
-        ...forLoop(9, i32(0), get(10), i32(1), [
-          ...loadI8x8(add(add(get(0), loadI32(get(15))), get(8))),
-          ...set(18),
-          ...loadI8x8(add(add(get(3), loadI32(get(15), 4)), get(8))),
-          ...set(19),
-          ...i32x4Add(get(16), i32x4MulLowI16x8(get(18), get(19))),
-          ...set(16),
-          ...i32x4Add(get(17), i32x4MulHighI16x8(get(18), get(19))),
-          ...set(17),
-          ...add(get(15), i32(8)),
-          ...set(15),
-        ]),
-        ...store(add(get(14), shiftLeft(get(8), i32(2))), get(16)),
-        ...store(add(get(14), shiftLeft(get(8), i32(2))), get(17), 16),
-      ]),
-      // The channels past the last multiple of eight, one at a time.
-      ...forLoop(8, get(12), get(4), i32(1), [
-        ...i32(0),
-        ...set(13),
-        ...add(get(11), i32(4)),
-        ...set(15),
-        ...forLoop(9, i32(0), get(10), i32(1), [
-          ...add(
-            get(13),
-            mul(
-              loadI8(add(add(get(0), loadI32(get(15))), get(8))),
-              loadI8(add(add(get(3), loadI32(get(15), 4)), get(8))),
-            ),
-          ),
-          ...set(13),
-          ...add(get(15), i32(8)),
-          ...set(15),
-        ]),
-        ...storeI32(add(get(14), shiftLeft(get(8), i32(2))), get(13)),
-      ]),
-      ...add(get(11), get(5)),
-      ...set(11),
-      ...add(get(14), shiftLeft(get(4), i32(2))),
-      ...set(14),
-    ]),
-  ],
-};
 
 // requantize(sums0, positions1, rows2, biasTerms3, biasStride4, multipliers5, shifts6, outputOffset7, actMin8,
 // actMax9, saturationFloor10, output11) → count; p12 r13 sp14 bp15 op16 count17 v18 shift19 mask20 high21
