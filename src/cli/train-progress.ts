@@ -27,6 +27,9 @@ export function trainingReporter(run: RunConfig, options: { printTest: boolean }
             `kws train: ${run.architecture} ${run.modelSizeInfo.join(' ')} (${event.parameters} trainable parameters) on backend ${event.backend.name}` +
               `${(run.train.trainWorkers ?? 1) > 1 ? `, ${run.train.trainWorkers} training threads` : ''}; ` +
               `${event.trainingClips} training, ${event.validationClips} validation, ${event.testingClips} testing clips; ` +
+              (event.quantizeAwareFrom === undefined
+                ? ''
+                : `quantisation-aware (one thread) from step ${event.quantizeAwareFrom}; `) +
               (event.startStep > 0
                 ? `resuming at step ${event.startStep} of ${event.totalSteps}\n`
                 : `${event.totalSteps} steps\n`),
@@ -46,7 +49,8 @@ export function trainingReporter(run: RunConfig, options: { printTest: boolean }
         case 'eval': {
           const line =
             `step ${event.step}: lr ${event.learningRate} loss ${event.loss.toFixed(4)} train ${(event.trainAccuracy * 100).toFixed(1)}% ` +
-            `validation ${Number.isNaN(event.validationAccuracy) ? 'n/a' : `${(event.validationAccuracy * 100).toFixed(2)}%`}` +
+            `validation${event.quantized ? ' (int8)' : ''} ` +
+            `${Number.isNaN(event.validationAccuracy) ? 'n/a' : `${(event.validationAccuracy * 100).toFixed(2)}%`}` +
             `${event.improved ? ' (best, saved)' : ''} ${event.samplesPerSecond.toFixed(0)} samples/s`;
           if (progress) progress.log(line);
           else process.stderr.write(`${line}\n`);
@@ -60,7 +64,10 @@ export function trainingReporter(run: RunConfig, options: { printTest: boolean }
           if (options.printTest) {
             process.stdout.write(
               `test accuracy (${event.checkpoint} checkpoint, step ${event.step}): ${(event.metrics.accuracy * 100).toFixed(2)}% of ${event.metrics.n}\n` +
-                `${formatConfusion(event.metrics.confusion, run.labels)}\n`,
+                `${formatConfusion(event.metrics.confusion, run.labels)}\n` +
+                (event.quantizedMetrics
+                  ? `test accuracy of the int8 network (its learned ranges): ${(event.quantizedMetrics.accuracy * 100).toFixed(2)}%\n`
+                  : ''),
             );
           }
           break;

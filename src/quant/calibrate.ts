@@ -202,11 +202,21 @@ export function chooseRanges(
     method: RangeMethod;
     percentile?: number;
     actMax?: readonly number[];
+    /** Ranges learned by quantisation-aware training, one per point (override `method`). */
+    learnedRanges?: readonly number[];
     onSearchProgress?: (done: number, total: number) => void;
   },
 ): RangeChoice {
   const names = pointNames(forward.network);
   const maxFracs = stats.map((s) => fracBitsFor(s.maxAbs));
+  if (options.learnedRanges) {
+    if (options.learnedRanges.length !== names.length)
+      throw new KwsError(
+        `the checkpoint has ${options.learnedRanges.length} learned ranges; this model has ${names.length} points`,
+      );
+    const fracs = options.learnedRanges.map(fracBitsFor);
+    return { fracs, fakeQuantFracs: [...fracs], notes: [] };
+  }
   if (options.actMax) {
     const fakeQuantFracs = fracsFromActMax(options.actMax, names);
     const notes: string[] = [];

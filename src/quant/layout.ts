@@ -31,3 +31,10 @@ function cmsisSource(shape: readonly number[]): Int32Array {
 export function toCmsisOrder(values: Float32Array, shape: readonly number[]): Float32Array {
   return Float32Array.from(cmsisSource(shape), (from) => values[from]!);
 }
+
+/** `values` in CMSIS order back to TF order (of `shape`): the inverse of `toCmsisOrder`. */
+export function fromCmsisOrder(values: Float32Array, shape: readonly number[]): Float32Array {
+  const out = new Float32Array(values.length);
+  cmsisSource(shape).forEach((from, i) => (out[from] = values[i]!));
+  return out;
+}

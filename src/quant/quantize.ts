@@ -203,6 +203,8 @@ export interface QuantizeModelOptions {
   percentile?: number;
   /** ARM's `--act_max`, one value per point (overrides `method`). */
   actMax?: readonly number[];
+  /** Ranges learned by quantisation-aware training, one per point (overrides `method`). */
+  learnedRanges?: readonly number[];
   /** `search` only: candidates evaluated so far, of all. */
   onSearchProgress?: (done: number, total: number) => void;
 }
@@ -241,7 +243,7 @@ export function quantizeModel(options: QuantizeModelOptions): QuantizedModel {
     total: stats[i]!.count,
   }));
   const report: QuantReport = {
-    method: options.actMax ? 'act-max' : options.method,
+    method: options.actMax ? 'act-max' : options.learnedRanges ? 'qat' : options.method,
     calibrationSamples: examples,
     points,
     tensors: build.tensors,

@@ -8,7 +8,7 @@ import type { QuantizedSource } from '../run/provenance.js';
 import type { RangeMethod } from './calibrate.js';
 import { type FixedPoint, type QuantizedNetwork, type WeightedLayer, isWeighted } from './ir.js';
 
-export type CalibrationMethod = 'max' | 'percentile' | 'search' | 'act-max';
+export type CalibrationMethod = 'max' | 'percentile' | 'search' | 'act-max' | 'qat';
 
 /** How `kws quantize` (and `kws demo`) calibrate unless told otherwise. */
 export const DEFAULT_CALIBRATION: Readonly<{ method: RangeMethod; set: SetName; size: number }> = Object.freeze({

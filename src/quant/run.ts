@@ -4,6 +4,7 @@
  * run — each recording which checkpoint, settings and calibration it came from.
  * `kws quantize` and `kws demo` are thin layers over this.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { initBackend } from '../backend/index.js';
@@ -15,7 +16,7 @@ import { featureGeometry } from '../features/config.js';
 import { loadModelFiles } from '../models/io.js';
 import { Random } from '../random.js';
 import { labelsFor, type DataSettings, type RunConfig } from '../run/config.js';
-import { type CheckpointName, RunDir } from '../run/layout.js';
+import { type CheckpointName, RunDir, checkpointFiles } from '../run/layout.js';
 import { type QuantizedSource, describeSource, quantizedSource } from '../run/provenance.js';
 import type { CalibrationSet, RangeMethod } from './calibrate.js';
 import { type DeployedNetwork, emitNetworkC } from './deployed.js';
@@ -29,6 +30,7 @@ import { type QuantizedModel, renderQuantJson } from './report.js';
 import { quantizeModelS8, renderS8QuantJson, type S8QuantizedModel } from './s8/quantize.js';
 import { saveQuantizedNetwork } from './store.js';
 import { Q7_TARGET, S8_TARGET, type TargetName } from './targets.js';
+import { CheckpointStore } from '../train/checkpoint.js';
 
 export interface QuantizeRunOptions {
   trainDir: string;
@@ -42,7 +44,11 @@ export interface QuantizeRunOptions {
   calibrationSet: SetName;
   /** Clips drawn (seeded) from the calibration set; 0 = all. */
   calibrationSize: number;
-  method: RangeMethod;
+  /**
+   * How activation ranges are chosen; `qat` takes the ranges quantisation-aware training saved
+   * with the checkpoint. Default: `qat` when the checkpoint has them (q7 target), else search.
+   */
+  method?: RangeMethod | 'qat';
   percentile?: number;
   actMax?: readonly number[];
   outDir?: string;
@@ -82,6 +88,29 @@ export function sampleRows(set: CalibrationSet, inputSize: number, size: number,
   return { x, y: Int32Array.from(chosen, (row) => set.y[row]!) };
 }
 
+/** The checkpoint's QAT ranges when `--calibration qat` asks for them, or by default when it has them (q7 target). */
+function learnedRangesFor(
+  checkpointDir: string,
+  options: Pick<QuantizeRunOptions, 'method' | 'actMax'>,
+  target: TargetName,
+): number[] | undefined {
+  const ranges = fs.existsSync(checkpointFiles(checkpointDir).state)
+    ? CheckpointStore.readState(checkpointDir).qatRanges
+    : undefined;
+  if (options.method !== 'qat')
+    return options.method === undefined && !options.actMax && target === Q7_TARGET ? ranges : undefined;
+  if (!ranges)
+    throw new UsageError(
+      `--calibration qat needs a checkpoint trained with --quantize-aware; ${checkpointDir} has no learned ranges`,
+    );
+  if (target !== Q7_TARGET)
+    throw new UsageError(
+      `--calibration qat: the learned ranges are ${Q7_TARGET}'s power-of-two formats; --target ${target} calibrates its own`,
+    );
+  if (options.actMax) throw new UsageError('--act-max and --calibration qat both set the ranges: choose one');
+  return ranges;
+}
+
 export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<QuantizeRunResult> {
   if (!Number.isInteger(options.calibrationSize) || options.calibrationSize < 0) {
     throw new UsageError(`--calibration-size must be a whole number of at least 0 (got ${options.calibrationSize})`);
@@ -110,6 +139,8 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
       );
   }
   const dir = new RunDir(options.trainDir);
+  const learnedRanges = learnedRangesFor(dir.checkpoint(options.checkpoint).dir, options, target);
+  const method: RangeMethod = options.method === 'qat' || options.method === undefined ? 'search' : options.method;
   // Only weights are read from tfjs (the float and integer passes are WebAssembly or TypeScript): cpu always starts.
   await initBackend('cpu');
   const checkpoint = dir.checkpoint(options.checkpoint);
@@ -132,10 +163,10 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
     const { frames, coefficients } = featureGeometry(run.feature);
     const calibration = sampleRows(evaluation, frames * coefficients, options.calibrationSize, options.seed);
     const source = quantizedSource(dir, run, options.checkpoint, target, {
-      method: options.actMax ? 'act-max' : options.method,
+      method: options.actMax ? 'act-max' : learnedRanges ? 'qat' : method,
       set: options.calibrationSet,
       clips: calibration.y.length,
-      ...(options.method === 'percentile' && !options.actMax ? { percentile: options.percentile } : {}),
+      ...(method === 'percentile' && !options.actMax && !learnedRanges ? { percentile: options.percentile } : {}),
       ...(options.actMax ? { actMax: [...options.actMax] } : {}),
     });
     const provenance = describeSource(source);
@@ -143,7 +174,7 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
     const quantJson = path.join(outDir, 'quant.json');
     const onSearchProgress =
       options.onProgress && ((done: number, total: number) => options.onProgress!('search', done, total));
-    const settings = { model, description: run, calibration, method: options.method, percentile: options.percentile };
+    const settings = { model, description: run, calibration, method, percentile: options.percentile };
     const finish = (network: DeployedNetwork, quantJsonText: string): QuantizeOutputs => {
       const files = emitNetworkC(network, outDir, provenance);
       writeFileAtomic(quantJson, quantJsonText);
@@ -169,7 +200,7 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
       const quantized = quantizeModelS8({ ...settings, onSearchProgress });
       return { kind: 's8', quantized, ...finish(quantized.network, renderS8QuantJson(quantized, source)) };
     }
-    const quantized = quantizeModel({ ...settings, actMax: options.actMax, onSearchProgress });
+    const quantized = quantizeModel({ ...settings, actMax: options.actMax, learnedRanges, onSearchProgress });
     return { kind: 'integer', quantized, ...finish(quantized.network, renderQuantJson(quantized, source)) };
   } finally {
     model.dispose();

@@ -37,6 +37,8 @@ export interface TrainSettings {
    * Absent in runs saved before it existed: 1.
    */
   trainWorkers?: number;
+  /** First step of quantisation-aware training (qat.ts); absent: the run trains in float throughout. */
+  quantizeAwareFrom?: number;
 }
 
 export interface RunConfig {

@@ -29,7 +29,10 @@ import { loadPreset, presetFeatureConfig, presetSpec } from '../models/presets.j
 import type { ModelSpec } from '../models/spec.js';
 import { Random } from '../random.js';
 import { GradientReplica, parallelTrainStep } from './replica.js';
-import { createOptimizer, trainStep } from './step.js';
+import { applyGradients, createOptimizer, trainStep } from './step.js';
+import { QuantizeAwareTraining } from './qat.js';
+import { isIntegerArchitecture } from '../quant/ir.js';
+import { labelsFor } from '../run/config.js';
 
 export interface BenchOptions {
   presets: string[];
@@ -64,6 +67,8 @@ export interface BenchResult {
   backend: string;
   /** Training compute: the trainer's step on one fixed batch of random features, one thread. */
   train_samples_per_s: Record<string, number>;
+  /** Quantisation-aware training's step (qat.ts) on the same batch, one thread; dnn, cnn and ds_cnn only. */
+  train_qat_samples_per_s: Record<string, number>;
   /** The same on two threads (`--train-workers 2`); absent on a single core. */
   train_two_threads_samples_per_s: Record<string, number>;
   /** Training through the batch pipeline: generated clips augmented and featurised on the worker. */
@@ -76,7 +81,8 @@ export interface BenchResult {
 /** Generated words: yes, no, up as keywords, two more as unknown words (12 labels like Speech Commands). */
 const BENCH_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', 'bed', 'cat'];
 const WANTED_WORDS = BENCH_WORDS.slice(0, 10);
-const LABELS = WANTED_WORDS.length + 2;
+const BENCH_LABELS = labelsFor(WANTED_WORDS);
+const LABELS = BENCH_LABELS.length;
 const PEER_THREADS = 2;
 /** What scripts/bench-pytorch.py builds. */
 const PEER_ARCHITECTURES = new Set(['ds_cnn', 'cnn', 'dnn']);
@@ -146,6 +152,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const result: BenchResult = {
     backend: backend.name,
     train_samples_per_s: {},
+    train_qat_samples_per_s: {},
     train_two_threads_samples_per_s: {},
     train_pipeline_samples_per_s: {},
     infer_samples_per_s: {},
@@ -183,6 +190,17 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       result.train_samples_per_s[name] = await timeSteps(trainSteps, warmupSteps, batchSize, () =>
         trainStep(model, optimizer, c.x, c.y, LABELS),
       );
+      if (isIntegerArchitecture(spec.architecture)) {
+        const description = {
+          architecture: spec.architecture,
+          feature: presetFeatureConfig(preset),
+          labels: BENCH_LABELS,
+        };
+        const qat = QuantizeAwareTraining.for(model, description, undefined);
+        result.train_qat_samples_per_s[name] = await timeSteps(trainSteps, warmupSteps, batchSize, () =>
+          applyGradients(model, optimizer, qat.gradients(c.x, c.y, LABELS).grads),
+        );
+      }
       if (twoCores) {
         c.replica = await GradientReplica.start(spec, backend.name);
         result.train_two_threads_samples_per_s[name] = await twoThreads(c, trainSteps, warmupSteps);
@@ -210,8 +228,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       predictLogits(model, inferX, inputSize, LABELS, batchSize);
       result.infer_samples_per_s[name] = samplesPerSecond(inferBatches * batchSize, started);
       const two = result.train_two_threads_samples_per_s[name];
+      const qat = result.train_qat_samples_per_s[name];
       options.onProgress?.(
         `${name}: train ${result.train_samples_per_s[name]} samples/s (fixed batch, one thread` +
+          `${qat === undefined ? '' : `; quantisation-aware ${qat}`}` +
           `${two === undefined ? '' : `; ${two} on two`}), ` +
           `${result.train_pipeline_samples_per_s[name]} through the batch pipeline; ` +
           `inference ${result.infer_samples_per_s[name]} samples/s`,

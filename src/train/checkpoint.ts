@@ -18,6 +18,8 @@ export interface TrainerState {
   step: number;
   bestValidationAccuracy: number | null;
   bestStep: number | null;
+  /** Quantisation-aware training's tracked range per quantisation point, once it has started (qat.ts). */
+  qatRanges?: number[];
 }
 
 const ADAM_BETA1_POWER = 'adam/beta1_power';
@@ -72,10 +74,7 @@ export class CheckpointStore {
   async restore(dir: string, model: tf.LayersModel, optimizer?: tf.Optimizer): Promise<TrainerState> {
     if (!recoverDirectory(dir)) throw new KwsError(`checkpoint ${dir} does not exist`);
     const files = checkpointFiles(dir);
-    if (!fs.existsSync(files.state)) {
-      throw new KwsError(`${dir} is not a kws training checkpoint (no ${path.basename(files.state)})`);
-    }
-    const state = JSON.parse(fs.readFileSync(files.state, 'utf8')) as TrainerState;
+    const state = CheckpointStore.readState(dir);
     const saved = await loadModelFiles(dir, { labels: this.run.labels.length, from: this.dir.config });
     try {
       const expected = model.weights.map((w) => w.shape.join('x')).join(',');
@@ -108,6 +107,13 @@ export class CheckpointStore {
       Object.values(tensors).forEach((tensor) => tensor.dispose());
     }
     return state;
+  }
+
+  /** The trainer counters saved with a checkpoint, without loading its weights. */
+  static readState(dir: string): TrainerState {
+    const file = checkpointFiles(dir).state;
+    if (!fs.existsSync(file)) throw new KwsError(`${dir} is not a kws training checkpoint (no ${path.basename(file)})`);
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainerState;
   }
 
   writeTestResults(checkpoint: CheckpointName, step: number, metrics: Metrics): void {

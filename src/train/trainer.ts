@@ -18,7 +18,10 @@ import { RunDir } from '../run/layout.js';
 import { learningRateAt, makeSchedule, type Schedule } from './schedule.js';
 import { predictLogits } from '../models/inference.js';
 import { GradientReplica, parallelTrainStep } from './replica.js';
-import { createOptimizer, setLearningRate, trainStep } from './step.js';
+import { applyGradients, createOptimizer, setLearningRate, stepResult, trainStep } from './step.js';
+import { QuantizeAwareTraining } from './qat.js';
+import type { QuantizedNetwork } from '../quant/ir.js';
+import { createIntegerClassifier } from '../quant/integer-classifier.js';
 import { openTrainingData, type TrainingData } from './data.js';
 
 export type TrainEvent =
@@ -32,6 +35,8 @@ export type TrainEvent =
       validationClips: number;
       testingClips: number;
       warnings: string[];
+      /** First step of quantisation-aware training, if the run has it. */
+      quantizeAwareFrom?: number;
     }
   | {
       type: 'step';
@@ -46,6 +51,8 @@ export type TrainEvent =
       type: 'eval';
       step: number;
       validationAccuracy: number;
+      /** Validation ran the integer network (quantisation-aware training has started). */
+      quantized: boolean;
       improved: boolean;
       loss: number;
       trainAccuracy: number;
@@ -53,7 +60,14 @@ export type TrainEvent =
       samplesPerSecond: number;
     }
   | { type: 'stopped'; step: number }
-  | { type: 'test'; checkpoint: 'best' | 'last'; step: number; metrics: Metrics };
+  | {
+      type: 'test';
+      checkpoint: 'best' | 'last';
+      step: number;
+      metrics: Metrics;
+      /** The integer network's, for a checkpoint of quantisation-aware training. */
+      quantizedMetrics?: Metrics;
+    };
 
 export interface TrainOptions {
   run: RunConfig;
@@ -86,6 +100,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (!Number.isInteger(run.train.evalStepInterval) || run.train.evalStepInterval < 1) {
     throw new KwsError(`--eval-step-interval must be a whole number of at least 1 (got ${run.train.evalStepInterval})`);
   }
+  const qatFrom = run.train.quantizeAwareFrom;
+  if (qatFrom !== undefined && !(Number.isInteger(qatFrom) && qatFrom >= 1 && qatFrom <= schedule.totalSteps))
+    throw new KwsError(`--qat-start-step must be a step of the schedule, 1 to ${schedule.totalSteps} (got ${qatFrom})`);
   const workers = run.train.trainWorkers ?? 1;
   if (workers !== 1 && workers !== 2) throw new KwsError(`--train-workers must be 1 or 2 (got ${workers})`);
   if (workers === 2 && run.train.batchSize < 2)
@@ -108,6 +125,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let state: TrainerState = { step: 0, bestValidationAccuracy: null, bestStep: null };
     const resumeFrom = options.startCheckpoint ?? store.latest();
     if (resumeFrom) state = await store.restore(resumeFrom, model, optimizer);
+    const qat = qatFrom === undefined ? undefined : QuantizeAwareTraining.for(model, run, state.qatRanges);
     const data = await openTrainingData(run, {
       startBatch: state.step,
       cacheDir: options.cacheDir,
@@ -125,6 +143,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         model,
         optimizer,
         replica,
+        qat,
         store,
         state,
         inputSize: frames * coefficients,
@@ -149,13 +168,15 @@ interface LoopContext {
   optimizer: tf.AdamOptimizer;
   /** With --train-workers 2: the worker that takes half of every batch. */
   replica: GradientReplica | undefined;
+  /** With --quantize-aware: the steps from run.train.quantizeAwareFrom on. */
+  qat: QuantizeAwareTraining | undefined;
   store: CheckpointStore;
   state: TrainerState;
   inputSize: number;
 }
 
 async function runLoop(context: LoopContext): Promise<TrainResult> {
-  const { options, dir, schedule, backend, data, model, optimizer, replica, store, inputSize } = context;
+  const { options, dir, schedule, backend, data, model, optimizer, replica, qat, store, inputSize } = context;
   let state = context.state;
   const { run } = options;
   const emit = options.onEvent ?? (() => undefined);
@@ -171,6 +192,7 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     parameters: model.trainableWeights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1), 0),
     trainingClips: data.batches.trainingClips,
     warnings: data.warnings,
+    quantizeAwareFrom: run.train.quantizeAwareFrom,
     validationClips: data.validation.y.length,
     testingClips: data.testing.y.length,
   });
@@ -185,9 +207,17 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     const learningRate = learningRateAt(schedule, step);
     setLearningRate(optimizer, learningRate);
     const batch = await data.batches.next();
-    const result = replica
-      ? await parallelTrainStep(model, optimizer, replica, batch.x, batch.y, labelCount)
-      : trainStep(model, optimizer, batch.x, batch.y, labelCount);
+    const quantizeAware = qat !== undefined && step >= run.train.quantizeAwareFrom!;
+    // Quantisation-aware training keeps only its own best: the float phase's would not deploy as well.
+    if (quantizeAware && step === run.train.quantizeAwareFrom)
+      state = { ...state, bestValidationAccuracy: null, bestStep: null };
+    let result;
+    if (quantizeAware) {
+      const { grads, loss, logits } = qat.gradients(batch.x, batch.y, labelCount);
+      applyGradients(model, optimizer, grads);
+      result = stepResult(loss, logits, batch.y, labelCount);
+    } else if (replica) result = await parallelTrainStep(model, optimizer, replica, batch.x, batch.y, labelCount);
+    else result = trainStep(model, optimizer, batch.x, batch.y, labelCount);
     if (!Number.isFinite(result.loss)) {
       throw new KwsError(`training diverged at step ${step} (loss ${result.loss}); try a lower --learning-rate`);
     }
@@ -205,11 +235,13 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
       accuracy: result.accuracy,
       samplesPerSecond,
     });
-    state = { ...state, step };
+    state = quantizeAware ? { ...state, step, qatRanges: qat.ranges } : { ...state, step };
 
     stopped = options.shouldStop?.() ?? false;
     if (step % run.train.evalStepInterval === 0 || step === schedule.totalSteps || stopped) {
-      const validationAccuracy = accuracyOf(model, data.validation, inputSize, labelCount);
+      const validationAccuracy = quantizeAware
+        ? integerAccuracyOf(qat.integerNetwork(), data.validation)
+        : accuracyOf(model, data.validation, inputSize, labelCount);
       const improved =
         validationAccuracy !== null &&
         (state.bestValidationAccuracy === null || validationAccuracy > state.bestValidationAccuracy);
@@ -232,6 +264,7 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
         type: 'eval',
         step,
         validationAccuracy: validationAccuracy ?? Number.NaN,
+        quantized: quantizeAware,
         improved,
         loss: row.loss,
         trainAccuracy: row.trainAccuracy,
@@ -260,7 +293,10 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     const tested = await store.restore(store.path(which), model);
     const metrics = metricsOf(model, data.testing, inputSize, labelCount);
     store.writeTestResults(which, tested.step, metrics);
-    emit({ type: 'test', checkpoint: which, step: tested.step, metrics });
+    const quantizedMetrics = tested.qatRanges
+      ? integerMetricsOf(QuantizeAwareTraining.for(model, run, tested.qatRanges).integerNetwork(), data.testing)
+      : undefined;
+    emit({ type: 'test', checkpoint: which, step: tested.step, metrics, quantizedMetrics });
     result.test = metrics;
   }
   return result;
@@ -274,6 +310,14 @@ interface LabelledSet {
 function metricsOf(model: tf.LayersModel, set: LabelledSet, inputSize: number, labelCount: number): Metrics {
   const logits = predictLogits(model, set.x, inputSize, labelCount);
   return computeMetrics(set.y, argmaxRows(logits, labelCount), labelCount);
+}
+
+function integerMetricsOf(network: QuantizedNetwork, set: LabelledSet): Metrics {
+  return computeMetrics(set.y, createIntegerClassifier(network).predict(set.x), network.labels.length);
+}
+
+function integerAccuracyOf(network: QuantizedNetwork, set: LabelledSet): number | null {
+  return set.y.length === 0 ? null : integerMetricsOf(network, set).accuracy;
 }
 
 function accuracyOf(model: tf.LayersModel, set: LabelledSet, inputSize: number, labelCount: number): number | null {

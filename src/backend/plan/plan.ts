@@ -11,6 +11,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Arena } from './arena.js';
+import {
+  buildFakeQuant,
+  foldedPlanLayers,
+  type FakeQuantLayer,
+  type FoldedLayer,
+  type QuantFormats,
+} from './fake-quant.js';
 import { readPlanLayers, Unsupported, type PlanLayer } from './layers.js';
 import {
   buildBatchNorm,
@@ -49,6 +56,16 @@ interface Layout {
 }
 
 const plans = new WeakMap<tf.LayersModel, TrainingPlan | null>();
+const quantizeAwarePlans = new WeakMap<tf.LayersModel, QuantizeAwarePlan | null>();
+
+/** A plan of the model with batch norm folded and its quantisation points fake-quantised (fake-quant.ts). */
+export interface QuantizeAwarePlan {
+  plan: TrainingPlan;
+  /** Formats the next pass uses; maxima the last pass saw. */
+  formats: QuantFormats;
+  /** Per weighted layer, in order; the plan's parameters are each one's kernel then `biasKey`. */
+  folded: FoldedLayer[];
+}
 
 export class TrainingPlan {
   private readonly arena = new Arena();
@@ -57,19 +74,23 @@ export class TrainingPlan {
   profile: PlanProfile | undefined;
 
   private constructor(
-    private readonly layers: PlanLayer[],
+    private readonly layers: Array<PlanLayer | FakeQuantLayer>,
     /** The trainable weights in the order `gradients` takes and returns them. */
     readonly parameters: tf.LayerVariable[],
     private readonly inputSize: number,
+    private readonly formats?: QuantFormats,
   ) {}
+
+  private static inputSizeOf(model: tf.LayersModel): number {
+    return model.inputs[0]!.shape.slice(1).reduce<number>((a, b) => a * (b ?? 0), 1);
+  }
 
   /** The model's plan, or undefined when it has a layer the plan does not implement (tfjs trains it then). */
   static of(model: tf.LayersModel): TrainingPlan | undefined {
     let plan = plans.get(model);
     if (plan === undefined) {
       try {
-        const inputSize = model.inputs[0]!.shape.slice(1).reduce<number>((a, b) => a * (b ?? 0), 1);
-        plan = new TrainingPlan(readPlanLayers(model), model.trainableWeights, inputSize);
+        plan = new TrainingPlan(readPlanLayers(model), model.trainableWeights, TrainingPlan.inputSizeOf(model));
       } catch (error) {
         if (!(error instanceof Unsupported)) throw error;
         plan = null;
@@ -77,6 +98,31 @@ export class TrainingPlan {
       plans.set(model, plan);
     }
     return plan ?? undefined;
+  }
+
+  /** The model's quantisation-aware plan, or undefined when the plan cannot run the model. */
+  static quantizeAware(model: tf.LayersModel): QuantizeAwarePlan | undefined {
+    let found = quantizeAwarePlans.get(model);
+    if (found === undefined) {
+      try {
+        const { layers, folded, points } = foldedPlanLayers(readPlanLayers(model));
+        const formats: QuantFormats = {
+          fracs: new Array<number | null>(points).fill(null),
+          maxima: new Float64Array(points),
+        };
+        const parameters = folded.flatMap((f) => [f.layer.kernel, f.biasKey]);
+        found = {
+          plan: new TrainingPlan(layers, parameters, TrainingPlan.inputSizeOf(model), formats),
+          formats,
+          folded,
+        };
+      } catch (error) {
+        if (!(error instanceof Unsupported)) throw error;
+        found = null;
+      }
+      quantizeAwarePlans.set(model, found);
+    }
+    return found ?? undefined;
   }
 
   /** The batch-norm layers' moving statistics, in the order of `PlanResult.statistics`. */
@@ -224,6 +270,9 @@ export class TrainingPlan {
           break;
         case 'globalAveragePool':
           built = buildGlobalAveragePool(ctx, layer.name, x);
+          break;
+        case 'fakeQuant':
+          built = buildFakeQuant(ctx, layer, x, this.formats!);
           break;
       }
       if (built) {

@@ -34,7 +34,7 @@ import { dataSettingsFrom, runConfigOptionLayer, trainedRun } from '../resolve.j
 interface QuantizeCliOptions extends DataSettings {
   trainDir?: string;
   checkpoint?: CheckpointName;
-  calibration: RangeMethod;
+  calibration?: RangeMethod | 'qat';
   calibrationSet: SetName;
   calibrationSize: number;
   percentile: number;
@@ -68,9 +68,9 @@ export function registerQuantizeCommand(program: Command): void {
       flags: '--calibration <method>',
       description:
         'activation ranges: search (the accuracy-best power of two per point, greedy from the input, ' +
-        'as ARM users tuned --act_max by hand; slowest, best), max, or percentile',
-      defaultValue: DEFAULT_CALIBRATION.method,
-      choices: ['max', 'percentile', 'search'],
+        'as ARM users tuned --act_max by hand; slowest, best), max, percentile, or qat (the ranges --quantize-aware ' +
+        'training learned; the default for its checkpoints, else search)',
+      choices: ['max', 'percentile', 'search', 'qat'],
     },
     {
       flags: '--calibration-set <set>',
@@ -201,6 +201,7 @@ function table(rows: string[][]): string[] {
 }
 
 function methodName(method: string, options: QuantizeCliOptions): string {
+  if (method === 'qat') return 'quantisation-aware training (learned ranges)';
   return method === 'act-max' ? '--act-max' : method === 'percentile' ? `percentile ${options.percentile}` : method;
 }
 

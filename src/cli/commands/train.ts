@@ -39,6 +39,10 @@ interface TrainCliOptions extends CommonOptions {
   batchSize: number;
   evalStepInterval: number;
   trainWorkers: number | 'auto';
+  quantizeAware?: boolean;
+  qatStartStep?: number;
+  /** A resumed run's saved setting (the option layer of its config). */
+  quantizeAwareFrom?: number;
   targetFalseAlarmsPerHour: number;
   trainDir?: string;
   overwrite?: boolean;
@@ -102,6 +106,19 @@ export function registerTrainCommand(program: Command): void {
         'or auto: 2 for DS-CNN and CNN when a second core is idle, else 1 (a resumed run keeps its setting)',
       defaultValue: 'auto',
       parse: parseTrainWorkers,
+    },
+    {
+      flags: '--quantize-aware',
+      description:
+        'quantisation-aware training (dnn, cnn, ds_cnn; q7 target): from --qat-start-step on, batch norm is folded and frozen, ' +
+        'weights and activations are fake-quantised as the integer network computes them, and kws quantize uses the learned ranges',
+    },
+    {
+      flags: '--qat-start-step <n>',
+      description:
+        'first step of quantisation-aware training (default: the first step of the last learning-rate phase; ' +
+        'of a one-phase schedule, its last fifth)',
+      parse: parsePositiveInteger,
     },
     {
       flags: '--train-dir <dir>',
@@ -170,10 +187,22 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
       batchSize: options.batchSize,
       evalStepInterval: options.evalStepInterval,
       trainWorkers: trainWorkersFor(options, choice.architecture, saved),
+      ...(quantizeAwareFrom(options) === undefined ? {} : { quantizeAwareFrom: quantizeAwareFrom(options) }),
     },
     seed: options.seed,
     labels: labelsFor(data.wantedWords),
   };
+}
+
+/** The first QAT step: --qat-start-step, its default, or a resumed run's. */
+function quantizeAwareFrom(options: TrainCliOptions): number | undefined {
+  if (options.qatStartStep !== undefined && !options.quantizeAware)
+    throw new UsageError('--qat-start-step applies with --quantize-aware');
+  if (!options.quantizeAware) return options.quantizeAwareFrom;
+  if (options.qatStartStep !== undefined) return options.qatStartStep;
+  const phases = options.howManyTrainingSteps;
+  const total = phases.reduce((a, b) => a + b, 0);
+  return phases.length > 1 ? total - phases.at(-1)! + 1 : Math.floor(total * 0.8) + 1;
 }
 
 /** --train-workers as a number: auto keeps a resumed run's setting, else picks (and says so). */

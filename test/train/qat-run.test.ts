@@ -1,0 +1,131 @@
+/**
+ * Quantisation-aware training through the trainer and `kws quantize`: the phase starts where
+ * the run says, validates the integer network, keeps its own best checkpoint, saves its ranges
+ * with every checkpoint (so a stopped run resumes to the same weights), and quantisation
+ * uses those ranges by default, giving the integer network the trainer tested.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateSyntheticDataset } from '../../src/data/synthetic.js';
+import { evaluateRun } from '../../src/eval/evaluate.js';
+import { loadModelFiles } from '../../src/models/io.js';
+import { quantizeTrainedRun } from '../../src/quant/run.js';
+import { fracBitsFor } from '../../src/quant/qformat.js';
+import type { RunConfig } from '../../src/run/config.js';
+import { RunDir } from '../../src/run/layout.js';
+import { CheckpointStore } from '../../src/train/checkpoint.js';
+import { train, type TrainEvent } from '../../src/train/trainer.js';
+import { generatedRunConfig } from '../helpers/generated-run.js';
+
+let dataDir: string;
+let root: string;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-qat-run-'));
+  dataDir = path.join(root, 'data');
+  generateSyntheticDataset({
+    dir: dataDir,
+    words: ['yes', 'no', 'up', 'cat'],
+    speakers: 16,
+    clipsPerSpeaker: 2,
+    seed: 7,
+    noiseSeconds: 3,
+  });
+});
+
+const run: () => RunConfig = () =>
+  generatedRunConfig(dataDir, {
+    howManyTrainingSteps: [30, 20],
+    learningRate: [0.003, 0.001],
+    batchSize: 32,
+    evalStepInterval: 10,
+    quantizeAwareFrom: 31,
+  });
+
+async function lastWeights(trainDir: string): Promise<Float32Array[]> {
+  const model = await loadModelFiles(new RunDir(trainDir).checkpoint('last').dir, { labels: 5, from: 'the test' });
+  const values = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+  model.dispose();
+  return values;
+}
+
+describe('quantisation-aware training in a run', () => {
+  it('validates int8 from its first step, resumes to the same weights, and quantises with its ranges', async () => {
+    const straight = path.join(root, 'straight');
+    const cacheDir = path.join(root, 'cache');
+    const events: TrainEvent[] = [];
+    const result = await train({
+      run: run(),
+      trainDir: straight,
+      backend: 'cpu',
+      useWorker: false,
+      cacheDir,
+      onEvent: (e) => events.push(e),
+    });
+    const evals = events.flatMap((e) => (e.type === 'eval' ? [e] : []));
+    expect(evals.map((e) => [e.step, e.quantized])).toEqual([
+      [10, false],
+      [20, false],
+      [30, false],
+      [40, true],
+      [50, true],
+    ]);
+    // Its own best: a float checkpoint would not deploy as trained.
+    expect(result.bestStep).toBeGreaterThanOrEqual(40);
+    const best = CheckpointStore.readState(new RunDir(straight).checkpoint('best').dir);
+    expect(best.qatRanges).toHaveLength(4); // input, three dense layers
+    const test = events.find((e) => e.type === 'test');
+    expect(test?.type === 'test' && test.quantizedMetrics).toBeTruthy();
+
+    const interrupted = path.join(root, 'interrupted');
+    let steps = 0;
+    const options = { run: run(), trainDir: interrupted, backend: 'cpu' as const, useWorker: false, cacheDir };
+    const first = await train({
+      ...options,
+      onEvent: (e) => {
+        if (e.type === 'step') steps = e.step;
+      },
+      shouldStop: () => steps >= 36,
+    });
+    expect(first.finalStep).toBe(36);
+    await train(options);
+    const [a, b] = [await lastWeights(straight), await lastWeights(interrupted)];
+    a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
+
+    const quantized = await quantizeTrainedRun({
+      trainDir: straight,
+      run: run(),
+      data: run().data,
+      checkpoint: 'best',
+      calibrationSet: 'validation',
+      calibrationSize: 0,
+      cacheDir,
+      seed: 1,
+    });
+    expect(quantized.kind).toBe('integer');
+    if (quantized.kind !== 'integer') return;
+    expect(quantized.quantized.report!.method).toBe('qat');
+    expect(quantized.quantized.report!.points.map((p) => p.frac)).toEqual(
+      best.qatRanges!.map((r, i) => (i === 0 ? Math.max(0, fracBitsFor(r)) : fracBitsFor(r))),
+    );
+    const evaluation = await evaluateRun({ trainDir: straight, run: run(), set: 'testing', kinds: ['int8'], cacheDir });
+    expect(test?.type === 'test' && test.quantizedMetrics!.accuracy).toBe(evaluation.int8!.accuracy);
+
+    await expect(
+      quantizeTrainedRun({
+        trainDir: straight,
+        run: run(),
+        data: run().data,
+        checkpoint: 'best',
+        calibrationSet: 'validation',
+        calibrationSize: 0,
+        method: 'qat',
+        target: 'cmsis-nn-s8',
+        cacheDir,
+        seed: 1,
+      }),
+    ).rejects.toThrow(/calibrates its own/);
+  });
+});
