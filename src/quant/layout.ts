@@ -27,14 +27,28 @@ function cmsisSource(shape: readonly number[]): Int32Array {
   return source;
 }
 
+/** Index maps by shape: quantisation-aware training reorders the same tensors every step. */
+const sources = new Map<string, Int32Array>();
+
+function cachedSource(shape: readonly number[]): Int32Array {
+  const key = shape.join('x');
+  let source = sources.get(key);
+  if (!source) sources.set(key, (source = cmsisSource(shape)));
+  return source;
+}
+
 /** `values` (TF order, of `shape`) in CMSIS order. */
 export function toCmsisOrder(values: Float32Array, shape: readonly number[]): Float32Array {
-  return Float32Array.from(cmsisSource(shape), (from) => values[from]!);
+  const source = cachedSource(shape);
+  const out = new Float32Array(source.length);
+  for (let i = 0; i < source.length; i++) out[i] = values[source[i]!]!;
+  return out;
 }
 
 /** `values` in CMSIS order back to TF order (of `shape`): the inverse of `toCmsisOrder`. */
 export function fromCmsisOrder(values: Float32Array, shape: readonly number[]): Float32Array {
+  const source = cachedSource(shape);
   const out = new Float32Array(values.length);
-  cmsisSource(shape).forEach((from, i) => (out[from] = values[i]!));
+  for (let i = 0; i < source.length; i++) out[source[i]!] = values[i]!;
   return out;
 }

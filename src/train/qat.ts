@@ -79,8 +79,7 @@ export class QuantizeAwareTraining {
     } else {
       const build = buildIntegerNetwork(float, formatsOfRanges(this.ranges));
       formats.fracs.splice(0, formats.fracs.length, ...build.pointFracs);
-      const scale = 2 ** build.network.inputFrac;
-      const input = Float32Array.from(quantizeFeatures(x, build.network.inputFrac), (v) => v / scale);
+      const input = dequantize(quantizeFeatures(x, build.network.inputFrac), build.network.inputFrac);
       result = plan.gradients(foldedWeights(folded, integerValues(build.network)), input, y, labelCount);
       const inputMax = maxAbs(x);
       this.ranges = this.ranges.map(
