@@ -168,9 +168,12 @@ int main(void) {
   const kernels = kernelBuild(targetOf(network), BOARDS.host, { cmsisNn: cmsisNnFor(targetOf(network)) });
   const sources = [source, path.join(dir, 'kws_features.c'), path.join(dir, `${network.architecture}.c`)];
   const includes = [dir, ...kernels.includeDirs].flatMap((include) => ['-I', include]);
+  // ARM's legacy kernels on the host need stand-ins for the Cortex-M intrinsics (firmware/kernels.ts).
+  for (const [name, text] of Object.entries(kernels.headers)) fs.writeFileSync(path.join(dir, name), text);
+  const hostFlags = [...kernels.defines.map((define) => `-D${define}`), ...kernels.cflags.flatMap((f) => f.split(' '))];
   const build = spawnSync(
     'gcc',
-    ['-std=c99', '-O2', ...includes, ...sources, ...kernels.sources, '-lm', '-o', binary],
+    ['-std=c99', '-O2', ...hostFlags, ...includes, ...sources, ...kernels.sources, '-lm', '-o', binary],
     {
       encoding: 'utf8',
     },
