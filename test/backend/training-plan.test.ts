@@ -11,21 +11,15 @@ import { buildModel } from '../../src/models/build/index.js';
 import type { ModelSpec } from '../../src/models/spec.js';
 import { Random } from '../../src/random.js';
 import { batchGradients, trainableValues } from '../../src/train/step.js';
+import { CHAIN_LABELS, SMALL_CNN, SMALL_DNN, SMALL_DS_CNN } from '../helpers/chain-specs.js';
 
-const LABELS = 5;
+const LABELS = CHAIN_LABELS;
 const BATCH = 6;
 const TOLERANCE = 1e-4;
 const NOISE = 1e-6;
 
 const SPECS: ModelSpec[] = [
-  {
-    architecture: 'ds_cnn',
-    // conv 5×3 stride 2 (6 channels), a stride-1 block (7), a stride-2 block (9)
-    modelSizeInfo: [3, 6, 5, 3, 2, 2, 7, 3, 3, 1, 1, 9, 3, 3, 2, 2],
-    frames: 13,
-    coefficients: 6,
-    labelCount: LABELS,
-  },
+  SMALL_DS_CNN,
   {
     architecture: 'ds_cnn',
     // feature maps wider than the depthwise kernels unroll (a loop over pixels), a 1×2 stride
@@ -34,14 +28,8 @@ const SPECS: ModelSpec[] = [
     coefficients: 30,
     labelCount: LABELS,
   },
-  {
-    architecture: 'cnn',
-    modelSizeInfo: [5, 4, 3, 1, 1, 6, 3, 2, 2, 1, 7, 10],
-    frames: 13,
-    coefficients: 6,
-    labelCount: LABELS,
-  },
-  { architecture: 'dnn', modelSizeInfo: [13, 6], frames: 7, coefficients: 5, labelCount: LABELS },
+  SMALL_CNN,
+  SMALL_DNN,
 ];
 
 /** The largest difference relative to the reference's largest magnitude. */

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerDetectCommand } from '../../src/cli/commands/detect.js';
-import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { SWEEP_THRESHOLDS } from '../../src/detect/evaluation.js';
 import { loadRunOperatingPoint } from '../../src/detect/operating-point-store.js';
 import { tuneRunOperatingPoint } from '../../src/detect/run-operating-point.js';
@@ -11,7 +10,7 @@ import { UsageError } from '../../src/errors.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { RunDir } from '../../src/run/layout.js';
 import { train } from '../../src/train/trainer.js';
-import { generatedRunConfig } from '../helpers/generated-run.js';
+import { generatedRunConfig, generateTrainingDataset } from '../helpers/generated-run.js';
 import { runKws } from '../helpers/run-command.js';
 
 function run(args: string[]) {
@@ -26,14 +25,7 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-data-'));
   trainDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-run-'));
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-cli-'));
-  generateSyntheticDataset({
-    dir: dataDir,
-    words: ['yes', 'no', 'up', 'cat'],
-    speakers: 16,
-    clipsPerSpeaker: 2,
-    seed: 7,
-    noiseSeconds: 3,
-  });
+  generateTrainingDataset(dataDir);
   // The trainer tests' small DNN, wider and on the default 20 ms frames.
   await train({
     run: {

@@ -1,4 +1,5 @@
 /** The run configuration the training, eval and detect tests train on a generated dataset. */
+import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { labelsFor, type RunConfig } from '../../src/run/config.js';
 
@@ -28,4 +29,16 @@ export function generatedRunConfig(dataDir: string, train: RunConfig['train'], h
     seed: 11,
     labels: labelsFor(wantedWords),
   };
+}
+
+/** The generated dataset those tests train on: `yes`, `no`, `up` and the unknown `cat`, 16 speakers. */
+export function generateTrainingDataset(dir: string): void {
+  generateSyntheticDataset({
+    dir,
+    words: ['yes', 'no', 'up', 'cat'],
+    speakers: 16,
+    clipsPerSpeaker: 2,
+    seed: 7,
+    noiseSeconds: 3,
+  });
 }

@@ -8,7 +8,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { evaluateRun } from '../../src/eval/evaluate.js';
 import { loadModelFiles } from '../../src/models/io.js';
 import { quantizeTrainedRun } from '../../src/quant/run.js';
@@ -17,7 +16,7 @@ import type { RunConfig } from '../../src/run/config.js';
 import { RunDir } from '../../src/run/layout.js';
 import { CheckpointStore } from '../../src/train/checkpoint.js';
 import { train, type TrainEvent } from '../../src/train/trainer.js';
-import { generatedRunConfig } from '../helpers/generated-run.js';
+import { generatedRunConfig, generateTrainingDataset } from '../helpers/generated-run.js';
 
 let dataDir: string;
 let root: string;
@@ -25,14 +24,7 @@ let root: string;
 beforeAll(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-qat-run-'));
   dataDir = path.join(root, 'data');
-  generateSyntheticDataset({
-    dir: dataDir,
-    words: ['yes', 'no', 'up', 'cat'],
-    speakers: 16,
-    clipsPerSpeaker: 2,
-    seed: 7,
-    noiseSeconds: 3,
-  });
+  generateTrainingDataset(dataDir);
 });
 
 const run: () => RunConfig = () =>
@@ -94,16 +86,17 @@ describe('quantisation-aware training in a run', () => {
     const [a, b] = [await lastWeights(straight), await lastWeights(interrupted)];
     a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
 
-    const quantized = await quantizeTrainedRun({
+    const quantizeOptions = {
       trainDir: straight,
       run: run(),
       data: run().data,
-      checkpoint: 'best',
-      calibrationSet: 'validation',
+      checkpoint: 'best' as const,
+      calibrationSet: 'validation' as const,
       calibrationSize: 0,
       cacheDir,
       seed: 1,
-    });
+    };
+    const quantized = await quantizeTrainedRun(quantizeOptions);
     expect(quantized.kind).toBe('integer');
     if (quantized.kind !== 'integer') return;
     expect(quantized.quantized.report!.method).toBe('qat');
@@ -113,19 +106,8 @@ describe('quantisation-aware training in a run', () => {
     const evaluation = await evaluateRun({ trainDir: straight, run: run(), set: 'testing', kinds: ['int8'], cacheDir });
     expect(test?.type === 'test' && test.quantizedMetrics!.accuracy).toBe(evaluation.int8!.accuracy);
 
-    await expect(
-      quantizeTrainedRun({
-        trainDir: straight,
-        run: run(),
-        data: run().data,
-        checkpoint: 'best',
-        calibrationSet: 'validation',
-        calibrationSize: 0,
-        method: 'qat',
-        target: 'cmsis-nn-s8',
-        cacheDir,
-        seed: 1,
-      }),
-    ).rejects.toThrow(/calibrates its own/);
+    await expect(quantizeTrainedRun({ ...quantizeOptions, method: 'qat', target: 'cmsis-nn-s8' })).rejects.toThrow(
+      /calibrates its own/,
+    );
   });
 });

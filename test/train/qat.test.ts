@@ -13,27 +13,12 @@ import { isWeighted } from '../../src/quant/ir.js';
 import { Random } from '../../src/random.js';
 import { QuantizeAwareTraining } from '../../src/train/qat.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
+import { CHAIN_LABELS, SMALL_CNN, SMALL_DNN, SMALL_DS_CNN } from '../helpers/chain-specs.js';
 
-const LABELS = 5;
+const LABELS = CHAIN_LABELS;
 const BATCH = 8;
 
-const SPECS: ModelSpec[] = [
-  {
-    architecture: 'ds_cnn',
-    modelSizeInfo: [3, 6, 5, 3, 2, 2, 7, 3, 3, 1, 1, 9, 3, 3, 2, 2],
-    frames: 13,
-    coefficients: 6,
-    labelCount: LABELS,
-  },
-  {
-    architecture: 'cnn',
-    modelSizeInfo: [5, 4, 3, 1, 1, 6, 3, 2, 2, 1, 7, 10],
-    frames: 13,
-    coefficients: 6,
-    labelCount: LABELS,
-  },
-  { architecture: 'dnn', modelSizeInfo: [13, 6], frames: 7, coefficients: 5, labelCount: LABELS },
-];
+const SPECS: ModelSpec[] = [SMALL_DS_CNN, SMALL_CNN, SMALL_DNN];
 
 function describe_(spec: ModelSpec) {
   return {

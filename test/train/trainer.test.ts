@@ -2,26 +2,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { loadModelFiles } from '../../src/models/io.js';
 import { RunDir } from '../../src/run/layout.js';
 import { readLog } from '../../src/run/log.js';
 import { loadRunConfig, type RunConfig } from '../../src/run/config.js';
 import { train, type TrainEvent } from '../../src/train/trainer.js';
-import { generatedRunConfig } from '../helpers/generated-run.js';
+import { generatedRunConfig, generateTrainingDataset } from '../helpers/generated-run.js';
 
 let dataDir: string;
 
 beforeAll(() => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-train-data-'));
-  generateSyntheticDataset({
-    dir: dataDir,
-    words: ['yes', 'no', 'up', 'cat'],
-    speakers: 16,
-    clipsPerSpeaker: 2,
-    seed: 7,
-    noiseSeconds: 3,
-  });
+  generateTrainingDataset(dataDir);
 });
 
 function runConfig(steps: number[], overrides: Partial<RunConfig> = {}): RunConfig {
