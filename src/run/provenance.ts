@@ -67,8 +67,11 @@ export function describeSource(source: QuantizedSource): string {
   const { calibration } = source;
   return (
     `${source.target}, ${source.checkpoint} checkpoint, step ${source.step} (weights sha256 ${source.weightsSha256.slice(0, 16)}), ` +
-    `settings sha256 ${source.settingsSha256.slice(0, 16)}, calibration ${calibration.method} on ` +
-    `${calibration.clips} ${calibration.set} clips, kws ${source.kwsVersion}`
+    `settings sha256 ${source.settingsSha256.slice(0, 16)}, ` +
+    (calibration.method === 'qat'
+      ? 'ranges learned by quantisation-aware training'
+      : `calibration ${calibration.method} on ${calibration.clips} ${calibration.set} clips`) +
+    `, kws ${source.kwsVersion}`
   );
 }
 

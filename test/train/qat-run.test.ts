@@ -100,6 +100,9 @@ describe('quantisation-aware training in a run', () => {
     expect(quantized.kind).toBe('integer');
     if (quantized.kind !== 'integer') return;
     expect(quantized.quantized.report!.method).toBe('qat');
+    expect(fs.readFileSync(path.join(quantized.outDir, 'weights.h'), 'utf8')).toMatch(
+      /ranges learned by quantisation-aware training/,
+    );
     expect(quantized.quantized.report!.points.map((p) => p.frac)).toEqual(
       best.qatRanges!.map((r, i) => (i === 0 ? Math.max(0, fracBitsFor(r)) : fracBitsFor(r))),
     );
