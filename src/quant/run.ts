@@ -4,7 +4,6 @@
  * run — each recording which checkpoint, settings and calibration it came from.
  * `kws quantize` and `kws demo` are thin layers over this.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { initBackend } from '../backend/index.js';
@@ -16,7 +15,8 @@ import { featureGeometry } from '../features/config.js';
 import { loadModelFiles } from '../models/io.js';
 import { Random } from '../random.js';
 import { labelsFor, type DataSettings, type RunConfig } from '../run/config.js';
-import { type CheckpointName, RunDir, checkpointFiles } from '../run/layout.js';
+import { type CheckpointName, RunDir } from '../run/layout.js';
+import { hasTrainerState, readTrainerState } from '../run/trainer-state.js';
 import { type QuantizedSource, describeSource, quantizedSource } from '../run/provenance.js';
 import type { CalibrationSet, RangeMethod } from './calibrate.js';
 import { type DeployedNetwork, emitNetworkC } from './deployed.js';
@@ -30,7 +30,6 @@ import { type QuantizedModel, renderQuantJson } from './report.js';
 import { quantizeModelS8, renderS8QuantJson, type S8QuantizedModel } from './s8/quantize.js';
 import { saveQuantizedNetwork } from './store.js';
 import { Q7_TARGET, S8_TARGET, type TargetName } from './targets.js';
-import { CheckpointStore } from '../train/checkpoint.js';
 
 export interface QuantizeRunOptions {
   trainDir: string;
@@ -94,9 +93,7 @@ function learnedRangesFor(
   options: Pick<QuantizeRunOptions, 'method' | 'actMax'>,
   target: TargetName,
 ): number[] | undefined {
-  const ranges = fs.existsSync(checkpointFiles(checkpointDir).state)
-    ? CheckpointStore.readState(checkpointDir).qatRanges
-    : undefined;
+  const ranges = hasTrainerState(checkpointDir) ? readTrainerState(checkpointDir).qatRanges : undefined;
   if (options.method !== 'qat')
     return options.method === undefined && !options.actMax && target === Q7_TARGET ? ranges : undefined;
   if (!ranges)

@@ -5,7 +5,6 @@
  * previous checkpoint loadable.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { recoverDirectory, replaceDirectoryAtomic, writeFileAtomic } from '../atomic.js';
 import { KwsError } from '../errors.js';
@@ -13,14 +12,9 @@ import type { Metrics } from '../metrics.js';
 import { deserializeWeights, loadModelFiles, serializeWeights, writeModelFiles } from '../models/io.js';
 import type { RunConfig } from '../run/config.js';
 import { checkpointFiles, type CheckpointName, type RunDir } from '../run/layout.js';
+import { readTrainerState, type TrainerState } from '../run/trainer-state.js';
 
-export interface TrainerState {
-  step: number;
-  bestValidationAccuracy: number | null;
-  bestStep: number | null;
-  /** Quantisation-aware training's tracked range per quantisation point, once it has started (qat.ts). */
-  qatRanges?: number[];
-}
+export type { TrainerState };
 
 const ADAM_BETA1_POWER = 'adam/beta1_power';
 const ADAM_BETA2_POWER = 'adam/beta2_power';
@@ -74,7 +68,7 @@ export class CheckpointStore {
   async restore(dir: string, model: tf.LayersModel, optimizer?: tf.Optimizer): Promise<TrainerState> {
     if (!recoverDirectory(dir)) throw new KwsError(`checkpoint ${dir} does not exist`);
     const files = checkpointFiles(dir);
-    const state = CheckpointStore.readState(dir);
+    const state = readTrainerState(dir);
     const saved = await loadModelFiles(dir, { labels: this.run.labels.length, from: this.dir.config });
     try {
       const expected = model.weights.map((w) => w.shape.join('x')).join(',');
@@ -107,13 +101,6 @@ export class CheckpointStore {
       Object.values(tensors).forEach((tensor) => tensor.dispose());
     }
     return state;
-  }
-
-  /** The trainer counters saved with a checkpoint, without loading its weights. */
-  static readState(dir: string): TrainerState {
-    const file = checkpointFiles(dir).state;
-    if (!fs.existsSync(file)) throw new KwsError(`${dir} is not a kws training checkpoint (no ${path.basename(file)})`);
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainerState;
   }
 
   writeTestResults(checkpoint: CheckpointName, step: number, metrics: Metrics): void {

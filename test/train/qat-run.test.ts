@@ -14,7 +14,7 @@ import { quantizeTrainedRun } from '../../src/quant/run.js';
 import { fracBitsFor } from '../../src/quant/qformat.js';
 import type { RunConfig } from '../../src/run/config.js';
 import { RunDir } from '../../src/run/layout.js';
-import { CheckpointStore } from '../../src/train/checkpoint.js';
+import { readTrainerState } from '../../src/run/trainer-state.js';
 import { train, type TrainEvent } from '../../src/train/trainer.js';
 import { generatedRunConfig, generateTrainingDataset } from '../helpers/generated-run.js';
 
@@ -66,7 +66,7 @@ describe('quantisation-aware training in a run', () => {
     ]);
     // Its own best: a float checkpoint would not deploy as trained.
     expect(result.bestStep).toBeGreaterThanOrEqual(40);
-    const best = CheckpointStore.readState(new RunDir(straight).checkpoint('best').dir);
+    const best = readTrainerState(new RunDir(straight).checkpoint('best').dir);
     expect(best.qatRanges).toHaveLength(4); // input, three dense layers
     const test = events.find((e) => e.type === 'test');
     expect(test?.type === 'test' && test.quantizedMetrics).toBeTruthy();

@@ -1,0 +1,27 @@
+/**
+ * The trainer's counters saved with each checkpoint (`trainer-state.json`): what a resumed run
+ * continues from, and what quantisation-aware training learned that `kws quantize` reads.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { KwsError } from '../errors.js';
+import { checkpointFiles } from './layout.js';
+
+export interface TrainerState {
+  step: number;
+  bestValidationAccuracy: number | null;
+  bestStep: number | null;
+  /** Quantisation-aware training's tracked range per quantisation point, once it has started (train/qat.ts). */
+  qatRanges?: number[];
+}
+
+export function hasTrainerState(checkpointDir: string): boolean {
+  return fs.existsSync(checkpointFiles(checkpointDir).state);
+}
+
+export function readTrainerState(checkpointDir: string): TrainerState {
+  const file = checkpointFiles(checkpointDir).state;
+  if (!fs.existsSync(file))
+    throw new KwsError(`${checkpointDir} is not a kws training checkpoint (no ${path.basename(file)})`);
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainerState;
+}
