@@ -29,7 +29,7 @@ import { loadPreset, presetFeatureConfig, presetSpec } from '../models/presets.j
 import type { ModelSpec } from '../models/spec.js';
 import { Random } from '../random.js';
 import { GradientReplica, parallelTrainStep } from './replica.js';
-import { applyGradients, createOptimizer, trainStep } from './step.js';
+import { createOptimizer, trainStep } from './step.js';
 import { QuantizeAwareTraining } from './qat.js';
 import { isIntegerArchitecture } from '../quant/ir.js';
 import { labelsFor } from '../run/config.js';
@@ -198,7 +198,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
         };
         const qat = QuantizeAwareTraining.for(model, description, undefined);
         result.train_qat_samples_per_s[name] = await timeSteps(trainSteps, warmupSteps, batchSize, () =>
-          applyGradients(model, optimizer, qat.gradients(c.x, c.y, LABELS).grads),
+          trainStep(model, optimizer, c.x, c.y, LABELS, qat.gradients),
         );
       }
       if (twoCores) {

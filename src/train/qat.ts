@@ -22,7 +22,7 @@ import { isWeighted, type QuantizedNetwork } from '../quant/ir.js';
 import { fromCmsisOrder } from '../quant/layout.js';
 import { dequantize, fracBitsFor, maxAbs } from '../quant/qformat.js';
 import { buildIntegerNetwork } from '../quant/quantize.js';
-import type { BatchGradients } from './step.js';
+import type { GradientSource } from './step.js';
 
 /** Weight of the previous range in the moving average (TensorFlow's QAT uses 0.999 over far longer runs). */
 export const RANGE_DECAY = 0.99;
@@ -66,7 +66,7 @@ export class QuantizeAwareTraining {
   }
 
   /** Gradients of one batch through the fake-quantised network, in `model.trainableWeights` order. */
-  gradients(x: Float32Array, y: Int32Array, labelCount: number): BatchGradients {
+  readonly gradients: GradientSource = (x, y, labelCount) => {
     const { plan, formats, folded } = this.qat;
     const variables = new Map(this.model.trainableWeights.map((w) => [w, w.read().dataSync() as Float32Array]));
     const float = foldModel(this.model, this.description);
@@ -88,11 +88,11 @@ export class QuantizeAwareTraining {
     }
     const grads = unfoldGradients(folded, result.grads, variables);
     return {
-      grads: this.model.trainableWeights.map((w) => grads.get(w) ?? new Float32Array(variables.get(w)!.length)),
+      grads: this.model.trainableWeights.map((w) => grads.get(w)!),
       loss: result.loss,
       logits: result.logits,
     };
-  }
+  };
 }
 
 interface LayerValues {

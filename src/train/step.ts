@@ -98,6 +98,9 @@ export function applyGradients(model: tf.LayersModel, optimizer: tf.Optimizer, g
   tf.dispose(Object.values(named));
 }
 
+/** Where a step's gradients come from: the model itself, or quantisation-aware training's network (qat.ts). */
+export type GradientSource = (x: Float32Array, y: Int32Array, labelCount: number) => BatchGradients;
+
 /** One optimisation step on one batch (what ARM's training loop does per step). */
 export function trainStep(
   model: tf.LayersModel,
@@ -105,8 +108,9 @@ export function trainStep(
   x: Float32Array,
   y: Int32Array,
   labelCount: number,
+  gradients: GradientSource = (xs, ys, labels) => batchGradients(model, xs, ys, labels),
 ): StepResult {
-  const { grads, loss, logits } = batchGradients(model, x, y, labelCount);
+  const { grads, loss, logits } = gradients(x, y, labelCount);
   applyGradients(model, optimizer, grads);
   return stepResult(loss, logits, y, labelCount);
 }

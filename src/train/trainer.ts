@@ -18,7 +18,7 @@ import { RunDir } from '../run/layout.js';
 import { learningRateAt, makeSchedule, type Schedule } from './schedule.js';
 import { predictLogits } from '../models/inference.js';
 import { GradientReplica, parallelTrainStep } from './replica.js';
-import { applyGradients, createOptimizer, setLearningRate, stepResult, trainStep } from './step.js';
+import { createOptimizer, setLearningRate, trainStep } from './step.js';
 import { QuantizeAwareTraining } from './qat.js';
 import type { QuantizedNetwork } from '../quant/ir.js';
 import { createIntegerClassifier } from '../quant/integer-classifier.js';
@@ -211,13 +211,11 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     // Quantisation-aware training keeps only its own best: the float phase's would not deploy as well.
     if (quantizeAware && step === run.train.quantizeAwareFrom)
       state = { ...state, bestValidationAccuracy: null, bestStep: null };
-    let result;
-    if (quantizeAware) {
-      const { grads, loss, logits } = qat.gradients(batch.x, batch.y, labelCount);
-      applyGradients(model, optimizer, grads);
-      result = stepResult(loss, logits, batch.y, labelCount);
-    } else if (replica) result = await parallelTrainStep(model, optimizer, replica, batch.x, batch.y, labelCount);
-    else result = trainStep(model, optimizer, batch.x, batch.y, labelCount);
+    const result = quantizeAware
+      ? trainStep(model, optimizer, batch.x, batch.y, labelCount, qat.gradients)
+      : replica
+        ? await parallelTrainStep(model, optimizer, replica, batch.x, batch.y, labelCount)
+        : trainStep(model, optimizer, batch.x, batch.y, labelCount);
     if (!Number.isFinite(result.loss)) {
       throw new KwsError(`training diverged at step ${step} (loss ${result.loss}); try a lower --learning-rate`);
     }
