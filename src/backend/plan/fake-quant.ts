@@ -88,68 +88,37 @@ export function buildFakeQuant(
   x: Activation,
   formats: QuantFormats,
 ): { op: Op; output: Activation } {
-  const length = x.batch * x.height * x.width * x.stride;
+  const { arena } = ctx;
+  const k = arena.kernels;
+  const vectors = (x.batch * x.height * x.width * x.stride) / 4;
   const { point, relu, truncate } = layer;
+  // scale, step, low and high (fakeQuant's constants), written before each pass; then the four lanes of the largest |x|.
+  const constants = arena.alloc(4);
+  const largest = arena.alloc(4);
+  const setConstants = (frac: number): void =>
+    arena.floats(constants, 4).set([2 ** frac, 2 ** -frac, relu ? 0 : -128, 127]);
   const op: Op = {
     layer: layer.name,
     kind: 'fake quant',
     forward() {
-      const v = ctx.arena.floats(x.at, length);
-      formats.maxima[point] = largestMagnitude(v);
+      k.largestMagnitudes(x.at, vectors, largest);
+      formats.maxima[point] = Math.max(...arena.floats(largest, 4));
       const frac = formats.fracs[point] ?? null;
       if (frac === null) {
-        if (relu) rectify(v);
-      } else if (truncate) quantizeTruncating(v, frac, relu ? 0 : -128);
-      else quantizeRounding(v, frac, relu ? 0 : -128);
+        if (relu) k.relu(x.at, vectors);
+        return;
+      }
+      setConstants(frac);
+      k.fakeQuant(x.at, vectors, constants, truncate ? 1 : 0);
     },
     backward(dy) {
-      const v = ctx.arena.floats(x.at, length);
-      const g = ctx.arena.floats(dy, length);
       const frac = formats.fracs[point] ?? null;
-      if (frac === null) {
-        if (relu) passWhereInside(g, v, 1, 0, Infinity);
-      } else passWhereInside(g, v, 2 ** frac, relu ? 0 : -128, 127);
+      if (frac !== null) {
+        setConstants(frac);
+        k.fakeQuantMask(dy, x.at, vectors, constants);
+      } else if (relu) k.reluMask(dy, x.at, vectors);
       return dy;
     },
   };
   return { op, output: x };
-}
-
-// The loops below run over every activation of every step: plain top-level functions the JIT compiles once.
-
-function largestMagnitude(v: Float32Array): number {
-  let lowest = 0;
-  let highest = 0;
-  for (let i = 0; i < v.length; i++) {
-    const value = v[i]!;
-    if (value > highest) highest = value;
-    if (value < lowest) lowest = value;
-  }
-  return Math.max(highest, -lowest);
-}
-
-function rectify(v: Float32Array): void {
-  for (let i = 0; i < v.length; i++) v[i] = Math.max(0, v[i]!);
-}
-
-/** round half up (the kernels' output shift with NN_ROUND), saturated to [low, 127] steps of 2^−frac. */
-function quantizeRounding(v: Float32Array, frac: number, low: number): void {
-  const scale = 2 ** frac;
-  const step = 2 ** -frac;
-  for (let i = 0; i < v.length; i++) v[i] = Math.min(127, Math.max(low, Math.floor(v[i]! * scale + 0.5))) * step;
-}
-
-/** Toward zero (C's integer division in the average pool), saturated to [low, 127] steps of 2^−frac. */
-function quantizeTruncating(v: Float32Array, frac: number, low: number): void {
-  const scale = 2 ** frac;
-  const step = 2 ** -frac;
-  for (let i = 0; i < v.length; i++) v[i] = Math.min(127, Math.max(low, Math.trunc(v[i]! * scale))) * step;
-}
-
-/** Zeroes the gradient where `v · scale` is not strictly inside (low, high). */
-function passWhereInside(g: Float32Array, v: Float32Array, scale: number, low: number, high: number): void {
-  for (let i = 0; i < g.length; i++) {
-    const q = v[i]! * scale;
-    g[i] = g[i]! * ((q > low ? 1 : 0) & (q < high ? 1 : 0));
-  }
 }

@@ -8,6 +8,7 @@ import {
   add,
   f32x4Add,
   f32x4Mul,
+  f32x4Sub,
   forLoop,
   get,
   greaterThan,
@@ -29,8 +30,15 @@ import {
   andI32,
   f32Add,
   f32Zero,
+  f32x4Abs,
+  f32x4Constant,
+  f32x4Floor,
+  f32x4GreaterOrEqual,
   f32x4GreaterThan,
+  f32x4LessThan,
   f32x4Max,
+  f32x4Min,
+  f32x4Trunc,
   ifElse,
   kernelFunction,
   lessThanUnsigned,
@@ -88,6 +96,15 @@ export interface PlanKernels extends Record<GemmName, Gemm> {
   relu(x: number, vectors: number): void;
   /** dy = dy where y > 0, else 0, in place. */
   reluMask(dy: number, y: number, vectors: number): void;
+  /**
+   * Fake quantisation in place over `vectors` f32x4: x = clamp(round(x · scale), low, 127) · step,
+   * rounding half up (`truncate` 0) or toward zero (1); `constants` holds the f32s scale, step, low, 127.
+   */
+  fakeQuant(x: number, vectors: number, constants: number, truncate: number): void;
+  /** Four lanes at `out`: the largest |x| of each lane over `vectors` f32x4 (their maximum is the whole's). */
+  largestMagnitudes(x: number, vectors: number, out: number): void;
+  /** dy = dy where low < y · scale < high, else 0, in place; `constants` as fakeQuant's (high is its fourth). */
+  fakeQuantMask(dy: number, y: number, vectors: number, constants: number): void;
   /** `count` rows of `rowBytes` from src to dst, each side with its own row stride. */
   copyRows(src: number, dst: number, count: number, rowBytes: number, srcStride: number, dstStride: number): void;
   /**
@@ -292,6 +309,72 @@ const reluMask = kernelFunction('reluMask', ['dy', 'y', 'vectors'], ['end'], [],
   ]),
 ]);
 
+/** Offsets of fakeQuant's constants. */
+const SCALE = 0;
+const STEP = 4;
+const LOW = 8;
+const HIGH = 12;
+const f32x4Half = f32x4Constant(0.5);
+const f32x4One = f32x4Constant(1);
+
+const fakeQuant = kernelFunction(
+  'fakeQuant',
+  ['x', 'vectors', 'constants', 'truncate'],
+  ['end'],
+  ['y', 'floor'],
+  (l) => {
+    const splat = (offset: number) => loadSplat(get(l.constants), offset);
+    const clampAndStore = (q: Code) =>
+      store(get(l.x), f32x4Mul(f32x4Min(f32x4Max(q, splat(LOW)), splat(HIGH)), splat(STEP)));
+    return [
+      ...add(get(l.x), mul(get(l.vectors), i32(16))),
+      ...set(l.end),
+      ...forLoop(l.x, get(l.x), get(l.end), i32(16), [
+        ...f32x4Mul(load(get(l.x)), splat(SCALE)),
+        ...set(l.y),
+        ...ifElse(get(l.truncate), clampAndStore(f32x4Trunc(get(l.y))), [
+          // floor(y) + (y − floor(y) ≥ ½): round half up without the rounding of y + ½ in f32.
+          ...f32x4Floor(get(l.y)),
+          ...set(l.floor),
+          ...clampAndStore(
+            f32x4Add(get(l.floor), v128And(f32x4GreaterOrEqual(f32x4Sub(get(l.y), get(l.floor)), f32x4Half), f32x4One)),
+          ),
+        ]),
+      ]),
+    ];
+  },
+);
+
+const largestMagnitudes = kernelFunction('largestMagnitudes', ['x', 'vectors', 'out'], ['end'], ['largest'], (l) => [
+  ...add(get(l.x), mul(get(l.vectors), i32(16))),
+  ...set(l.end),
+  ...zeroVector,
+  ...set(l.largest),
+  ...forLoop(l.x, get(l.x), get(l.end), i32(16), [
+    ...f32x4Max(get(l.largest), f32x4Abs(load(get(l.x)))),
+    ...set(l.largest),
+  ]),
+  ...store(get(l.out), get(l.largest)),
+]);
+
+const fakeQuantMask = kernelFunction('fakeQuantMask', ['dy', 'y', 'vectors', 'constants'], ['end'], ['q'], (l) => {
+  const splat = (offset: number) => loadSplat(get(l.constants), offset);
+  return [
+    ...add(get(l.dy), mul(get(l.vectors), i32(16))),
+    ...set(l.end),
+    ...forLoop(l.dy, get(l.dy), get(l.end), i32(16), [
+      ...f32x4Mul(load(get(l.y)), splat(SCALE)),
+      ...set(l.q),
+      ...store(
+        get(l.dy),
+        v128And(load(get(l.dy)), v128And(f32x4GreaterThan(get(l.q), splat(LOW)), f32x4LessThan(get(l.q), splat(HIGH)))),
+      ),
+      ...add(get(l.y), i32(16)),
+      ...set(l.y),
+    ]),
+  ];
+});
+
 const copyRows = kernelFunction(
   'copyRows',
   ['src', 'dst', 'count', 'rowBytes', 'srcStride', 'dstStride'],
@@ -487,6 +570,9 @@ export const planKernels: (memory: WasmMemory) => PlanKernels = kernelModule<Pla
   combineMasked,
   relu,
   reluMask,
+  fakeQuant,
+  largestMagnitudes,
+  fakeQuantMask,
   copyRows,
   im2col,
   col2im,

@@ -21,11 +21,24 @@ export const f32Add = (a: Code, b: Code): Code => [...a, ...b, 0x92];
 export const f32Zero: Code = [0x43, 0, 0, 0, 0];
 /** v128.const with every bit clear (four +0.0 lanes). */
 export const zeroVector: Code = [...simd(0x0c), ...new Array<number>(16).fill(0)];
+/** v128.const with `value` in all four f32 lanes. */
+export function f32x4Constant(value: number): Code {
+  const bytes = new Uint8Array(new Float32Array([value, value, value, value]).buffer);
+  return [...simd(0x0c), ...bytes];
+}
 export const f32x4Div = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe7)];
 export const f32x4Sqrt = (a: Code): Code => [...a, ...simd(0xe3)];
 export const f32x4Max = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe9)];
+export const f32x4Abs = (a: Code): Code => [...a, ...simd(0xe0)];
+export const f32x4Min = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe8)];
+export const f32x4Floor = (a: Code): Code => [...a, ...simd(0x68)];
+export const f32x4Trunc = (a: Code): Code => [...a, ...simd(0x69)];
 /** Lanes of all ones where a > b, else zeros. */
 export const f32x4GreaterThan = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x44)];
+/** Lanes of all ones where a < b, else zeros. */
+export const f32x4LessThan = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x43)];
+/** Lanes of all ones where a ≥ b, else zeros. */
+export const f32x4GreaterOrEqual = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x46)];
 /** local.tee: stores the value and leaves it on the stack. */
 export const tee = (local: number): Code => [0x22, ...unsignedLeb(local)];
 /** Unsigned a < b. */
