@@ -293,21 +293,32 @@ const combineMasked = kernelFunction(
     ),
 );
 
-const relu = kernelFunction('relu', ['x', 'vectors'], ['end'], [], (l) => [
-  ...add(get(l.x), mul(get(l.vectors), i32(16))),
-  ...set(l.end),
-  ...forLoop(l.x, get(l.x), get(l.end), i32(16), store(get(l.x), f32x4Max(load(get(l.x)), zeroVector))),
-]);
+/**
+ * `body` for every f32x4 of a buffer: `pointer` (a parameter) walks `vectors` vectors, `end` is a
+ * free i32 local; a second buffer read alongside (`follower`) steps with it.
+ */
+function overVectors(pointer: number, vectors: number, end: number, body: Code, follower?: number): Code {
+  const step = follower === undefined ? [] : [...add(get(follower), i32(16)), ...set(follower)];
+  return [
+    ...add(get(pointer), mul(get(vectors), i32(16))),
+    ...set(end),
+    ...forLoop(pointer, get(pointer), get(end), i32(16), [...body, ...step]),
+  ];
+}
 
-const reluMask = kernelFunction('reluMask', ['dy', 'y', 'vectors'], ['end'], [], (l) => [
-  ...add(get(l.dy), mul(get(l.vectors), i32(16))),
-  ...set(l.end),
-  ...forLoop(l.dy, get(l.dy), get(l.end), i32(16), [
-    ...store(get(l.dy), v128And(load(get(l.dy)), f32x4GreaterThan(load(get(l.y)), zeroVector))),
-    ...add(get(l.y), i32(16)),
-    ...set(l.y),
-  ]),
-]);
+const relu = kernelFunction('relu', ['x', 'vectors'], ['end'], [], (l) =>
+  overVectors(l.x, l.vectors, l.end, store(get(l.x), f32x4Max(load(get(l.x)), zeroVector))),
+);
+
+const reluMask = kernelFunction('reluMask', ['dy', 'y', 'vectors'], ['end'], [], (l) =>
+  overVectors(
+    l.dy,
+    l.vectors,
+    l.end,
+    store(get(l.dy), v128And(load(get(l.dy)), f32x4GreaterThan(load(get(l.y)), zeroVector))),
+    l.y,
+  ),
+);
 
 /** Offsets of fakeQuant's constants. */
 const SCALE = 0;
@@ -326,53 +337,44 @@ const fakeQuant = kernelFunction(
     const splat = (offset: number) => loadSplat(get(l.constants), offset);
     const clampAndStore = (q: Code) =>
       store(get(l.x), f32x4Mul(f32x4Min(f32x4Max(q, splat(LOW)), splat(HIGH)), splat(STEP)));
-    return [
-      ...add(get(l.x), mul(get(l.vectors), i32(16))),
-      ...set(l.end),
-      ...forLoop(l.x, get(l.x), get(l.end), i32(16), [
-        ...f32x4Mul(load(get(l.x)), splat(SCALE)),
-        ...set(l.y),
-        ...ifElse(get(l.truncate), clampAndStore(f32x4Trunc(get(l.y))), [
-          // floor(y) + (y − floor(y) ≥ ½): round half up without the rounding of y + ½ in f32.
-          ...f32x4Floor(get(l.y)),
-          ...set(l.floor),
-          ...clampAndStore(
-            f32x4Add(get(l.floor), v128And(f32x4GreaterOrEqual(f32x4Sub(get(l.y), get(l.floor)), f32x4Half), f32x4One)),
-          ),
-        ]),
+    return overVectors(l.x, l.vectors, l.end, [
+      ...f32x4Mul(load(get(l.x)), splat(SCALE)),
+      ...set(l.y),
+      ...ifElse(get(l.truncate), clampAndStore(f32x4Trunc(get(l.y))), [
+        // floor(y) + (y − floor(y) ≥ ½): round half up without the rounding of y + ½ in f32.
+        ...f32x4Floor(get(l.y)),
+        ...set(l.floor),
+        ...clampAndStore(
+          f32x4Add(get(l.floor), v128And(f32x4GreaterOrEqual(f32x4Sub(get(l.y), get(l.floor)), f32x4Half), f32x4One)),
+        ),
       ]),
-    ];
+    ]);
   },
 );
 
 const largestMagnitudes = kernelFunction('largestMagnitudes', ['x', 'vectors', 'out'], ['end'], ['largest'], (l) => [
-  ...add(get(l.x), mul(get(l.vectors), i32(16))),
-  ...set(l.end),
   ...zeroVector,
   ...set(l.largest),
-  ...forLoop(l.x, get(l.x), get(l.end), i32(16), [
-    ...f32x4Max(get(l.largest), f32x4Abs(load(get(l.x)))),
-    ...set(l.largest),
-  ]),
+  ...overVectors(l.x, l.vectors, l.end, [...f32x4Max(get(l.largest), f32x4Abs(load(get(l.x)))), ...set(l.largest)]),
   ...store(get(l.out), get(l.largest)),
 ]);
 
 const fakeQuantMask = kernelFunction('fakeQuantMask', ['dy', 'y', 'vectors', 'constants'], ['end'], ['q'], (l) => {
   const splat = (offset: number) => loadSplat(get(l.constants), offset);
-  return [
-    ...add(get(l.dy), mul(get(l.vectors), i32(16))),
-    ...set(l.end),
-    ...forLoop(l.dy, get(l.dy), get(l.end), i32(16), [
+  return overVectors(
+    l.dy,
+    l.vectors,
+    l.end,
+    [
       ...f32x4Mul(load(get(l.y)), splat(SCALE)),
       ...set(l.q),
       ...store(
         get(l.dy),
         v128And(load(get(l.dy)), v128And(f32x4GreaterThan(get(l.q), splat(LOW)), f32x4LessThan(get(l.q), splat(HIGH)))),
       ),
-      ...add(get(l.y), i32(16)),
-      ...set(l.y),
-    ]),
-  ];
+    ],
+    l.y,
+  );
 });
 
 const copyRows = kernelFunction(
