@@ -16,7 +16,10 @@ import type { RunConfig } from '../../src/run/config.js';
 import { RunDir } from '../../src/run/layout.js';
 import { readTrainerState } from '../../src/run/trainer-state.js';
 import { train, type TrainEvent } from '../../src/train/trainer.js';
+import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
+import { registerTrainCommand } from '../../src/cli/commands/train.js';
 import { generatedRunConfig, generateTrainingDataset } from '../helpers/generated-run.js';
+import { runKws } from '../helpers/run-command.js';
 
 let dataDir: string;
 let root: string;
@@ -112,5 +115,45 @@ describe('quantisation-aware training in a run', () => {
     await expect(quantizeTrainedRun({ ...quantizeOptions, method: 'qat', target: 'cmsis-nn-s8' })).rejects.toThrow(
       /calibrates its own/,
     );
+  });
+
+  it('on the command line: says when it starts, validates int8, keeps the setting on resume, and quantises with it', async () => {
+    const trainDir = path.join(root, 'cli');
+    const args = ['train', '--preset', 'dnn_s', '--data-dir', dataDir, '--wanted-words', 'yes,no,up'];
+    const schedule = ['--how-many-training-steps', '6', '--learning-rate', '0.001', '--eval-step-interval', '3'];
+    const trained = await runKws(registerTrainCommand, [
+      ...args,
+      ...schedule,
+      '--batch-size',
+      '8',
+      '--quantize-aware',
+      '--target-false-alarms-per-hour',
+      '0',
+      '--train-dir',
+      trainDir,
+    ]);
+    expect(trained.error).toBeUndefined();
+    // The last fifth of a one-phase schedule: steps 5 and 6.
+    expect(trained.stderr).toMatch(/quantisation-aware \(one thread\) from step 5/);
+    expect(trained.stderr).toMatch(/step 3: .* validation \d/);
+    expect(trained.stderr).toMatch(/step 6: .* validation \(int8\) /);
+    expect(trained.stdout).toMatch(/test accuracy of the int8 network \(its learned ranges\): \d/);
+    expect(JSON.parse(fs.readFileSync(path.join(trainDir, 'config.json'), 'utf8')).train.quantizeAwareFrom).toBe(5);
+
+    // The same command without the flag is the same run (nothing left to train), not a different one.
+    const again = await runKws(registerTrainCommand, [...args, '--train-dir', trainDir]);
+    expect(again.error).toBeUndefined();
+
+    const quantized = await runKws(registerQuantizeCommand, [
+      'quantize',
+      '--train-dir',
+      trainDir,
+      '--calibration-size',
+      '20',
+      '--target-false-alarms-per-hour',
+      '0',
+    ]);
+    expect(quantized.error).toBeUndefined();
+    expect(quantized.stdout).toMatch(/ranges by quantisation-aware training \(learned ranges\)/);
   });
 });
