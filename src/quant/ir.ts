@@ -113,6 +113,24 @@ export interface QuantizedNetwork {
   layers: QuantLayer[];
 }
 
+/** What an integer network takes over from the float network it was quantised from. */
+export interface NetworkHeader<A extends string> {
+  architecture: A;
+  feature: FeatureConfig;
+  frames: number;
+  coefficients: number;
+  inputFrac: number;
+  labels: string[];
+}
+
+export function networkHeader<A extends string>(
+  float: Omit<NetworkHeader<A>, 'inputFrac'>,
+  inputFrac: number,
+): NetworkHeader<A> {
+  const { architecture, feature, frames, coefficients, labels } = float;
+  return { architecture, feature, frames, coefficients, inputFrac, labels };
+}
+
 export function isWeighted(layer: QuantLayer): layer is WeightedLayer {
   return layer.kind === 'conv' || layer.kind === 'depthwise' || layer.kind === 'pointwise' || layer.kind === 'dense';
 }

@@ -33,6 +33,7 @@ import {
   type QuantizedNetwork,
   type WeightedLayer,
   fixedPoint,
+  networkHeader,
   validateNetwork,
 } from './ir.js';
 import { dequantize, quantizeTensor, quantizeWithFrac } from './qformat.js';
@@ -156,15 +157,7 @@ export function buildIntegerNetwork(float: FloatNetwork, pointFracs: readonly nu
     }
     effectiveFracs.push(frac);
   }
-  const network: QuantizedNetwork = {
-    architecture: float.architecture,
-    feature: float.feature,
-    frames: float.frames,
-    coefficients: float.coefficients,
-    inputFrac,
-    labels: float.labels,
-    layers,
-  };
+  const network: QuantizedNetwork = { ...networkHeader(float, inputFrac), layers };
   validateNetwork(network);
   return { network, pointFracs: effectiveFracs, ...log };
 }

@@ -13,7 +13,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { argmax } from '../../metrics.js';
 import { type CalibrationSet, type RangeMethod, calibrationExamples } from '../calibrate.js';
 import type { ModelDescription } from '../fold.js';
-import { type ConvLayer, fixedPoint } from '../ir.js';
+import { type ConvLayer, fixedPoint, networkHeader } from '../ir.js';
 import { type QuantizedTensor, quantizeTensor, quantizeWithFrac } from '../qformat.js';
 import { createRecurrentClassifier } from './classifier.js';
 import { collectRecurrentStats, initialFracs, searchFracs } from './calibrate.js';
@@ -263,12 +263,7 @@ export function buildRecurrentNetwork(float: FloatRecurrentNetwork, pointFracs: 
     return q;
   });
   const network: RecurrentNetwork = {
-    architecture: float.architecture,
-    feature: float.feature,
-    frames: float.frames,
-    coefficients: float.coefficients,
-    inputFrac,
-    labels: float.labels,
+    ...networkHeader(float, inputFrac),
     conv,
     steps: float.steps,
     cells,
