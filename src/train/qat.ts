@@ -27,11 +27,6 @@ import type { GradientSource } from './step.js';
 /** Weight of the previous range in the moving average (TensorFlow's QAT uses 0.999 over far longer runs). */
 export const RANGE_DECAY = 0.99;
 
-/** Power-of-two formats of the tracked ranges, one per quantisation point. */
-export function formatsOfRanges(ranges: readonly number[]): number[] {
-  return ranges.map(fracBitsFor);
-}
-
 export class QuantizeAwareTraining {
   private constructor(
     private readonly model: tf.LayersModel,
@@ -62,7 +57,7 @@ export class QuantizeAwareTraining {
   /** The integer network `kws quantize` builds from the model and the tracked ranges. */
   integerNetwork(): QuantizedNetwork {
     if (!this.ranges) throw new Error('QAT: no ranges yet');
-    return buildIntegerNetwork(foldModel(this.model, this.description), formatsOfRanges(this.ranges)).network;
+    return buildIntegerNetwork(foldModel(this.model, this.description), this.ranges.map(fracBitsFor)).network;
   }
 
   /** Gradients of one batch through the fake-quantised network, in `model.trainableWeights` order. */
@@ -77,7 +72,7 @@ export class QuantizeAwareTraining {
       result = plan.gradients(foldedWeights(folded, floatValues(float)), x, y, labelCount);
       this.ranges = [maxAbs(x), ...Array.from(formats.maxima).slice(1)];
     } else {
-      const build = buildIntegerNetwork(float, formatsOfRanges(this.ranges));
+      const build = buildIntegerNetwork(float, this.ranges.map(fracBitsFor));
       formats.fracs.splice(0, formats.fracs.length, ...build.pointFracs);
       const input = dequantize(quantizeFeatures(x, build.network.inputFrac), build.network.inputFrac);
       result = plan.gradients(foldedWeights(folded, integerValues(build.network)), input, y, labelCount);
