@@ -7,7 +7,8 @@
  * (allowedFalseAlarms).
  * A point that finds nothing does not meet any target: when no point that finds a keyword meets
  * it, the one with the fewest false alarms among those that do is taken.
- * The network runs over the stream once; the other averaging windows replay its scores.
+ * The network runs over the stream once; the other averaging windows replay its scores
+ * (sweepCandidatePoints); choosePoint picks from the scored points.
  */
 import fs from 'node:fs';
 import { KwsError } from '../errors.js';
@@ -79,16 +80,33 @@ function replaying(
   };
 }
 
-export async function chooseOperatingPoint(
+/** One averaging window and threshold, scored on a stream. */
+export interface CandidatePoint {
+  settings: Required<PosteriorSettings>;
+  recall: number;
+  falseAlarms: number;
+  falseAlarmsPerHour: number;
+  keywordEvents: number;
+}
+
+export interface CandidateSweep {
+  /** Every averaging window of AVERAGE_WINDOW_CANDIDATES_MS at every threshold of the sweep. */
+  points: CandidatePoint[];
+  streamSeconds: number;
+}
+
+/** Scores every candidate point on one stream: the network runs once, the other windows replay its scores. */
+export async function sweepCandidatePoints(
   model: ScoringModel,
   wavPath: string,
   truth: readonly TruthEvent[],
-  options: ChooseOptions,
-): Promise<OperatingPointChoice> {
+  options: Omit<ChooseOptions, 'targetFalseAlarmsPerHour'> = {},
+): Promise<CandidateSweep> {
   const hopMs = options.hopMs ?? model.feature.windowStrideMs;
   const suppressionMs = options.suppressionMs ?? DEFAULT_POSTERIOR_SETTINGS.suppressionMs;
   const replayed = replaying(model, options.onWindowsScored);
-  let best: { choice: OperatingPointChoice; rank: number[] } | undefined;
+  const points: CandidatePoint[] = [];
+  let streamSeconds = 0;
   for (const [pass, averageWindowMs] of AVERAGE_WINDOW_CANDIDATES_MS.entries()) {
     if (pass > 0) replayed.replay();
     // The threshold only matters to the sweep, which re-gates the trace.
@@ -99,6 +117,7 @@ export async function chooseOperatingPoint(
       suppressionMs,
       keepTrace: true,
     });
+    streamSeconds = result.audioSeconds;
     const sweep = thresholdSweep(result.trace!, model.labels, truth, {
       toleranceS: HIT_TOLERANCE_MS / 1000,
       audioSeconds: result.audioSeconds,
@@ -106,36 +125,47 @@ export async function chooseOperatingPoint(
     });
     for (const point of sweep) {
       if (point.recall === null) throw new KwsError(`${wavPath}: the tuning stream holds no keyword`);
-      const found = point.recall > 0;
-      const metTarget =
-        found && point.falseAlarms <= allowedFalseAlarms(options.targetFalseAlarmsPerHour, result.audioSeconds);
-      // Met targets first, then recall; else a point that finds something, with the fewest false alarms.
-      const rank = [
-        metTarget ? 1 : 0,
-        found ? 1 : 0,
-        metTarget ? point.recall : -point.falseAlarmsPerHour,
-        -point.falseAlarmsPerHour,
-        point.recall,
-        point.threshold,
-      ];
-      if (!best || greater(rank, best.rank)) {
-        best = {
-          rank,
-          choice: {
-            settings: { hopMs, averageWindowMs, threshold: point.threshold, suppressionMs },
-            targetFalseAlarmsPerHour: options.targetFalseAlarmsPerHour,
-            recall: point.recall,
-            falseAlarms: point.falseAlarms,
-            falseAlarmsPerHour: point.falseAlarmsPerHour,
-            metTarget,
-            keywordEvents: point.keywordEvents,
-            streamSeconds: result.audioSeconds,
-          },
-        };
-      }
+      points.push({
+        settings: { hopMs, averageWindowMs, threshold: point.threshold, suppressionMs },
+        recall: point.recall,
+        falseAlarms: point.falseAlarms,
+        falseAlarmsPerHour: point.falseAlarmsPerHour,
+        keywordEvents: point.keywordEvents,
+      });
     }
   }
-  return best!.choice;
+  return { points, streamSeconds };
+}
+
+/** The point of a sweep with the highest recall at no more than the target (see the file comment). */
+export function choosePoint(sweep: CandidateSweep, targetFalseAlarmsPerHour: number): OperatingPointChoice {
+  const allowed = allowedFalseAlarms(targetFalseAlarmsPerHour, sweep.streamSeconds);
+  let best: { point: CandidatePoint; metTarget: boolean; rank: number[] } | undefined;
+  for (const point of sweep.points) {
+    const found = point.recall > 0;
+    const metTarget = found && point.falseAlarms <= allowed;
+    // Met targets first, then recall; else a point that finds something, with the fewest false alarms.
+    const rank = [
+      metTarget ? 1 : 0,
+      found ? 1 : 0,
+      metTarget ? point.recall : -point.falseAlarmsPerHour,
+      -point.falseAlarmsPerHour,
+      point.recall,
+      point.settings.threshold,
+    ];
+    if (!best || greater(rank, best.rank)) best = { point, metTarget, rank };
+  }
+  const { point, metTarget } = best!;
+  return { ...point, targetFalseAlarmsPerHour, metTarget, streamSeconds: sweep.streamSeconds };
+}
+
+export async function chooseOperatingPoint(
+  model: ScoringModel,
+  wavPath: string,
+  truth: readonly TruthEvent[],
+  options: ChooseOptions,
+): Promise<OperatingPointChoice> {
+  return choosePoint(await sweepCandidatePoints(model, wavPath, truth, options), options.targetFalseAlarmsPerHour);
 }
 
 /** Lexicographic a > b. */

@@ -9,6 +9,9 @@ import {
   HIT_TOLERANCE_MS,
   allowedFalseAlarms,
   chooseOperatingPoint,
+  choosePoint,
+  sweepCandidatePoints,
+  type CandidatePoint,
 } from '../../src/detect/operating-point.js';
 import { resolveOperatingPoint } from '../../src/detect/operating-point-store.js';
 import { DEFAULT_POSTERIOR_SETTINGS, type PosteriorSettings } from '../../src/detect/posteriors.js';
@@ -122,6 +125,50 @@ describe('chooseOperatingPoint', () => {
     const fresh = await detect(wav, choice.settings);
     expect(choice.recall).toBeGreaterThan(0);
     expect(fresh.detections.length).toBeGreaterThan(0);
+  });
+});
+
+describe('choosePoint', () => {
+  const point = (threshold: number, recall: number, falseAlarms: number): CandidatePoint => ({
+    settings: { hopMs: 20, averageWindowMs: 500, threshold, suppressionMs: 1500 },
+    recall,
+    falseAlarms,
+    falseAlarmsPerHour: falseAlarms * 3,
+    keywordEvents: 100,
+  });
+  const sweep = (...points: CandidatePoint[]) => ({ points, streamSeconds: 1200 });
+
+  it('takes the best recall within the allowed count, then fewer false alarms, then the higher threshold', () => {
+    const choice = choosePoint(
+      sweep(point(0.5, 0.9, 2), point(0.6, 0.7, 1), point(0.7, 0.7, 0), point(0.8, 0.7, 0), point(0.9, 0.4, 0)),
+      2,
+    );
+    expect(choice.settings.threshold).toBe(0.8);
+    expect(choice).toMatchObject({ recall: 0.7, falseAlarms: 0, metTarget: true, targetFalseAlarmsPerHour: 2 });
+    expect(choice.streamSeconds).toBe(1200);
+  });
+
+  it('a point that finds nothing never meets the target; without one that does, the fewest false alarms', () => {
+    const choice = choosePoint(sweep(point(0.5, 0.9, 4), point(0.7, 0.5, 2), point(0.99, 0, 0)), 2);
+    expect(choice).toMatchObject({ recall: 0.5, falseAlarms: 2, metTarget: false });
+  });
+});
+
+describe('sweepCandidatePoints', () => {
+  it('scores every averaging window at every threshold, as one detection pass at those settings does', async () => {
+    const { wav, truth } = scene(4, 30, 0.45);
+    const sweep = await sweepCandidatePoints(fakeModel(), wav, truth);
+    const windows = new Set(sweep.points.map((p) => p.settings.averageWindowMs));
+    expect([...windows]).toEqual(AVERAGE_WINDOW_CANDIDATES_MS);
+    const probe = sweep.points.find((p) => p.settings.averageWindowMs === 300 && p.settings.threshold === 0.6)!;
+    const fresh = await detect(wav, probe.settings);
+    const score = scoreDetections(fresh.detections, truth, {
+      keywords: ['low', 'high'],
+      toleranceS: HIT_TOLERANCE_MS / 1000,
+      audioSeconds: sweep.streamSeconds,
+    });
+    expect(score.recall).toBe(probe.recall);
+    expect(score.falseAlarms).toBe(probe.falseAlarms);
   });
 });
 
