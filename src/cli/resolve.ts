@@ -7,6 +7,7 @@ import { RunDir } from '../run/layout.js';
 import type { FeatureConfig } from '../features/config.js';
 import { loadPreset } from '../models/presets.js';
 import type { DataSettings, AugmentSettings, RunConfig, TrainSettings } from '../run/config.js';
+import type { TargetName } from '../targets.js';
 
 export interface CommonOptions extends FeatureConfig, DataSettings, AugmentSettings {
   preset?: string;
@@ -65,7 +66,7 @@ export function resolveModelChoice(command: Command, saved?: Partial<CommonOptio
  * A saved run config as option values (the keys are the option keys), to sit in the option
  * layers under what is typed now: `kws eval --train-dir R --split-salt x` reuses the rest of R.
  */
-export function runConfigOptionLayer(run: RunConfig): Partial<CommonOptions & TrainSettings> {
+export function runConfigOptionLayer(run: RunConfig): Partial<CommonOptions & TrainSettings & { target: TargetName }> {
   return {
     ...run.feature,
     ...run.data,
@@ -75,6 +76,8 @@ export function runConfigOptionLayer(run: RunConfig): Partial<CommonOptions & Tr
     modelSizeInfo: run.modelSizeInfo,
     preset: run.preset,
     seed: run.seed,
+    // The target QAT trained for: what `kws train` resumes with and `kws quantize` writes by default.
+    target: run.train.quantizeAwareTarget,
   };
 }
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KwsError } from '../errors.js';
-import type { TargetName } from '../quant/targets.js';
+import type { TargetName } from '../targets.js';
 import type { Board } from './boards.js';
 
 // The C files sit in src/firmware/cmsis-nn, found the same way from src/ (tests) and dist/ (the CLI).

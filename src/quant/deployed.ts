@@ -18,7 +18,7 @@ import { createS8Classifier } from './s8/classifier.js';
 import { emitS8C } from './s8/emit-c.js';
 import type { S8Network } from './s8/ir.js';
 import { s8NetworkFromJson, s8NetworkToJson } from './s8/store.js';
-import { Q7_TARGET, S8_TARGET, type TargetName } from './targets.js';
+import { Q7_TARGET, S8_TARGET, type TargetName } from '../targets.js';
 
 export type DeployedNetwork = QuantizedNetwork | S8Network | RecurrentNetwork;
 

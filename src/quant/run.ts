@@ -27,9 +27,10 @@ import { isRecurrentArchitecture } from './recurrent/ir.js';
 import { type QuantizedRecurrentModel, quantizeRecurrentModel } from './recurrent/quantize.js';
 import { renderRecurrentQuantJson } from './recurrent/report.js';
 import { type QuantizedModel, renderQuantJson } from './report.js';
+import type { ActivationRange } from './s8/build.js';
 import { quantizeModelS8, renderS8QuantJson, type S8QuantizedModel } from './s8/quantize.js';
 import { saveQuantizedNetwork } from './store.js';
-import { Q7_TARGET, S8_TARGET, type TargetName } from './targets.js';
+import { Q7_TARGET, S8_TARGET, type TargetName } from '../targets.js';
 
 export interface QuantizeRunOptions {
   trainDir: string;
@@ -45,7 +46,7 @@ export interface QuantizeRunOptions {
   calibrationSize: number;
   /**
    * How activation ranges are chosen; `qat` takes the ranges quantisation-aware training saved
-   * with the checkpoint. Default: `qat` when the checkpoint has them (q7 target), else search.
+   * with the checkpoint. Default: `qat` when the checkpoint has them for this target, else search.
    */
   method?: RangeMethod | 'qat';
   percentile?: number;
@@ -87,25 +88,32 @@ export function sampleRows(set: CalibrationSet, inputSize: number, size: number,
   return { x, y: Int32Array.from(chosen, (row) => set.y[row]!) };
 }
 
-/** The checkpoint's QAT ranges when `--calibration qat` asks for them, or by default when it has them (q7 target). */
+/** Ranges quantisation-aware training learned, for the target it trained for. */
+type LearnedRanges =
+  { target: typeof Q7_TARGET; ranges: number[] } | { target: typeof S8_TARGET; ranges: ActivationRange[] };
+
+/** The checkpoint's QAT ranges when `--calibration qat` asks for them, or by default when they are the target's. */
 function learnedRangesFor(
   checkpointDir: string,
   options: Pick<QuantizeRunOptions, 'method' | 'actMax'>,
   target: TargetName,
-): number[] | undefined {
-  const ranges = hasTrainerState(checkpointDir) ? readTrainerState(checkpointDir).qatRanges : undefined;
+): LearnedRanges | undefined {
+  const state = hasTrainerState(checkpointDir) ? readTrainerState(checkpointDir) : undefined;
+  const learned =
+    state?.qatRanges && ({ target: state.qatTarget ?? Q7_TARGET, ranges: state.qatRanges } as LearnedRanges);
   if (options.method !== 'qat')
-    return options.method === undefined && !options.actMax && target === Q7_TARGET ? ranges : undefined;
-  if (!ranges)
+    return options.method === undefined && !options.actMax && learned?.target === target ? learned : undefined;
+  if (!learned)
     throw new UsageError(
       `--calibration qat needs a checkpoint trained with --quantize-aware; ${checkpointDir} has no learned ranges`,
     );
-  if (target !== Q7_TARGET)
+  if (learned.target !== target)
     throw new UsageError(
-      `--calibration qat: the learned ranges are ${Q7_TARGET}'s power-of-two formats; --target ${target} calibrates its own`,
+      `--calibration qat: ${checkpointDir} learned ${learned.target}'s ranges; ` +
+        `quantise with --target ${learned.target}, or calibrate by max, percentile or search`,
     );
   if (options.actMax) throw new UsageError('--act-max and --calibration qat both set the ranges: choose one');
-  return ranges;
+  return learned;
 }
 
 export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<QuantizeRunResult> {
@@ -194,10 +202,19 @@ export async function quantizeTrainedRun(options: QuantizeRunOptions): Promise<Q
       };
     }
     if (target === S8_TARGET) {
-      const quantized = quantizeModelS8({ ...settings, onSearchProgress });
+      const quantized = quantizeModelS8({
+        ...settings,
+        learnedRanges: learnedRanges?.target === S8_TARGET ? learnedRanges.ranges : undefined,
+        onSearchProgress,
+      });
       return { kind: 's8', quantized, ...finish(quantized.network, renderS8QuantJson(quantized, source)) };
     }
-    const quantized = quantizeModel({ ...settings, actMax: options.actMax, learnedRanges, onSearchProgress });
+    const quantized = quantizeModel({
+      ...settings,
+      actMax: options.actMax,
+      learnedRanges: learnedRanges?.target === Q7_TARGET ? learnedRanges.ranges : undefined,
+      onSearchProgress,
+    });
     return { kind: 'integer', quantized, ...finish(quantized.network, renderQuantJson(quantized, source)) };
   } finally {
     model.dispose();

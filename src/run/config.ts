@@ -8,6 +8,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { KwsError, UsageError, errorMessage } from '../errors.js';
 import type { FeatureConfig } from '../features/config.js';
+import { Q7_TARGET, type TargetName } from '../targets.js';
 import type { RunDir } from './layout.js';
 
 export interface DataSettings {
@@ -39,6 +40,8 @@ export interface TrainSettings {
   trainWorkers?: number;
   /** First step of quantisation-aware training (qat.ts); absent: the run trains in float throughout. */
   quantizeAwareFrom?: number;
+  /** The target quantisation-aware training trains for; absent: cmsis-nn-q7 (the only one before s8 had QAT). */
+  quantizeAwareTarget?: TargetName;
 }
 
 export interface RunConfig {
@@ -92,6 +95,9 @@ function shapingSettings(run: RunConfig): Map<string, unknown> {
     ...run.augment,
     ...run.train,
     trainWorkers: run.train.trainWorkers ?? 1,
+    // Named as `kws train` spells it; absent in a QAT run: cmsis-nn-q7.
+    quantizeAwareTarget: undefined,
+    target: run.train.quantizeAwareFrom === undefined ? undefined : (run.train.quantizeAwareTarget ?? Q7_TARGET),
     seed: run.seed,
   });
 }

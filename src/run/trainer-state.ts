@@ -5,14 +5,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KwsError } from '../errors.js';
+import type { TargetName } from '../targets.js';
 import { checkpointFiles } from './layout.js';
+
+/** One quantisation point's tracked range: cmsis-nn-q7's largest |value|, or cmsis-nn-s8's smallest and largest value. */
+export type QatRange = number | { min: number; max: number };
 
 export interface TrainerState {
   step: number;
   bestValidationAccuracy: number | null;
   bestStep: number | null;
   /** Quantisation-aware training's tracked range per quantisation point, once it has started (train/qat.ts). */
-  qatRanges?: number[];
+  qatRanges?: QatRange[];
+  /** The target those ranges are for; absent: cmsis-nn-q7 (checkpoints from before the s8 target had QAT). */
+  qatTarget?: TargetName;
 }
 
 export function hasTrainerState(checkpointDir: string): boolean {

@@ -32,6 +32,7 @@ import { GradientReplica, parallelTrainStep } from './replica.js';
 import { createOptimizer, trainStep } from './step.js';
 import { QuantizeAwareTraining } from './qat.js';
 import { isIntegerArchitecture } from '../quant/ir.js';
+import { Q7_TARGET, S8_TARGET } from '../targets.js';
 import { labelsFor } from '../run/config.js';
 
 export interface BenchOptions {
@@ -67,8 +68,10 @@ export interface BenchResult {
   backend: string;
   /** Training compute: the trainer's step on one fixed batch of random features, one thread. */
   train_samples_per_s: Record<string, number>;
-  /** Quantisation-aware training's step (qat.ts) on the same batch, one thread; dnn, cnn and ds_cnn only. */
+  /** Quantisation-aware training's step (qat.ts) for cmsis-nn-q7 on the same batch, one thread; dnn, cnn and ds_cnn only. */
   train_qat_samples_per_s: Record<string, number>;
+  /** The same for cmsis-nn-s8. */
+  train_qat_s8_samples_per_s: Record<string, number>;
   /** The same on two threads (`--train-workers 2`); absent on a single core. */
   train_two_threads_samples_per_s: Record<string, number>;
   /** Training through the batch pipeline: generated clips augmented and featurised on the worker. */
@@ -153,6 +156,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     backend: backend.name,
     train_samples_per_s: {},
     train_qat_samples_per_s: {},
+    train_qat_s8_samples_per_s: {},
     train_two_threads_samples_per_s: {},
     train_pipeline_samples_per_s: {},
     infer_samples_per_s: {},
@@ -196,9 +200,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
           feature: presetFeatureConfig(preset),
           labels: BENCH_LABELS,
         };
-        const qat = QuantizeAwareTraining.for(model, description, undefined);
+        const qat = QuantizeAwareTraining.for(model, description, Q7_TARGET, undefined);
         result.train_qat_samples_per_s[name] = await timeSteps(trainSteps, warmupSteps, batchSize, () =>
           trainStep(model, optimizer, c.x, c.y, LABELS, qat.gradients),
+        );
+        const qatS8 = QuantizeAwareTraining.for(model, description, S8_TARGET, undefined);
+        result.train_qat_s8_samples_per_s[name] = await timeSteps(trainSteps, warmupSteps, batchSize, () =>
+          trainStep(model, optimizer, c.x, c.y, LABELS, qatS8.gradients),
         );
       }
       if (twoCores) {
@@ -229,9 +237,10 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       result.infer_samples_per_s[name] = samplesPerSecond(inferBatches * batchSize, started);
       const two = result.train_two_threads_samples_per_s[name];
       const qat = result.train_qat_samples_per_s[name];
+      const qatS8 = result.train_qat_s8_samples_per_s[name];
       options.onProgress?.(
         `${name}: train ${result.train_samples_per_s[name]} samples/s (fixed batch, one thread` +
-          `${qat === undefined ? '' : `; quantisation-aware ${qat}`}` +
+          `${qat === undefined ? '' : `; quantisation-aware ${qat} for q7, ${qatS8} for s8`}` +
           `${two === undefined ? '' : `; ${two} on two`}), ` +
           `${result.train_pipeline_samples_per_s[name]} through the batch pipeline; ` +
           `inference ${result.infer_samples_per_s[name]} samples/s`,

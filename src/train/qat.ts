@@ -1,86 +1,97 @@
 /**
- * Quantisation-aware training for the q7 target (dnn, cnn, ds_cnn). Each step:
+ * Quantisation-aware training for dnn, cnn and ds_cnn, for either CMSIS-NN target (qat-targets.ts).
+ * Each step:
  *   1. fold batch norm into the layer before it with the frozen moving statistics (fold.ts) and
- *      quantise the result exactly as `kws quantize` does (buildIntegerNetwork) with the tracked
- *      activation formats — so the forward pass sees the int8 weights the device will hold;
+ *      quantise the result exactly as `kws quantize` does for the target, from the tracked
+ *      ranges — so the forward pass sees the int8 weights the device will hold;
  *   2. run the training plan's folded graph on those weights with every quantisation point
- *      fake-quantised to its format (backend/plan/fake-quant.ts), the input as the front end does;
+ *      fake-quantised as the target's kernels compute it (backend/plan/fake-quant.ts), the input
+ *      as the front end quantises it;
  *   3. pass the folded weights' gradients straight through the rounding and back through the
  *      fold to the model's kernels, biases, γ and β;
- *   4. move each point's range (an exponential average of the batch's largest |value|) toward
- *      what this batch saw; a range r gives the power-of-two format 7 − ceil(log2 r).
+ *   4. move each point's range (an exponential average of what the batch showed) toward this batch.
+ * The first step trains in float (batch norm already frozen) to measure the ranges to start from.
  * `kws quantize` then builds the integer network from the ranges saved with the checkpoint.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { TrainingPlan, type QuantizeAwarePlan } from '../backend/plan/plan.js';
-import type { FoldedLayer } from '../backend/plan/fake-quant.js';
+import type { FoldedLayer, PointQuantization } from '../backend/plan/fake-quant.js';
 import { KwsError } from '../errors.js';
-import { quantizeFeatures } from '../features/quantize.js';
+import { quantizeFeaturesAs } from '../features/quantize.js';
+import { inputQuantizationOf, type DeployedNetwork } from '../quant/deployed.js';
 import type { FloatNetwork } from '../quant/float-network.js';
 import { foldModel, type ModelDescription } from '../quant/fold.js';
-import { isWeighted, type QuantizedNetwork } from '../quant/ir.js';
 import { fromCmsisOrder } from '../quant/layout.js';
-import { dequantize, fracBitsFor, maxAbs } from '../quant/qformat.js';
-import { buildIntegerNetwork } from '../quant/quantize.js';
+import type { TargetName } from '../targets.js';
+import type { QatRange } from '../run/trainer-state.js';
+import { qatTarget, type LayerValues, type QatTarget } from './qat-targets.js';
 import type { GradientSource } from './step.js';
-
-/** Weight of the previous range in the moving average (TensorFlow's QAT uses 0.999 over far longer runs). */
-export const RANGE_DECAY = 0.99;
 
 export class QuantizeAwareTraining {
   private constructor(
     private readonly model: tf.LayersModel,
     private readonly description: ModelDescription,
     private readonly qat: QuantizeAwarePlan,
+    private readonly scheme: QatTarget<QatRange>,
     /** Tracked range per quantisation point; undefined until the first step measures them. */
-    public ranges: number[] | undefined,
+    public ranges: QatRange[] | undefined,
   ) {}
 
-  /** Throws a KwsError when the model is not one the training plan runs on this backend. */
+  /** Throws a KwsError when the model is not one the training plan runs, or the ranges are not the target's. */
   static for(
     model: tf.LayersModel,
     description: ModelDescription,
-    ranges: number[] | undefined,
+    target: TargetName,
+    ranges: QatRange[] | undefined,
   ): QuantizeAwareTraining {
-    const qat = TrainingPlan.quantizeAware(model);
+    const scheme = qatTarget(target);
+    const qat = TrainingPlan.quantizeAware(model, scheme.rounding);
     if (!qat)
       throw new KwsError(
         `--quantize-aware supports dnn, cnn and ds_cnn (their integer pipeline runs on the training plan); not ${description.architecture}`,
       );
-    if (ranges && ranges.length !== qat.formats.fracs.length)
-      throw new KwsError(
-        `the checkpoint's ${ranges.length} QAT ranges do not fit this model's ${qat.formats.fracs.length} points`,
-      );
-    return new QuantizeAwareTraining(model, description, qat, ranges);
+    const points = qat.points.quantizations.length;
+    if (ranges && ranges.length !== points)
+      throw new KwsError(`the checkpoint's ${ranges.length} QAT ranges do not fit this model's ${points} points`);
+    if (ranges && !ranges.every((range) => scheme.isRange(range)))
+      throw new KwsError(`the checkpoint's QAT ranges are not ${target}'s`);
+    return new QuantizeAwareTraining(model, description, qat, scheme, ranges);
+  }
+
+  get target(): TargetName {
+    return this.scheme.name;
   }
 
   /** The integer network `kws quantize` builds from the model and the tracked ranges. */
-  integerNetwork(): QuantizedNetwork {
+  integerNetwork(): DeployedNetwork {
     if (!this.ranges) throw new Error('QAT: no ranges yet');
-    return buildIntegerNetwork(foldModel(this.model, this.description), this.ranges.map(fracBitsFor)).network;
+    return this.scheme.quantize(foldModel(this.model, this.description), this.ranges).network;
   }
 
   /** Gradients of one batch through the fake-quantised network, in `model.trainableWeights` order. */
   readonly gradients: GradientSource = (x, y, labelCount) => {
-    const { plan, formats, folded } = this.qat;
+    const { plan, points, folded } = this.qat;
+    const { scheme } = this;
+    // The plan is the model's, whichever target trains it.
+    points.rounding = scheme.rounding;
     const variables = new Map(this.model.trainableWeights.map((w) => [w, w.read().dataSync() as Float32Array]));
     const float = foldModel(this.model, this.description);
     let result;
     if (!this.ranges) {
-      // The first step trains in float (batch norm already frozen) and measures the ranges to start from.
-      formats.fracs.fill(null);
+      points.quantizations.fill(null);
       result = plan.gradients(foldedWeights(folded, floatValues(float)), x, y, labelCount);
-      this.ranges = [maxAbs(x), ...Array.from(formats.maxima).slice(1)];
     } else {
-      const build = buildIntegerNetwork(float, this.ranges.map(fracBitsFor));
-      formats.fracs.splice(0, formats.fracs.length, ...build.pointFracs);
-      const input = dequantize(quantizeFeatures(x, build.network.inputFrac), build.network.inputFrac);
-      result = plan.gradients(foldedWeights(folded, integerValues(build.network)), input, y, labelCount);
-      const inputMax = maxAbs(x);
-      this.ranges = this.ranges.map(
-        (range, point) => RANGE_DECAY * range + (1 - RANGE_DECAY) * (point === 0 ? inputMax : formats.maxima[point]!),
-      );
+      const pass = scheme.quantize(float, this.ranges);
+      points.quantizations.splice(0, pass.points.length, ...pass.points);
+      const input = dequantizedInput(x, pass.network, pass.points[0]!);
+      result = plan.gradients(foldedWeights(folded, pass.layers), input, y, labelCount);
     }
+    // What this batch showed: the input as given, every other point before its quantisation.
+    const observed = Array.from(points.maxima, (max, point) =>
+      point === 0 ? scheme.observed(...extremes(x)) : scheme.observed(points.minima[point]!, max),
+    );
+    const previous = this.ranges;
+    this.ranges = previous ? previous.map((range, point) => scheme.tracked(range, observed[point]!)) : observed;
     const grads = unfoldGradients(folded, result.grads, variables);
     return {
       grads: this.model.trainableWeights.map((w) => grads.get(w)!),
@@ -90,20 +101,27 @@ export class QuantizeAwareTraining {
   };
 }
 
-interface LayerValues {
-  weights: Float32Array;
-  bias: Float32Array;
+/** The smallest and largest value, each widened to 0 as the plan's range kernel does. */
+function extremes(values: Float32Array): [number, number] {
+  let min = 0;
+  let max = 0;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
+/** The features as the front end quantises them for this network, as real values. */
+function dequantizedInput(x: Float32Array, network: DeployedNetwork, { step, zeroPoint }: PointQuantization) {
+  const quantized = quantizeFeaturesAs(inputQuantizationOf(network), x);
+  const out = new Float32Array(quantized.length);
+  for (let i = 0; i < out.length; i++) out[i] = (quantized[i]! - zeroPoint) * step;
+  return out;
 }
 
 function floatValues(network: FloatNetwork): LayerValues[] {
   return network.layers.flatMap((l) => (l.kind === 'relu' || l.kind === 'avgpool' ? [] : [l]));
-}
-
-/** What the integer layers' int8 weights and biases stand for. */
-function integerValues(network: QuantizedNetwork): LayerValues[] {
-  return network.layers
-    .filter(isWeighted)
-    .map((l) => ({ weights: dequantize(l.weights, l.weightFrac), bias: dequantize(l.bias, l.biasFrac) }));
 }
 
 /** The plan's parameters (kernel in TF order, folded bias, per layer) from the folded layers' values (CMSIS order). */

@@ -20,8 +20,8 @@ import { predictLogits } from '../models/inference.js';
 import { GradientReplica, parallelTrainStep } from './replica.js';
 import { createOptimizer, setLearningRate, trainStep } from './step.js';
 import { QuantizeAwareTraining } from './qat.js';
-import type { QuantizedNetwork } from '../quant/ir.js';
-import { createIntegerClassifier } from '../quant/integer-classifier.js';
+import { deployedClassifier, type DeployedNetwork } from '../quant/deployed.js';
+import { Q7_TARGET } from '../targets.js';
 import { openTrainingData, type TrainingData } from './data.js';
 
 export type TrainEvent =
@@ -125,7 +125,10 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let state: TrainerState = { step: 0, bestValidationAccuracy: null, bestStep: null };
     const resumeFrom = options.startCheckpoint ?? store.latest();
     if (resumeFrom) state = await store.restore(resumeFrom, model, optimizer);
-    const qat = qatFrom === undefined ? undefined : QuantizeAwareTraining.for(model, run, state.qatRanges);
+    const qatTarget = run.train.quantizeAwareTarget ?? Q7_TARGET;
+    // Ranges another target learned (a checkpoint fine-tuned for the other one) are measured anew.
+    const savedRanges = (state.qatTarget ?? Q7_TARGET) === qatTarget ? state.qatRanges : undefined;
+    const qat = qatFrom === undefined ? undefined : QuantizeAwareTraining.for(model, run, qatTarget, savedRanges);
     const data = await openTrainingData(run, {
       startBatch: state.step,
       cacheDir: options.cacheDir,
@@ -233,7 +236,7 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
       accuracy: result.accuracy,
       samplesPerSecond,
     });
-    state = quantizeAware ? { ...state, step, qatRanges: qat.ranges } : { ...state, step };
+    state = quantizeAware ? { ...state, step, qatRanges: qat.ranges, qatTarget: qat.target } : { ...state, step };
 
     stopped = options.shouldStop?.() ?? false;
     if (step % run.train.evalStepInterval === 0 || step === schedule.totalSteps || stopped) {
@@ -292,7 +295,10 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     const metrics = metricsOf(model, data.testing, inputSize, labelCount);
     store.writeTestResults(which, tested.step, metrics);
     const quantizedMetrics = tested.qatRanges
-      ? integerMetricsOf(QuantizeAwareTraining.for(model, run, tested.qatRanges).integerNetwork(), data.testing)
+      ? integerMetricsOf(
+          QuantizeAwareTraining.for(model, run, tested.qatTarget ?? Q7_TARGET, tested.qatRanges).integerNetwork(),
+          data.testing,
+        )
       : undefined;
     emit({ type: 'test', checkpoint: which, step: tested.step, metrics, quantizedMetrics });
     result.test = metrics;
@@ -310,11 +316,11 @@ function metricsOf(model: tf.LayersModel, set: LabelledSet, inputSize: number, l
   return computeMetrics(set.y, argmaxRows(logits, labelCount), labelCount);
 }
 
-function integerMetricsOf(network: QuantizedNetwork, set: LabelledSet): Metrics {
-  return computeMetrics(set.y, createIntegerClassifier(network).predict(set.x), network.labels.length);
+function integerMetricsOf(network: DeployedNetwork, set: LabelledSet): Metrics {
+  return computeMetrics(set.y, deployedClassifier(network).predict(set.x), network.labels.length);
 }
 
-function integerAccuracyOf(network: QuantizedNetwork, set: LabelledSet): number | null {
+function integerAccuracyOf(network: DeployedNetwork, set: LabelledSet): number | null {
   return set.y.length === 0 ? null : integerMetricsOf(network, set).accuracy;
 }
 

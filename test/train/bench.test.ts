@@ -16,6 +16,7 @@ describe('kws bench (library)', () => {
     for (const figure of [
       result.train_samples_per_s['dnn_s'],
       result.train_qat_samples_per_s['dnn_s'],
+      result.train_qat_s8_samples_per_s['dnn_s'],
       result.train_pipeline_samples_per_s['dnn_s'],
       result.infer_samples_per_s['dnn_s'],
       result.features_clips_per_s,
@@ -23,7 +24,7 @@ describe('kws bench (library)', () => {
       expect(figure).toBeGreaterThan(0);
     }
     expect(lines[0]).toMatch(
-      /^dnn_s: train \d+ samples\/s \(fixed batch, one thread; quantisation-aware \d+; \d+ on two\), \d+ through the batch pipeline/,
+      /^dnn_s: train \d+ samples\/s \(fixed batch, one thread; quantisation-aware \d+ for q7, \d+ for s8; \d+ on two\), \d+ through the batch pipeline/,
     );
   });
 });

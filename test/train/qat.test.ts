@@ -1,7 +1,8 @@
 /**
  * Quantisation-aware training's arithmetic: its fake-quantised forward pass gives the integer
- * simulator's logits (dequantised) for the network `kws quantize` builds from the same ranges,
- * and its gradients, passed back through the batch-norm fold, are the frozen-batch-norm model's.
+ * simulator's logits (dequantised) for the network `kws quantize` builds from the same ranges —
+ * bit for bit for cmsis-nn-q7, within one step of the logits' scale for cmsis-nn-s8 — and its
+ * gradients, passed back through the batch-norm fold, are the frozen-batch-norm model's.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,10 @@ import { initBackend } from '../../src/backend/index.js';
 import { buildModel } from '../../src/models/build/index.js';
 import type { ModelSpec } from '../../src/models/spec.js';
 import { createIntegerClassifier } from '../../src/quant/integer-classifier.js';
-import { isWeighted } from '../../src/quant/ir.js';
+import { isWeighted, type QuantizedNetwork } from '../../src/quant/ir.js';
+import { createS8Classifier } from '../../src/quant/s8/classifier.js';
+import { isS8Weighted, type S8Network } from '../../src/quant/s8/ir.js';
+import { Q7_TARGET, S8_TARGET, TARGET_NAMES } from '../../src/targets.js';
 import { Random } from '../../src/random.js';
 import { QuantizeAwareTraining } from '../../src/train/qat.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
@@ -56,27 +60,54 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
+/** The logits of step 2's batch through QAT's forward pass, and the network built from step 1's ranges. */
+function secondStep(spec: ModelSpec, target: (typeof TARGET_NAMES)[number]) {
+  const model = buildModel(spec, 3);
+  randomizeWeights(model, new Random(5));
+  const qat = QuantizeAwareTraining.for(model, describe_(spec), target, undefined);
+  const first = batchOf(spec, 1);
+  qat.gradients(first.x, first.y, LABELS); // measures the ranges
+  const network = qat.integerNetwork();
+  const { x, y } = batchOf(spec, 2);
+  const { logits } = qat.gradients(x, y, LABELS);
+  return { network, x, logits };
+}
+
+/** Per example, the int8 logits of `logitsOf` as real values (q − zeroPoint) · step. */
+function dequantizedLogits(
+  x: Float32Array,
+  spec: ModelSpec,
+  logitsOf: (row: Float32Array) => Int8Array,
+  { step, zeroPoint }: { step: number; zeroPoint: number },
+): Float32Array {
+  const inputSize = spec.frames * spec.coefficients;
+  const out = new Float32Array(BATCH * LABELS);
+  for (let n = 0; n < BATCH; n++) {
+    const int8 = logitsOf(x.subarray(n * inputSize, (n + 1) * inputSize));
+    int8.forEach((v, c) => (out[n * LABELS + c] = (v - zeroPoint) * step));
+  }
+  return out;
+}
+
+function argmaxRows(values: Float32Array): number[] {
+  return Array.from({ length: BATCH }, (_, n) => {
+    const row = Array.from(values.subarray(n * LABELS, (n + 1) * LABELS));
+    return row.indexOf(Math.max(...row));
+  });
+}
+
 describe('quantisation-aware training', () => {
   it.each(SPECS.map((spec) => [spec.architecture, spec] as const))(
-    '%s: the fake-quantised forward pass is the integer network dequantised',
+    '%s, cmsis-nn-q7: the fake-quantised forward pass is the integer network dequantised',
     (_, spec) => {
-      const model = buildModel(spec, 3);
-      randomizeWeights(model, new Random(5));
-      const qat = QuantizeAwareTraining.for(model, describe_(spec), undefined);
-      const first = batchOf(spec, 1);
-      qat.gradients(first.x, first.y, LABELS); // measures the ranges
-      const network = qat.integerNetwork();
-      const { x, y } = batchOf(spec, 2);
-      const { logits } = qat.gradients(x, y, LABELS);
-
-      const classifier = createIntegerClassifier(network, 'js');
-      const outFrac = network.layers.filter(isWeighted).at(-1)!.outFrac;
-      const inputSize = spec.frames * spec.coefficients;
-      const expected = new Float32Array(BATCH * LABELS);
-      for (let n = 0; n < BATCH; n++) {
-        const int8 = classifier.logits(x.subarray(n * inputSize, (n + 1) * inputSize));
-        int8.forEach((v, c) => (expected[n * LABELS + c] = v / 2 ** outFrac));
-      }
+      const { network, x, logits } = secondStep(spec, Q7_TARGET);
+      const q7 = network as QuantizedNetwork;
+      const outFrac = q7.layers.filter(isWeighted).at(-1)!.outFrac;
+      const classifier = createIntegerClassifier(q7, 'js');
+      const expected = dequantizedLogits(x, spec, (row) => classifier.logits(row), {
+        step: 2 ** -outFrac,
+        zeroPoint: 0,
+      });
       expect(Array.from(logits)).toEqual(Array.from(expected));
       // Not a degenerate network: the logits differ between classes and examples.
       expect(new Set(expected).size).toBeGreaterThan(LABELS);
@@ -84,12 +115,38 @@ describe('quantisation-aware training', () => {
   );
 
   it.each(SPECS.map((spec) => [spec.architecture, spec] as const))(
-    '%s: the first (float) step gives the frozen-batch-norm model its autodiff gradients',
+    '%s, cmsis-nn-s8: the fake-quantised forward pass is the integer network dequantised, to within one step',
     (_, spec) => {
+      const { network, x, logits } = secondStep(spec, S8_TARGET);
+      const s8 = network as S8Network;
+      const last = s8.layers.filter(isS8Weighted).at(-1)!;
+      const classifier = createS8Classifier(s8, 'js');
+      const step = last.outputScale;
+      const expected = dequantizedLogits(x, spec, (row) => classifier.logits(row), {
+        step,
+        zeroPoint: last.outputZeroPoint,
+      });
+      // The device requantises with a 31-bit fixed-point multiplier and two roundings
+      // (arm_nn_requantize); the forward pass multiplies a float32 sum of real values by
+      // 1 / scale. The two agree except where a value lies within float32's error (about 1e-7
+      // of it) of a rounding boundary: that value moves by one step, and through the next
+      // layers a logit by about one. (The pool's exact ties are snapped, so they agree.) So:
+      // every logit within one step (plus float slack), nine in ten identical, the same classes.
+      const errors = Array.from(logits, (v, i) => Math.abs(v - expected[i]!) / step);
+      expect(Math.max(...errors)).toBeLessThanOrEqual(1 + 1e-3);
+      expect(errors.filter((e) => e < 1e-3).length).toBeGreaterThanOrEqual(0.9 * errors.length);
+      expect(argmaxRows(logits)).toEqual(argmaxRows(expected));
+      expect(new Set(expected).size).toBeGreaterThan(LABELS);
+    },
+  );
+
+  it.each(TARGET_NAMES.flatMap((target) => SPECS.map((spec) => [spec.architecture, target, spec] as const)))(
+    '%s, %s: the first (float) step gives the frozen-batch-norm model its autodiff gradients',
+    (_, target, spec) => {
       const model = buildModel(spec, 3);
       randomizeWeights(model, new Random(5));
       const { x, y } = batchOf(spec, 1);
-      const actual = QuantizeAwareTraining.for(model, describe_(spec), undefined).gradients(x, y, LABELS);
+      const actual = QuantizeAwareTraining.for(model, describe_(spec), target, undefined).gradients(x, y, LABELS);
 
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
       const expected = tf.tidy(() => {

@@ -7,6 +7,7 @@
  * caller maps their gradients back to the model's variables (straight through the rounding).
  */
 import type * as tf from '@tensorflow/tfjs';
+import { FAKE_QUANT_CONSTANTS, type RoundingMode } from './kernels.js';
 import type { Activation, BuildContext, Op } from './ops.js';
 import { Unsupported, type PlanLayer } from './layers.js';
 
@@ -21,15 +22,29 @@ export interface FakeQuantLayer {
   /** Index of the quantisation point (0 is the input, which the caller quantises). */
   point: number;
   relu: boolean;
-  /** The average pool's integer division truncates; the kernels' output shift rounds half up. */
-  truncate: boolean;
+  /** The average pool's output, which the integer kernel divides rather than requantises. */
+  pool: boolean;
 }
 
-/** Formats the fake quantisations use in the next pass, and what they saw in the last one. */
-export interface QuantFormats {
-  /** Fractional bits per point; null passes the point through in float (range tracking only). */
-  fracs: Array<number | null>;
-  /** Largest |value| at each point in the last forward pass, before quantisation. */
+/** One point's int8 quantisation: the stored q means (q − zeroPoint) · step (zeroPoint 0 for q7's power-of-two steps). */
+export interface PointQuantization {
+  step: number;
+  zeroPoint: number;
+}
+
+/** How the target's integer kernels round: a weighted layer's requantisation, and the average pool's division. */
+export interface TargetRounding {
+  output: RoundingMode;
+  pool: RoundingMode;
+}
+
+/** Quantisations the fake quantisations use in the next pass, and what they saw in the last one. */
+export interface QuantPoints {
+  /** Per point; null passes the point through in float (range tracking only). */
+  quantizations: Array<PointQuantization | null>;
+  rounding: TargetRounding;
+  /** Smallest and largest value at each point in the last forward pass, before quantisation (each range holds 0). */
+  minima: Float64Array;
   maxima: Float64Array;
 }
 
@@ -61,7 +76,7 @@ export function foldedPlanLayers(layers: readonly PlanLayer[]): FoldedLayers {
       out.push(layer);
       if (layer.kind !== 'globalAveragePool') continue;
       const relu = layers[i + 1]?.kind === 'relu';
-      out.push({ kind: 'fakeQuant', name: `${layer.name}/quant`, point: ++point, relu, truncate: true });
+      out.push({ kind: 'fakeQuant', name: `${layer.name}/quant`, point: ++point, relu, pool: true });
       if (relu) i++;
       continue;
     }
@@ -71,50 +86,62 @@ export function foldedPlanLayers(layers: readonly PlanLayer[]): FoldedLayers {
     folded.push({ layer, biasKey, batchNorm });
     out.push({ ...layer, bias: biasKey });
     const relu = layers[i + 1]?.kind === 'relu';
-    out.push({ kind: 'fakeQuant', name: `${layer.name}/quant`, point: ++point, relu, truncate: false });
+    out.push({ kind: 'fakeQuant', name: `${layer.name}/quant`, point: ++point, relu, pool: false });
     if (relu) i++;
   }
   return { layers: out, folded, points: point + 1 };
 }
 
 /**
- * Rounds `x` in place to `formats.fracs[point]` fractional bits (int8, saturated), then ReLU.
- * Backward passes the gradient where the quantised value is inside the int8 range (and above
- * zero under a ReLU): the straight-through estimator with TensorFlow's fake_quant clipping.
+ * Rounds `x` in place to its point's quantisation (int8, saturated to the layer's clamp: a ReLU
+ * is the clamp's lower end at the zero point). A weighted layer requantises and then adds the
+ * zero point, so it rounds x / step; the average pool divides the sum of the stored values, zero
+ * point included, so it rounds their mean x / step + zeroPoint (snapped to a multiple of
+ * 1 / pixels, which it is exactly). Backward passes the gradient where the quantised value is
+ * inside the clamp: the straight-through estimator with TensorFlow's fake_quant clipping.
  */
 export function buildFakeQuant(
   ctx: BuildContext,
   layer: FakeQuantLayer,
   x: Activation,
-  formats: QuantFormats,
+  points: QuantPoints,
+  /** For the pool's point: how many values each of its outputs averages. */
+  pooledPixels: number,
 ): { op: Op; output: Activation } {
   const { arena } = ctx;
   const k = arena.kernels;
   const vectors = (x.batch * x.height * x.width * x.stride) / 4;
-  const { point, relu, truncate } = layer;
-  // scale, step, low and high (fakeQuant's constants), written before each pass; then the four lanes of the largest |x|.
-  const constants = arena.alloc(4);
-  const largest = arena.alloc(4);
-  const setConstants = (frac: number): void =>
-    arena.floats(constants, 4).set([2 ** frac, 2 ** -frac, relu ? 0 : -128, 127]);
+  const { point, relu, pool } = layer;
+  // fakeQuant's constants, written before each pass; then four lanes of the smallest x and four of the largest.
+  const constants = arena.alloc(FAKE_QUANT_CONSTANTS);
+  const range = arena.alloc(8);
+  const setConstants = ({ step, zeroPoint }: PointQuantization): void => {
+    const offset = pool ? zeroPoint : 0;
+    const low = relu ? Math.max(zeroPoint, -128) : -128;
+    arena
+      .floats(constants, FAKE_QUANT_CONSTANTS)
+      .set([1 / step, step, low - zeroPoint + offset, 127 - zeroPoint + offset, offset, pooledPixels]);
+  };
   const op: Op = {
     layer: layer.name,
     kind: 'fake quant',
     forward() {
-      k.largestMagnitudes(x.at, vectors, largest);
-      formats.maxima[point] = Math.max(...arena.floats(largest, 4));
-      const frac = formats.fracs[point] ?? null;
-      if (frac === null) {
+      k.valueRange(x.at, vectors, range);
+      const lanes = arena.floats(range, 8);
+      points.minima[point] = Math.min(...lanes.subarray(0, 4));
+      points.maxima[point] = Math.max(...lanes.subarray(4));
+      const quantization = points.quantizations[point] ?? null;
+      if (quantization === null) {
         if (relu) k.relu(x.at, vectors);
         return;
       }
-      setConstants(frac);
-      k.fakeQuant(x.at, vectors, constants, truncate ? 1 : 0);
+      setConstants(quantization);
+      k.fakeQuant(x.at, vectors, constants, pool ? points.rounding.pool : points.rounding.output, pool ? 1 : 0);
     },
     backward(dy) {
-      const frac = formats.fracs[point] ?? null;
-      if (frac !== null) {
-        setConstants(frac);
+      const quantization = points.quantizations[point] ?? null;
+      if (quantization !== null) {
+        setConstants(quantization);
         k.fakeQuantMask(dy, x.at, vectors, constants);
       } else if (relu) k.reluMask(dy, x.at, vectors);
       return dy;

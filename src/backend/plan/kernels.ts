@@ -30,7 +30,6 @@ import {
   andI32,
   f32Add,
   f32Zero,
-  f32x4Abs,
   f32x4Constant,
   f32x4Floor,
   f32x4GreaterOrEqual,
@@ -38,6 +37,8 @@ import {
   f32x4LessThan,
   f32x4Max,
   f32x4Min,
+  f32x4Nearest,
+  f32x4Div,
   f32x4Trunc,
   ifElse,
   kernelFunction,
@@ -97,13 +98,16 @@ export interface PlanKernels extends Record<GemmName, Gemm> {
   /** dy = dy where y > 0, else 0, in place. */
   reluMask(dy: number, y: number, vectors: number): void;
   /**
-   * Fake quantisation in place over `vectors` f32x4: x = clamp(round(x · scale), low, 127) · step,
-   * rounding half up (`truncate` 0) or toward zero (1); `constants` holds the f32s scale, step, low, 127.
+   * Fake quantisation in place over `vectors` f32x4: x = (clamp(round(y), low, high) − offset) · step with
+   * y = x · scale + offset, rounding by `rounding` (a RoundingMode); `constants` holds the f32s scale, step,
+   * low, high, offset, count. With `mean` 1, y is the mean of `count` integers (an average pool's) and is
+   * first snapped to the nearest multiple of 1 / count — the float sums miss it by far less than half of
+   * that — so that exact ties round as the integer division does.
    */
-  fakeQuant(x: number, vectors: number, constants: number, truncate: number): void;
-  /** Four lanes at `out`: the largest |x| of each lane over `vectors` f32x4 (their maximum is the whole's). */
-  largestMagnitudes(x: number, vectors: number, out: number): void;
-  /** dy = dy where low < y · scale < high, else 0, in place; `constants` as fakeQuant's (high is its fourth). */
+  fakeQuant(x: number, vectors: number, constants: number, rounding: number, mean: number): void;
+  /** Eight lanes at `out`: the smallest x of each lane over `vectors` f32x4 (and 0), then the largest (and 0). */
+  valueRange(x: number, vectors: number, out: number): void;
+  /** dy = dy where low < y · scale + offset < high, else 0, in place; `constants` as fakeQuant's. */
   fakeQuantMask(dy: number, y: number, vectors: number, constants: number): void;
   /** `count` rows of `rowBytes` from src to dst, each side with its own row stride. */
   copyRows(src: number, dst: number, count: number, rowBytes: number, srcStride: number, dstStride: number): void;
@@ -320,43 +324,80 @@ const reluMask = kernelFunction('reluMask', ['dy', 'y', 'vectors'], ['end'], [],
   ),
 );
 
+/** How fakeQuant rounds: as the q7 kernels' output shift, the q7 average pool's division, and CMSIS-NN s8's requantisation. */
+export const RoundingMode = { halfUp: 0, towardZero: 1, halfAwayFromZero: 2 } as const;
+export type RoundingMode = (typeof RoundingMode)[keyof typeof RoundingMode];
+
 /** Offsets of fakeQuant's constants. */
 const SCALE = 0;
 const STEP = 4;
 const LOW = 8;
 const HIGH = 12;
+const OFFSET = 16;
+const COUNT = 20;
+export const FAKE_QUANT_CONSTANTS = 6;
 const f32x4Half = f32x4Constant(0.5);
 const f32x4One = f32x4Constant(1);
 
 const fakeQuant = kernelFunction(
   'fakeQuant',
-  ['x', 'vectors', 'constants', 'truncate'],
+  ['x', 'vectors', 'constants', 'rounding', 'mean'],
   ['end'],
-  ['y', 'floor'],
+  ['y', 'whole'],
   (l) => {
     const splat = (offset: number) => loadSplat(get(l.constants), offset);
     const clampAndStore = (q: Code) =>
-      store(get(l.x), f32x4Mul(f32x4Min(f32x4Max(q, splat(LOW)), splat(HIGH)), splat(STEP)));
-    return overVectors(l.x, l.vectors, l.end, [
-      ...f32x4Mul(load(get(l.x)), splat(SCALE)),
+      store(get(l.x), f32x4Mul(f32x4Sub(f32x4Min(f32x4Max(q, splat(LOW)), splat(HIGH)), splat(OFFSET)), splat(STEP)));
+    // floor(y) + (y − floor(y) ≥ ½): round half up without the rounding of y + ½ in f32.
+    const halfUp = [
+      ...f32x4Floor(get(l.y)),
+      ...set(l.whole),
+      ...clampAndStore(
+        f32x4Add(get(l.whole), v128And(f32x4GreaterOrEqual(f32x4Sub(get(l.y), get(l.whole)), f32x4Half), f32x4One)),
+      ),
+    ];
+    // trunc(y) + trunc(2 · (y − trunc(y))): the fraction keeps y's sign and doubles exactly, so ±1 exactly from a half on.
+    const halfAway = [
+      ...f32x4Trunc(get(l.y)),
+      ...set(l.whole),
+      ...f32x4Sub(get(l.y), get(l.whole)),
       ...set(l.y),
-      ...ifElse(get(l.truncate), clampAndStore(f32x4Trunc(get(l.y))), [
-        // floor(y) + (y − floor(y) ≥ ½): round half up without the rounding of y + ½ in f32.
-        ...f32x4Floor(get(l.y)),
-        ...set(l.floor),
-        ...clampAndStore(
-          f32x4Add(get(l.floor), v128And(f32x4GreaterOrEqual(f32x4Sub(get(l.y), get(l.floor)), f32x4Half), f32x4One)),
+      ...clampAndStore(f32x4Add(get(l.whole), f32x4Trunc(f32x4Add(get(l.y), get(l.y))))),
+    ];
+    return overVectors(l.x, l.vectors, l.end, [
+      ...f32x4Add(f32x4Mul(load(get(l.x)), splat(SCALE)), splat(OFFSET)),
+      ...set(l.y),
+      ...ifElse(
+        get(l.mean),
+        [...f32x4Div(f32x4Nearest(f32x4Mul(get(l.y), splat(COUNT))), splat(COUNT)), ...set(l.y)],
+        [],
+      ),
+      ...ifElse(
+        lessThan(get(l.rounding), i32(RoundingMode.towardZero)),
+        halfUp,
+        ifElse(
+          lessThan(get(l.rounding), i32(RoundingMode.halfAwayFromZero)),
+          clampAndStore(f32x4Trunc(get(l.y))),
+          halfAway,
         ),
-      ]),
+      ),
     ]);
   },
 );
 
-const largestMagnitudes = kernelFunction('largestMagnitudes', ['x', 'vectors', 'out'], ['end'], ['largest'], (l) => [
+const valueRange = kernelFunction('valueRange', ['x', 'vectors', 'out'], ['end'], ['smallest', 'largest'], (l) => [
+  ...zeroVector,
+  ...set(l.smallest),
   ...zeroVector,
   ...set(l.largest),
-  ...overVectors(l.x, l.vectors, l.end, [...f32x4Max(get(l.largest), f32x4Abs(load(get(l.x)))), ...set(l.largest)]),
-  ...store(get(l.out), get(l.largest)),
+  ...overVectors(l.x, l.vectors, l.end, [
+    ...f32x4Min(get(l.smallest), load(get(l.x))),
+    ...set(l.smallest),
+    ...f32x4Max(get(l.largest), load(get(l.x))),
+    ...set(l.largest),
+  ]),
+  ...store(get(l.out), get(l.smallest)),
+  ...store(get(l.out), get(l.largest), 16),
 ]);
 
 const fakeQuantMask = kernelFunction('fakeQuantMask', ['dy', 'y', 'vectors', 'constants'], ['end'], ['q'], (l) => {
@@ -366,7 +407,7 @@ const fakeQuantMask = kernelFunction('fakeQuantMask', ['dy', 'y', 'vectors', 'co
     l.vectors,
     l.end,
     [
-      ...f32x4Mul(load(get(l.y)), splat(SCALE)),
+      ...f32x4Add(f32x4Mul(load(get(l.y)), splat(SCALE)), splat(OFFSET)),
       ...set(l.q),
       ...store(
         get(l.dy),
@@ -573,7 +614,7 @@ export const planKernels: (memory: WasmMemory) => PlanKernels = kernelModule<Pla
   relu,
   reluMask,
   fakeQuant,
-  largestMagnitudes,
+  valueRange,
   fakeQuantMask,
   copyRows,
   im2col,

@@ -16,7 +16,9 @@ import {
   foldedPlanLayers,
   type FakeQuantLayer,
   type FoldedLayer,
-  type QuantFormats,
+  type PointQuantization,
+  type QuantPoints,
+  type TargetRounding,
 } from './fake-quant.js';
 import { readPlanLayers, Unsupported, type PlanLayer } from './layers.js';
 import {
@@ -61,8 +63,8 @@ const quantizeAwarePlans = new WeakMap<tf.LayersModel, QuantizeAwarePlan | null>
 /** A plan of the model with batch norm folded and its quantisation points fake-quantised (fake-quant.ts). */
 export interface QuantizeAwarePlan {
   plan: TrainingPlan;
-  /** Formats the next pass uses; maxima the last pass saw. */
-  formats: QuantFormats;
+  /** Quantisations the next pass uses; the extremes the last pass saw. */
+  points: QuantPoints;
   /** Per weighted layer, in order; the plan's parameters are each one's kernel then `biasKey`. */
   folded: FoldedLayer[];
 }
@@ -78,7 +80,7 @@ export class TrainingPlan {
     /** The trainable weights in the order `gradients` takes and returns them. */
     readonly parameters: tf.LayerVariable[],
     private readonly inputSize: number,
-    private readonly formats?: QuantFormats,
+    private readonly points?: QuantPoints,
   ) {}
 
   private static inputSizeOf(model: tf.LayersModel): number {
@@ -100,20 +102,22 @@ export class TrainingPlan {
     return plan ?? undefined;
   }
 
-  /** The model's quantisation-aware plan, or undefined when the plan cannot run the model. */
-  static quantizeAware(model: tf.LayersModel): QuantizeAwarePlan | undefined {
+  /** The model's quantisation-aware plan (rounding as given until the caller sets another), or undefined when the plan cannot run the model. */
+  static quantizeAware(model: tf.LayersModel, rounding: TargetRounding): QuantizeAwarePlan | undefined {
     let found = quantizeAwarePlans.get(model);
     if (found === undefined) {
       try {
         const { layers, folded, points } = foldedPlanLayers(readPlanLayers(model));
-        const formats: QuantFormats = {
-          fracs: new Array<number | null>(points).fill(null),
+        const quantPoints: QuantPoints = {
+          quantizations: new Array<PointQuantization | null>(points).fill(null),
+          rounding,
+          minima: new Float64Array(points),
           maxima: new Float64Array(points),
         };
         const parameters = folded.flatMap((f) => [f.layer.kernel, f.biasKey]);
         found = {
-          plan: new TrainingPlan(layers, parameters, TrainingPlan.inputSizeOf(model), formats),
-          formats,
+          plan: new TrainingPlan(layers, parameters, TrainingPlan.inputSizeOf(model), quantPoints),
+          points: quantPoints,
           folded,
         };
       } catch (error) {
@@ -240,6 +244,8 @@ export class TrainingPlan {
       needsGradient: false,
     };
     const ops: Op[] = [];
+    // The last average pool's input pixels: what its fake quantisation's means are over.
+    let pooledPixels = 1;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i]!;
       let built: { op: Op; output: Activation } | undefined;
@@ -269,10 +275,11 @@ export class TrainingPlan {
           built = buildRelu(ctx, layer.name, x);
           break;
         case 'globalAveragePool':
+          pooledPixels = x.height * x.width;
           built = buildGlobalAveragePool(ctx, layer.name, x);
           break;
         case 'fakeQuant':
-          built = buildFakeQuant(ctx, layer, x, this.formats!);
+          built = buildFakeQuant(ctx, layer, x, this.points!, pooledPixels);
           break;
       }
       if (built) {

@@ -33,6 +33,8 @@ export const f32x4Abs = (a: Code): Code => [...a, ...simd(0xe0)];
 export const f32x4Min = (a: Code, b: Code): Code => [...a, ...b, ...simd(0xe8)];
 export const f32x4Floor = (a: Code): Code => [...a, ...simd(0x68)];
 export const f32x4Trunc = (a: Code): Code => [...a, ...simd(0x69)];
+/** Round to the nearest integer, ties to even. */
+export const f32x4Nearest = (a: Code): Code => [...a, ...simd(0x6a)];
 /** Lanes of all ones where a > b, else zeros. */
 export const f32x4GreaterThan = (a: Code, b: Code): Code => [...a, ...b, ...simd(0x44)];
 /** Lanes of all ones where a < b, else zeros. */

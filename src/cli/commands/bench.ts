@@ -70,19 +70,28 @@ export function registerBenchCommand(program: Command): void {
       cells.map((cell, i) => (i === 0 ? String(cell).padEnd(width) : String(cell ?? '-').padStart(18))).join('  ');
     const lines = [
       `backend: ${result.backend}, batch ${options.batchSize}; samples/s`,
-      row(['preset', 'train (1 thread)', 'QAT (1 thread)', 'train (2 threads)', 'train (pipeline)', 'inference']),
+      row([
+        'preset',
+        'train (1 thread)',
+        'QAT q7 (1 thread)',
+        'QAT s8 (1 thread)',
+        'train (2 threads)',
+        'train (pipeline)',
+        'inference',
+      ]),
       ...options.presets.map((p) =>
         row([
           p,
           result.train_samples_per_s[p],
           result.train_qat_samples_per_s[p],
+          result.train_qat_s8_samples_per_s[p],
           result.train_two_threads_samples_per_s[p],
           result.train_pipeline_samples_per_s[p],
           result.infer_samples_per_s[p],
         ]),
       ),
-      'train: the training step alone on a fixed batch (2 threads: --train-workers 2; QAT: --quantize-aware); pipeline: with generated clips ' +
-        'augmented and featurised on the worker thread',
+      'train: the training step alone on a fixed batch (2 threads: --train-workers 2; ' +
+        'QAT: --quantize-aware --target cmsis-nn-q7 / cmsis-nn-s8); pipeline: with generated clips augmented and featurised on the worker thread',
       `features: ${result.features_clips_per_s} clips/s (49x10 MFCC, one core)`,
     ];
     const peer = result.peer;

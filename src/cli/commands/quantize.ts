@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { SetName } from '../../data/split.js';
 import type { RangeMethod } from '../../quant/calibrate.js';
 import { qFormatName } from '../../quant/qformat.js';
-import { TARGET_NAMES, type TargetName } from '../../quant/targets.js';
+import { TARGET_NAMES, type TargetName } from '../../targets.js';
 import { DEFAULT_CALIBRATION, type QuantReport } from '../../quant/report.js';
 import type { RecurrentQuantReport } from '../../quant/recurrent/report.js';
 import type { S8QuantReport } from '../../quant/s8/quantize.js';
@@ -60,7 +60,8 @@ export function registerQuantizeCommand(program: Command): void {
       flags: '--target <api>',
       description:
         "cmsis-nn-q7: the legacy q7 functions with power-of-two formats (the paper's scheme, CMSIS 5.9); " +
-        "cmsis-nn-s8: today's s8 API with TFLite's per-channel int8 scheme (CMSIS-NN 4.0 and later)",
+        "cmsis-nn-s8: today's s8 API with TFLite's per-channel int8 scheme (CMSIS-NN 4.0 and later); " +
+        'default: the target the run trained for with --quantize-aware, else cmsis-nn-q7',
       defaultValue: 'cmsis-nn-q7',
       choices: TARGET_NAMES,
     },
@@ -69,7 +70,7 @@ export function registerQuantizeCommand(program: Command): void {
       description:
         'activation ranges: search (the accuracy-best power of two per point, greedy from the input, ' +
         'as ARM users tuned --act_max by hand; slowest, best), max, percentile, or qat (the ranges --quantize-aware ' +
-        'training learned; the default for its checkpoints, else search)',
+        'training learned; the default for its checkpoints when quantising for the target it trained for, else search)',
       choices: ['max', 'percentile', 'search', 'qat'],
     },
     {

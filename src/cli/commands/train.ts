@@ -3,6 +3,7 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { validateFeatureConfig } from '../../features/config.js';
+import { Q7_TARGET, S8_TARGET, TARGET_NAMES, type TargetName } from '../../targets.js';
 import { makeSchedule } from '../../train/schedule.js';
 import { autoTrainWorkers } from '../../train/train-workers.js';
 import { labelsFor, loadRunConfig, type DataSettings, type RunConfig } from '../../run/config.js';
@@ -41,6 +42,8 @@ interface TrainCliOptions extends CommonOptions {
   trainWorkers: number | 'auto';
   quantizeAware?: boolean;
   qatStartStep?: number;
+  /** --target, or a resumed run's saved QAT target (the option layer of its config). */
+  target?: TargetName;
   /** A resumed run's saved setting (the option layer of its config). */
   quantizeAwareFrom?: number;
   targetFalseAlarmsPerHour: number;
@@ -110,7 +113,7 @@ export function registerTrainCommand(program: Command): void {
     {
       flags: '--quantize-aware',
       description:
-        'quantisation-aware training (dnn, cnn, ds_cnn; q7 target): from --qat-start-step on, batch norm is folded and frozen, ' +
+        'quantisation-aware training (dnn, cnn, ds_cnn; for --target): from --qat-start-step on, batch norm is folded and frozen, ' +
         'weights and activations are fake-quantised as the integer network computes them, and kws quantize uses the learned ranges',
     },
     {
@@ -119,6 +122,13 @@ export function registerTrainCommand(program: Command): void {
         'first step of quantisation-aware training (default: the first step of the last learning-rate phase; ' +
         'of a one-phase schedule, its last fifth)',
       parse: parsePositiveInteger,
+    },
+    {
+      flags: '--target <api>',
+      description:
+        'with --quantize-aware: the CMSIS-NN API whose integer network it trains, as kws quantize --target names it ' +
+        "(default cmsis-nn-q7, the legacy power-of-two functions; cmsis-nn-s8, TFLite's per-channel int8 scheme)",
+      choices: TARGET_NAMES,
     },
     {
       flags: '--train-dir <dir>',
@@ -188,6 +198,8 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
       evalStepInterval: options.evalStepInterval,
       trainWorkers: trainWorkersFor(options, choice.architecture, saved),
       ...(quantizeAwareFrom(options) === undefined ? {} : { quantizeAwareFrom: quantizeAwareFrom(options) }),
+      // Saved only for s8, so that q7 runs saved before the setting existed stay the same run.
+      ...(quantizeAwareTarget(options) === S8_TARGET ? { quantizeAwareTarget: S8_TARGET } : {}),
     },
     seed: options.seed,
     labels: labelsFor(data.wantedWords),
@@ -203,6 +215,13 @@ function quantizeAwareFrom(options: TrainCliOptions): number | undefined {
   const phases = options.howManyTrainingSteps;
   const total = phases.reduce((a, b) => a + b, 0);
   return phases.length > 1 ? total - phases.at(-1)! + 1 : Math.floor(total * 0.8) + 1;
+}
+
+/** The target quantisation-aware training trains for: --target, or a resumed run's. */
+function quantizeAwareTarget(options: TrainCliOptions): TargetName | undefined {
+  if (options.target !== undefined && quantizeAwareFrom(options) === undefined)
+    throw new UsageError('--target applies with --quantize-aware (kws quantize --target chooses the C of any run)');
+  return quantizeAwareFrom(options) === undefined ? undefined : (options.target ?? Q7_TARGET);
 }
 
 /** --train-workers as a number: auto keeps a resumed run's setting, else picks (and says so). */

@@ -13,7 +13,7 @@
 import { KwsError } from '../../errors.js';
 import type { FloatNetwork, FloatWeightedLayer } from '../float-network.js';
 import { roundHalfAway } from '../qformat.js';
-import { S8_TARGET } from '../targets.js';
+import { S8_TARGET } from '../../targets.js';
 import { type Clamp, type S8Layer, type S8Network, type S8WeightedLayer, validateS8Network } from './ir.js';
 import { INT32_MAX, INT32_MIN, quantizeMultiplier } from './requantize.js';
 import { softmaxParameters } from './softmax.js';
@@ -80,9 +80,20 @@ function clampFor(zeroPoint: number, relu: boolean): Clamp {
 }
 
 /** Output channel of weight i: channel innermost for depthwise `[ky][kx][ch]`, outermost otherwise. */
-function channelOf(layer: FloatWeightedLayer, channels: number): (i: number) => number {
+function channelOf(layer: { kind: string; weights: ArrayLike<number> }, channels: number): (i: number) => number {
   const perChannel = layer.weights.length / channels;
   return layer.kind === 'depthwise' ? (i) => i % channels : (i) => Math.floor(i / perChannel);
+}
+
+/** What an s8 layer's int8 weights and int32 biases stand for: each at its channel's weight scale, biases times the input's. */
+export function realValues(layer: S8WeightedLayer): { weights: Float32Array; bias: Float32Array } {
+  const channel = channelOf(layer, layer.bias.length);
+  const weights = new Float32Array(layer.weights.length);
+  for (let i = 0; i < weights.length; i++) weights[i] = layer.weights[i]! * layer.weightScales[channel(i)]!;
+  return {
+    weights,
+    bias: Float32Array.from(layer.bias, (q, c) => q * layer.inputScale * layer.weightScales[c]!),
+  };
 }
 
 function quantizeWeighted(
@@ -95,18 +106,20 @@ function quantizeWeighted(
 ): S8WeightedLayer {
   const channels = layer.bias.length;
   const channel = channelOf(layer, channels);
+  // Plain loops: quantisation-aware training runs this every step (TypedArray.from with a map function is far slower).
   const maxAbs = new Float64Array(channels);
-  layer.weights.forEach((w, i) => {
+  for (let i = 0; i < layer.weights.length; i++) {
     const c = perChannel ? channel(i) : 0;
-    maxAbs[c] = Math.max(maxAbs[c]!, Math.abs(w));
-  });
+    maxAbs[c] = Math.max(maxAbs[c]!, Math.abs(layer.weights[i]!));
+  }
   if (!perChannel) maxAbs.fill(maxAbs[0]!);
   // A channel of zero weights outputs its bias alone: a scale giving multiplier 1 keeps the bias at the output's precision.
   const weightScales = Float32Array.from(maxAbs, (m) => (m > 0 ? m / 127 : output.scale / input.scale));
-  const weights = Int8Array.from(layer.weights, (w, i) => {
-    const q = roundHalfAway(w / weightScales[channel(i)]!);
-    return q > 127 ? 127 : q < -127 ? -127 : q;
-  });
+  const weights = new Int8Array(layer.weights.length);
+  for (let i = 0; i < weights.length; i++) {
+    const q = roundHalfAway(layer.weights[i]! / weightScales[channel(i)]!);
+    weights[i] = q > 127 ? 127 : q < -127 ? -127 : q;
+  }
   let biasSaturated = 0;
   const bias = Int32Array.from(layer.bias, (b, c) => {
     const q = roundHalfAway(b / (input.scale * weightScales[c]!));

@@ -10,7 +10,7 @@ import type { FeatureConfig } from '../../features/config.js';
 import { type IntegerArchitecture, type MapShape, type Pair, mapSize } from '../ir.js';
 import type { SoftmaxParameters } from './softmax.js';
 
-import type { S8_TARGET } from '../targets.js';
+import type { S8_TARGET } from '../../targets.js';
 
 /** The int8 range a kernel clamps its output to (cmsis_nn_activation). */
 export interface Clamp {

@@ -18,7 +18,7 @@ import {
 } from './build.js';
 import { chooseS8Ranges, collectRangeStats } from './calibrate.js';
 import { createS8Classifier } from './classifier.js';
-import { S8_TARGET } from '../targets.js';
+import { S8_TARGET } from '../../targets.js';
 import { type S8Network, isS8Weighted } from './ir.js';
 
 /** One quantisation point: the input, or a layer's output (after its folded ReLU). */
@@ -42,7 +42,7 @@ export interface S8PointReport {
 
 export interface S8QuantReport {
   target: typeof S8_TARGET;
-  method: RangeMethod;
+  method: RangeMethod | 'qat';
   percentile?: number;
   calibrationSamples: number;
   points: S8PointReport[];
@@ -63,6 +63,8 @@ export interface QuantizeS8Options extends S8BuildOptions {
   method: RangeMethod;
   /** For `percentile` (default 99.99). */
   percentile?: number;
+  /** Ranges learned by quantisation-aware training, one per point (override `method`). */
+  learnedRanges?: readonly ActivationRange[];
   /** `search` only: candidates evaluated so far, of all. */
   onSearchProgress?: (done: number, total: number) => void;
 }
@@ -75,12 +77,14 @@ export function quantizeFloatNetworkS8(float: FloatNetwork, options: QuantizeS8O
   const buildOptions: S8BuildOptions = { denseQuantization: options.denseQuantization };
   const forward = createFloatForward(float);
   const stats = collectRangeStats(forward, calibration.x);
-  const ranges = chooseS8Ranges(float, calibration, stats, {
-    method: options.method,
-    percentile: options.percentile,
-    build: buildOptions,
-    onSearchProgress: options.onSearchProgress,
-  });
+  const ranges =
+    options.learnedRanges ??
+    chooseS8Ranges(float, calibration, stats, {
+      method: options.method,
+      percentile: options.percentile,
+      build: buildOptions,
+      onSearchProgress: options.onSearchProgress,
+    });
   const build = buildS8Network(float, ranges, buildOptions);
   const { network } = build;
 
@@ -93,8 +97,8 @@ export function quantizeFloatNetworkS8(float: FloatNetwork, options: QuantizeS8O
     network,
     report: {
       target: S8_TARGET,
-      method: options.method,
-      ...(options.method === 'percentile' ? { percentile: options.percentile ?? 99.99 } : {}),
+      method: options.learnedRanges ? 'qat' : options.method,
+      ...(options.method === 'percentile' && !options.learnedRanges ? { percentile: options.percentile ?? 99.99 } : {}),
       calibrationSamples: examples,
       points,
       tensors: build.tensors,

@@ -3,7 +3,7 @@
  * holds for `--target cmsis-nn-s8`, and its checked way back: a file edited or damaged by hand
  * fails here, naming the layer and tensor, instead of wrapping values into int8 silently.
  */
-import { S8_TARGET } from '../targets.js';
+import { S8_TARGET } from '../../targets.js';
 import { type S8Layer, type S8Network, type S8WeightedLayer, isS8Weighted, validateS8Network } from './ir.js';
 
 type Plain<T> = { [K in keyof T]: T[K] extends Int8Array | Int32Array | Float32Array ? number[] : T[K] };
