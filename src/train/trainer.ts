@@ -125,6 +125,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     let state: TrainerState = { step: 0, bestValidationAccuracy: null, bestStep: null };
     const resumeFrom = options.startCheckpoint ?? store.latest();
     if (resumeFrom) state = await store.restore(resumeFrom, model, optimizer);
+    // A best accuracy inherited from another run's checkpoint (fine-tuning) has no best checkpoint
+    // here to stand for: this run's first evaluation writes its own, so quantize and eval find one.
+    if (!store.has('best')) state = { ...state, bestValidationAccuracy: null, bestStep: null };
     const qatTarget = run.train.quantizeAwareTarget ?? Q7_TARGET;
     // Ranges another target learned (a checkpoint fine-tuned for the other one) are measured anew.
     const savedRanges = (state.qatTarget ?? Q7_TARGET) === qatTarget ? state.qatRanges : undefined;

@@ -67,6 +67,34 @@ describe('kws train (library)', () => {
     expect(report.confusion).toHaveLength(5);
   });
 
+  it('fine-tuning from another run writes its own best checkpoint even when the inherited best is not beaten', async () => {
+    const source = tempTrainDir();
+    await train({
+      run: runConfig([20]),
+      trainDir: source,
+      backend: 'cpu',
+      useWorker: false,
+      cacheDir: path.join(source, 'cache'),
+    });
+    // An inherited best no validation can beat.
+    const stateFile = path.join(source, 'checkpoints', 'last', 'trainer-state.json');
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    fs.writeFileSync(stateFile, JSON.stringify({ ...state, bestValidationAccuracy: 1.01 }));
+
+    const tuned = tempTrainDir();
+    const result = await train({
+      run: runConfig([20, 10]),
+      trainDir: tuned,
+      startCheckpoint: path.join(source, 'checkpoints', 'last'),
+      backend: 'cpu',
+      useWorker: false,
+      cacheDir: path.join(tuned, 'cache'),
+    });
+    expect(result.bestStep).toBe(30);
+    expect(result.bestValidationAccuracy!).toBeLessThanOrEqual(1);
+    expect(fs.existsSync(path.join(tuned, 'checkpoints', 'best', 'model.json'))).toBe(true);
+  });
+
   it('resumes from a stop to the same weights as an uninterrupted run', async () => {
     const run = runConfig([20, 10]);
     const straight = tempTrainDir();
