@@ -54,6 +54,16 @@ async function detect(wav: string, settings: Required<PosteriorSettings>, keepTr
   return detectStream(fs.createReadStream(wav), wav, fakeModel(), { ...settings, keepTrace });
 }
 
+/** A fresh detection pass at `settings` (no replayed scores), scored against the truth. */
+async function scoreAt(wav: string, truth: readonly TruthEvent[], settings: Required<PosteriorSettings>) {
+  const fresh = await detect(wav, settings);
+  return scoreDetections(fresh.detections, truth, {
+    keywords: ['low', 'high'],
+    toleranceS: HIT_TOLERANCE_MS / 1000,
+    audioSeconds: fresh.audioSeconds,
+  });
+}
+
 describe('chooseOperatingPoint', () => {
   it('keeps the best recall at no more than the target false alarms, and the settings reproduce it', async () => {
     const { wav, truth } = scene(1, 60, 0.45);
@@ -64,12 +74,7 @@ describe('chooseOperatingPoint', () => {
     expect(choice.keywordEvents).toBe(truth.length);
 
     // A fresh pass at the chosen settings (no replayed scores) scores the same.
-    const fresh = await detect(wav, choice.settings);
-    const scored = scoreDetections(fresh.detections, truth, {
-      keywords: ['low', 'high'],
-      toleranceS: HIT_TOLERANCE_MS / 1000,
-      audioSeconds: fresh.audioSeconds,
-    });
+    const scored = await scoreAt(wav, truth, choice.settings);
     expect(scored.recall).toBe(choice.recall);
     expect(scored.falseAlarmsPerHour).toBe(choice.falseAlarmsPerHour);
 
@@ -90,12 +95,7 @@ describe('chooseOperatingPoint', () => {
     expect(choice.recall).toBe(bestRecall);
     // The trade is real: the distractors keep some keywords out of reach, and the default point is worse.
     expect(choice.recall).toBeLessThan(1);
-    const atDefaults = await detect(wav, { ...DEFAULT_POSTERIOR_SETTINGS, hopMs: 20 });
-    const defaultScore = scoreDetections(atDefaults.detections, truth, {
-      keywords: ['low', 'high'],
-      toleranceS: HIT_TOLERANCE_MS / 1000,
-      audioSeconds: atDefaults.audioSeconds,
-    });
+    const defaultScore = await scoreAt(wav, truth, { ...DEFAULT_POSTERIOR_SETTINGS, hopMs: 20 });
     expect(defaultScore.recall!).toBeLessThan(choice.recall);
   });
 
@@ -161,12 +161,7 @@ describe('sweepCandidatePoints', () => {
     const windows = new Set(sweep.points.map((p) => p.settings.averageWindowMs));
     expect([...windows]).toEqual(AVERAGE_WINDOW_CANDIDATES_MS);
     const probe = sweep.points.find((p) => p.settings.averageWindowMs === 300 && p.settings.threshold === 0.6)!;
-    const fresh = await detect(wav, probe.settings);
-    const score = scoreDetections(fresh.detections, truth, {
-      keywords: ['low', 'high'],
-      toleranceS: HIT_TOLERANCE_MS / 1000,
-      audioSeconds: sweep.streamSeconds,
-    });
+    const score = await scoreAt(wav, truth, probe.settings);
     expect(score.recall).toBe(probe.recall);
     expect(score.falseAlarms).toBe(probe.falseAlarms);
   });

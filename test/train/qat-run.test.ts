@@ -43,6 +43,21 @@ const run = (quantizeAwareTarget?: TargetName): RunConfig =>
     ...(quantizeAwareTarget ? { quantizeAwareTarget } : {}),
   });
 
+/** What kws quantize passes for a run trained for `target`: all validation clips, the run's defaults. */
+function quantizeOptionsFor(trainDir: string, cacheDir: string, target?: TargetName) {
+  return {
+    trainDir,
+    run: run(target),
+    data: run().data,
+    checkpoint: 'best' as const,
+    ...(target ? { target } : {}),
+    calibrationSet: 'validation' as const,
+    calibrationSize: 0,
+    cacheDir,
+    seed: 1,
+  };
+}
+
 async function lastWeights(trainDir: string): Promise<Float32Array[]> {
   const model = await loadModelFiles(new RunDir(trainDir).checkpoint('last').dir, { labels: 5, from: 'the test' });
   const values = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
@@ -93,16 +108,7 @@ describe('quantisation-aware training in a run', () => {
     const [a, b] = [await lastWeights(straight), await lastWeights(interrupted)];
     a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
 
-    const quantizeOptions = {
-      trainDir: straight,
-      run: run(),
-      data: run().data,
-      checkpoint: 'best' as const,
-      calibrationSet: 'validation' as const,
-      calibrationSize: 0,
-      cacheDir,
-      seed: 1,
-    };
+    const quantizeOptions = quantizeOptionsFor(straight, cacheDir);
     const quantized = await quantizeTrainedRun(quantizeOptions);
     expect(quantized.kind).toBe('integer');
     if (quantized.kind !== 'integer') return;
@@ -160,17 +166,7 @@ describe('quantisation-aware training in a run', () => {
     const [a, b] = [await lastWeights(straight), await lastWeights(interrupted)];
     a.forEach((w, i) => expect(Array.from(b[i]!)).toEqual(Array.from(w)));
 
-    const quantizeOptions = {
-      trainDir: straight,
-      run: run('cmsis-nn-s8'),
-      data: run().data,
-      checkpoint: 'best' as const,
-      target: 'cmsis-nn-s8' as const,
-      calibrationSet: 'validation' as const,
-      calibrationSize: 0,
-      cacheDir,
-      seed: 1,
-    };
+    const quantizeOptions = quantizeOptionsFor(straight, cacheDir, 'cmsis-nn-s8');
     const quantized = await quantizeTrainedRun(quantizeOptions);
     expect(quantized.kind).toBe('s8');
     if (quantized.kind !== 's8') return;
