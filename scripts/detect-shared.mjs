@@ -84,11 +84,20 @@ function recognizeCommandsDetections(trace, labels, threshold, suppressionS) {
  * in total than the stored point.
  */
 function bestCommonPoint(sweeps, falseAlarmBudget) {
+  // Each stream's best recall at a false-alarm count, chosen once per count.
+  const bestRecalls = sweeps.map(() => new Map());
+  const bestRecall = (s, falseAlarms) => {
+    const known = bestRecalls[s].get(falseAlarms);
+    if (known !== undefined) return known;
+    const recall = choosePoint(sweeps[s], (falseAlarms * 3600) / sweeps[s].streamSeconds).recall;
+    bestRecalls[s].set(falseAlarms, recall);
+    return recall;
+  };
   let best;
   sweeps[0].points.forEach((_, i) => {
-    const cells = sweeps.map((sweep) => {
+    const cells = sweeps.map((sweep, s) => {
       const point = sweep.points[i];
-      return { point, gap: choosePoint(sweep, (point.falseAlarms * 3600) / sweep.streamSeconds).recall - point.recall };
+      return { point, gap: bestRecall(s, point.falseAlarms) - point.recall };
     });
     if (cells.some(({ point }) => point.recall === 0)) return;
     if (cells.reduce((total, { point }) => total + point.falseAlarms, 0) > falseAlarmBudget) return;

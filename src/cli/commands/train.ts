@@ -179,6 +179,7 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
   // Checked before any download or data work; the trainer builds the same schedule.
   makeSchedule(options.howManyTrainingSteps, options.learningRate);
   const data = await dataSettings(options);
+  const qatFrom = quantizeAwareFrom(options);
   return {
     version: 1,
     architecture: choice.architecture,
@@ -197,9 +198,9 @@ async function resolveRunConfig(command: Command, saved: RunConfig | undefined):
       batchSize: options.batchSize,
       evalStepInterval: options.evalStepInterval,
       trainWorkers: trainWorkersFor(options, choice.architecture, saved),
-      ...(quantizeAwareFrom(options) === undefined ? {} : { quantizeAwareFrom: quantizeAwareFrom(options) }),
+      ...(qatFrom === undefined ? {} : { quantizeAwareFrom: qatFrom }),
       // Saved only for s8, so that q7 runs saved before the setting existed stay the same run.
-      ...(quantizeAwareTarget(options) === S8_TARGET ? { quantizeAwareTarget: S8_TARGET } : {}),
+      ...(quantizeAwareTarget(options, qatFrom) === S8_TARGET ? { quantizeAwareTarget: S8_TARGET } : {}),
     },
     seed: options.seed,
     labels: labelsFor(data.wantedWords),
@@ -218,10 +219,10 @@ function quantizeAwareFrom(options: TrainCliOptions): number | undefined {
 }
 
 /** The target quantisation-aware training trains for: --target, or a resumed run's. */
-function quantizeAwareTarget(options: TrainCliOptions): TargetName | undefined {
-  if (options.target !== undefined && quantizeAwareFrom(options) === undefined)
+function quantizeAwareTarget(options: TrainCliOptions, qatFrom: number | undefined): TargetName | undefined {
+  if (options.target !== undefined && qatFrom === undefined)
     throw new UsageError('--target applies with --quantize-aware (kws quantize --target chooses the C of any run)');
-  return quantizeAwareFrom(options) === undefined ? undefined : (options.target ?? Q7_TARGET);
+  return qatFrom === undefined ? undefined : (options.target ?? Q7_TARGET);
 }
 
 /** --train-workers as a number: auto keeps a resumed run's setting, else picks (and says so). */
