@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
 import { decodeWav, fitLength, loadClip, readWav, tryLoadClip } from '../../src/audio/wav.js';
 import { KwsError } from '../../src/errors.js';
+import { testTempDir } from '../helpers/temp-dir.js';
 
 function wavBytes(
   channels: number,
@@ -19,7 +19,7 @@ function wavBytes(
 }
 
 function tempFile(name: string, bytes: Uint8Array | string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-wav-'));
+  const dir = testTempDir('wav');
   const file = path.join(dir, name);
   fs.writeFileSync(file, bytes);
   return file;

@@ -1,15 +1,15 @@
 /** Every user error ends as one clear line on stderr with exit code 1 or 2 — never a stack trace. */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const KWS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/kws.js');
-const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-cli-errors-'));
+const empty = tempDir('cli-errors');
 const notWav = path.join(empty, 'notes.wav');
-fs.writeFileSync(notWav, 'this is not a RIFF file');
+beforeAll(() => fs.writeFileSync(notWav, 'this is not a RIFF file'));
 
 function kws(...args: string[]) {
   const result = spawnSync(process.execPath, [KWS, ...args], { encoding: 'utf8', cwd: empty });

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadClip } from '../../src/audio/wav.js';
 import { NO_AUGMENTATION } from '../../src/data/augment.js';
 import { createBatchSource, type BatchSource } from '../../src/data/batch-source.js';
@@ -8,9 +8,10 @@ import { buildIndex, type DatasetIndex } from '../../src/data/dataset-index.js';
 import { whichSet } from '../../src/data/split.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { createFeatureExtractor } from '../../src/features/extractor.js';
-import { dataConfig, makeDataset, makeTempDir, speakerNames } from './helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { dataConfig, makeDataset, speakerNames } from './helpers.js';
 
-const root = makeTempDir('batches');
+const root = tempDir('batches');
 const withNoise = path.join(root, 'with-noise');
 const withoutNoise = path.join(root, 'without-noise');
 const feature = { ...DEFAULT_FEATURE_CONFIG };
@@ -37,8 +38,6 @@ beforeAll(() => {
   makeDataset(withoutNoise, { words });
   index = buildIndex(dataConfig(withNoise));
 });
-
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe('createBatchSource', () => {
   it('gives the same seeded batch sequence on the worker thread and in process', async () => {

@@ -1,13 +1,13 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerDataCommand } from '../../src/cli/commands/data.js';
 import { whichSet } from '../../src/data/split.js';
 import { UsageError } from '../../src/errors.js';
 import { kwsStdout } from '../helpers/run-command.js';
-import { makeDataset, makeTempDir, speakerNames } from './helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { makeDataset, speakerNames } from './helpers.js';
 
-const root = makeTempDir('data-cli');
+const root = tempDir('data-cli');
 const dataDir = path.join(root, 'data');
 
 beforeAll(() => {
@@ -17,7 +17,6 @@ beforeAll(() => {
     sampleRate: 4000,
   });
 });
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function run(...args: string[]) {
   return kwsStdout(registerDataCommand, ['data', ...args]);

@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assertTrainable, buildIndex, type DataConfig, type DatasetIndex } from '../../src/data/dataset-index.js';
 import { whichSet } from '../../src/data/split.js';
 import { KwsError, UsageError } from '../../src/errors.js';
-import { dataConfig, makeDataset, makeTempDir, speakerNames } from './helpers.js';
+import { tempDir, testTempDir } from '../helpers/temp-dir.js';
+import { dataConfig, makeDataset, speakerNames } from './helpers.js';
 
-const root = makeTempDir('index');
+const root = tempDir('index');
 const trainingArchive = path.join(root, 'archive');
 const readyLabelled = path.join(root, 'ready');
 
@@ -46,8 +47,6 @@ beforeAll(() => {
   });
   fs.writeFileSync(path.join(trainingArchive, 'notes.txt'), 'not a folder');
 });
-
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe('buildIndex', () => {
   it('labels folders ARM-style and splits by the hash rule', () => {
@@ -106,21 +105,19 @@ describe('buildIndex', () => {
   });
 
   it('reads validation_list.txt and testing_list.txt with split lists', () => {
-    const dir = makeTempDir('lists');
+    const dir = testTempDir('lists');
     makeDataset(dir, { words: { yes: ['a_nohash_0.wav', 'b_nohash_0.wav', 'c_nohash_0.wav'] }, sampleRate: 800 });
     expect(() => buildIndex(config(dir, { wantedWords: ['yes'], split: 'lists' }))).toThrow(/validation_list\.txt/);
     fs.writeFileSync(path.join(dir, 'validation_list.txt'), 'yes/b_nohash_0.wav\n');
     fs.writeFileSync(path.join(dir, 'testing_list.txt'), 'yes/c_nohash_0.wav\r\n');
     const index = buildIndex(config(dir, { wantedWords: ['yes'], split: 'lists' }));
     expect(index.files.map((file) => file.set)).toEqual(['training', 'validation', 'testing']);
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('explains a missing or empty data dir and a wanted word without a folder', () => {
     expect(() => buildIndex(config(path.join(root, 'nope')))).toThrow(/--data-dir .*nope does not exist/);
-    const empty = makeTempDir('empty');
+    const empty = testTempDir('empty');
     expect(() => buildIndex(config(empty))).toThrow(/has no WAV files/);
-    fs.rmSync(empty, { recursive: true, force: true });
     expect(() => buildIndex(config(trainingArchive, { wantedWords: ['yes', 'dog'] }))).toThrow(
       /--wanted-words dog: no such folder .*found: cat, no, up, yes/,
     );

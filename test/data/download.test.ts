@@ -15,7 +15,7 @@ import {
 } from '../../src/data/download.js';
 import { KwsError } from '../../src/errors.js';
 import { runKws } from '../helpers/run-command.js';
-import { makeTempDir } from './helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { tarBytes, tarGz, writeChecksum } from './tarball.js';
 
 /** Extraction uses the `tar` package; it is a declared dependency, but tell clearly when it is absent. */
@@ -24,7 +24,7 @@ const tarInstalled = await import('tar').then(
   () => false,
 );
 
-const root = makeTempDir('download');
+const root = tempDir('download');
 const payload = Buffer.from(Uint8Array.from({ length: 200_000 }, (_, i) => (i * 31 + (i >> 7)) & 0xff));
 const files: Record<string, Buffer> = {};
 /** Bodies served first, one per request, before `files`: a server that sends a damaged archive once. */
@@ -90,7 +90,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  fs.rmSync(root, { recursive: true, force: true });
 });
 
 describe('downloadFile', () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadClip } from '../../src/audio/wav.js';
 import { buildIndex, type DatasetIndex } from '../../src/data/dataset-index.js';
 import { loadEvaluationSet } from '../../src/data/evaluation-set.js';
@@ -8,9 +8,10 @@ import { defaultCacheDir, readFeatureCache, writeFeatureCache } from '../../src/
 import { featureCodeVersion } from '../../src/features/code-version.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { createFeatureExtractor } from '../../src/features/extractor.js';
-import { dataConfig, makeDataset, makeTempDir, speakerNames } from './helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { dataConfig, makeDataset, speakerNames } from './helpers.js';
 
-const root = makeTempDir('eval');
+const root = tempDir('eval');
 const dataDir = path.join(root, 'data');
 const feature = { ...DEFAULT_FEATURE_CONFIG };
 let index: DatasetIndex;
@@ -23,8 +24,6 @@ beforeAll(() => {
   });
   index = buildIndex(config);
 });
-
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 function cacheFiles(cacheDir: string): string[] {
   const dir = path.join(cacheDir, 'features');

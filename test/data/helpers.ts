@@ -1,14 +1,9 @@
 /** Generated Speech Commands look-alike folders for the data tests (no /work/shared needed). */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { encodeWav16 } from '../../src/audio/encode.js';
 import type { DataConfig } from '../../src/data/dataset-index.js';
 import { Random } from '../../src/random.js';
-
-export function makeTempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `kws-${prefix}-`));
-}
 
 /** A clip whose sample i is a recognisable ramp, so shifts and mixing can be checked exactly. */
 export function rampClip(length: number, amplitude = 0.5): Float32Array {

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildIndex } from '../../src/data/dataset-index.js';
 import { computeStats, measureClip, speakerOf } from '../../src/data/stats.js';
-import { dataConfig, makeTempDir, writeWav } from './helpers.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { dataConfig, writeWav } from './helpers.js';
 
-const root = makeTempDir('stats');
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+const root = tempDir('stats');
 
 function sine(amplitude: number, seconds: number, sampleRate = 16000): Float32Array {
   return new Float32Array(Math.round(seconds * sampleRate)).map(

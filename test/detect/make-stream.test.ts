@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadClip, readWav } from '../../src/audio/wav.js';
@@ -9,14 +8,13 @@ import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { whichSet } from '../../src/data/split.js';
 import { KwsError } from '../../src/errors.js';
 import { testStreamOptions } from '../helpers/stream.js';
+import { tempDir, testTempDir } from '../helpers/temp-dir.js';
 import { asPcm16 } from './helpers.js';
 
-let dataDir: string;
-let outDir: string;
+const dataDir = tempDir('stream-data');
+const outDir = tempDir('stream-out');
 
 beforeAll(() => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-stream-data-'));
-  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-stream-out-'));
   generateSyntheticDataset({
     dir: dataDir,
     words: ['yes', 'no', 'cat'],
@@ -64,7 +62,7 @@ describe('kws detect --make-stream (library)', () => {
     const before = samples.subarray(0, withNoise.placements[0]!.startSample);
     expect(Math.max(...before.map(Math.abs))).toBeGreaterThan(0.005);
 
-    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-stream-bare-'));
+    const bare = testTempDir('stream-bare');
     fs.cpSync(path.join(dataDir, 'yes'), path.join(bare, 'yes'), { recursive: true });
     const generated = makeStream(options({ dataDir: bare, out: path.join(outDir, 'generated.wav'), durationS: 10 }));
     expect(generated.noise).toBe('generated');

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectStream } from '../../src/detect/detector.js';
 import { scoreDetections, thresholdSweep, type TruthEvent } from '../../src/detect/evaluation.js';
 import {
@@ -15,10 +14,10 @@ import {
 } from '../../src/detect/operating-point.js';
 import { resolveOperatingPoint } from '../../src/detect/operating-point-store.js';
 import { DEFAULT_POSTERIOR_SETTINGS, type PosteriorSettings } from '../../src/detect/posteriors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { asPcm16, fakeModel, renderScene, wavBytes, type Burst } from './helpers.js';
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-operating-point-'));
-afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+const work = tempDir('operating-point');
 
 /**
  * Keywords (tones the truth lists) of different lengths, so the window's score ranges from about

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import wavefile from 'wavefile';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { decodeWav } from '../../src/audio/wav.js';
 import { WavStreamDecoder, openAudioInput } from '../../src/detect/wav-stream.js';
 import { KwsError } from '../../src/errors.js';
 import { Random } from '../../src/random.js';
+import { testTempDir } from '../helpers/temp-dir.js';
 
 function wavBytes(channels: number, rate: number, bitDepth: string, samples: number[] | number[][]): Uint8Array {
   const wav = new wavefile.WaveFile();
@@ -93,7 +93,7 @@ describe('WavStreamDecoder', () => {
 describe('openAudioInput', () => {
   it('reads - as stdin and a file as a stream of chunks; missing files and folders fail with one line', async () => {
     expect(openAudioInput('-')).toBe(process.stdin);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-detect-input-'));
+    const dir = testTempDir('detect-input');
     const file = path.join(dir, 'a.wav');
     const bytes = wavBytes(1, 16000, '16', ints(100_000, -32768, 32768));
     fs.writeFileSync(file, bytes);

@@ -41,7 +41,7 @@ const NARROWBAND: FeatureConfig = {
 const PCM16_FULL_SCALE = 32768;
 const MIN_IDENTICAL = 0.995;
 
-const freshDir = freshDirs('kws-frontend-c-');
+const freshDir = freshDirs('frontend-c');
 
 /** The literals of `static const <type> name[…] = {…};`, as a C compiler reads them. */
 function tableValues(source: string, name: string): number[] {

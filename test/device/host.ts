@@ -1,19 +1,17 @@
 /** Builds the emitted front end with harness.c on the host and runs int16 clips through it. */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
 import { CMSIS_DIR } from '../cmsis/host.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export const DEVICE_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const STRICT_C_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic'];
 
 /** A maker of fresh empty folders, all under one temporary folder removed after the test file. */
 export function freshDirs(prefix: string): () => string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+  const root = tempDir(prefix);
   let counter = 0;
   return () => {
     counter += 1;

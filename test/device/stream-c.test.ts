@@ -39,7 +39,7 @@ const STREAM_SECONDS = 60;
 const network = firingNetwork();
 const { strideSamples, frames } = featureGeometry(network.feature);
 
-const freshDir = freshDirs('kws-stream-c-');
+const freshDir = freshDirs('stream-c');
 
 /** Seeded chunk sizes: single samples, odd sizes, sizes around a hop, and several hops at once. */
 function randomChunks(seed: number, count = 300): number[] {

@@ -5,9 +5,8 @@
  * require the detections of `kws detect --quantized` on a stream.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readWav } from '../../src/audio/wav.js';
 import { detectionLine } from '../../src/cli/detections.js';
 import { buildIndex } from '../../src/data/dataset-index.js';
@@ -26,8 +25,9 @@ import { RunDir } from '../../src/run/layout.js';
 import { compileHarness, runHarness, skipWithoutGcc } from '../cmsis/host.js';
 import { skipCross } from '../firmware/toolchain.js';
 import { testStreamOptions } from '../helpers/stream.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-e2e-'));
+const outDir = tempDir('e2e');
 let summary: DemoSummary;
 
 beforeAll(async () => {
@@ -43,8 +43,6 @@ beforeAll(async () => {
     seed: 5,
   });
 }, 300_000);
-
-afterAll(() => fs.rmSync(outDir, { recursive: true, force: true }));
 
 describe('train → quantize → eval → C (generated data, ds_cnn_s)', () => {
   it('trains well above chance and the int8 network keeps the float accuracy', () => {

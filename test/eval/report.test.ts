@@ -1,6 +1,5 @@
 /** The report's pieces on hand-made figures: axes, heat-map cells, escaping, and the page's numbers. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cellColour, confusionHeatmapSvg, niceAxis, trainingCurvesSvg } from '../../src/eval/charts.js';
@@ -10,6 +9,7 @@ import { renderReportHtml, writeReport, type ReportData } from '../../src/eval/r
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { profileModel } from '../../src/models/profile.js';
 import type { LogRow } from '../../src/run/log.js';
+import { testTempDir } from '../helpers/temp-dir.js';
 
 const LABELS = ['_silence_', '_unknown_', 'yes', 'no'];
 // 20 clips: 16 right, float; the int8 network loses two more.
@@ -127,11 +127,10 @@ describe('HTML report', () => {
   });
 
   it('writes the page and standalone SVGs atomically, without a curves file when there is no log', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-report-'));
+    const dir = testTempDir('report');
     const written = writeReport(dir, reportData({ ...evaluation, int8: undefined }, []));
     expect(written.map((file) => path.basename(file))).toEqual(['confusion-float.svg', 'index.html']);
     expect(fs.readdirSync(dir).sort()).toEqual(['confusion-float.svg', 'index.html']);
     expect(fs.readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('No training log');
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -1,21 +1,19 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import wavefile from 'wavefile';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerFeaturesCommand } from '../../src/cli/commands/features.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { Random } from '../../src/random.js';
 import { runKws } from '../helpers/run-command.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-function writeWav(dir: string, name: string, rate: number, seconds: number, seed: number): string {
+function writeWav(file: string, rate: number, seconds: number, seed: number): void {
   const random = new Random(seed);
   const samples = Array.from({ length: Math.round(rate * seconds) }, () => Math.round(random.uniform(-8000, 8000)));
   const wav = new wavefile.WaveFile();
   wav.fromScratch(1, rate, '16', samples);
-  const file = path.join(dir, name);
   fs.writeFileSync(file, wav.toBuffer());
-  return file;
 }
 
 function run(args: string[]) {
@@ -23,12 +21,17 @@ function run(args: string[]) {
 }
 
 describe('kws features', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-features-cli-'));
-  const native = writeWav(dir, 'native.wav', 16000, 1, 1);
-  const low = writeWav(dir, 'low.wav', 8000, 0.5, 2);
-  const low2 = writeWav(dir, 'low2.wav', 8000, 1.5, 3);
+  const dir = tempDir('features-cli');
+  const native = path.join(dir, 'native.wav');
+  const low = path.join(dir, 'low.wav');
+  const low2 = path.join(dir, 'low2.wav');
   const broken = path.join(dir, 'broken.wav');
-  fs.writeFileSync(broken, 'not audio');
+  beforeAll(() => {
+    writeWav(native, 16000, 1, 1);
+    writeWav(low, 8000, 0.5, 2);
+    writeWav(low2, 8000, 1.5, 3);
+    fs.writeFileSync(broken, 'not audio');
+  });
 
   it('--json prints one object per file, frame-major; --int8 gives saturated integers', async () => {
     const { stdout, error } = await run([native, low, '--json']);

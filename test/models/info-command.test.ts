@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registerInfoCommand } from '../../src/cli/commands/info.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { runKws } from '../helpers/run-command.js';
+import { testTempDir } from '../helpers/temp-dir.js';
 
 function run(args: string[]) {
   return runKws(registerInfoCommand, ['info', ...args]);
@@ -77,7 +77,7 @@ describe('kws info', () => {
   });
 
   it('accepts a preset file and reports user errors as one-line UsageErrors', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-info-'));
+    const dir = testTempDir('info');
     const file = path.join(dir, 'tiny.json');
     fs.writeFileSync(
       file,
@@ -106,6 +106,5 @@ describe('kws info', () => {
     const damaged = await run(['--preset', file]);
     expect(damaged.error).toBeInstanceOf(KwsError);
     expect((damaged.error as Error).message).toContain(`preset ${file} is not valid JSON`);
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

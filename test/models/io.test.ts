@@ -1,8 +1,7 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KwsError } from '../../src/errors.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import {
@@ -14,6 +13,7 @@ import {
 } from '../../src/models/io.js';
 import { buildModel } from '../../src/models/build/index.js';
 import { ARCHITECTURE_NAMES, type ModelSpec } from '../../src/models/registry.js';
+import { testTempDir } from '../helpers/temp-dir.js';
 import { SMALL_SPECS } from './small-specs.js';
 
 let root: string;
@@ -23,11 +23,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-models-io-'));
-});
-
-afterEach(() => {
-  fs.rmSync(root, { recursive: true, force: true });
+  root = testTempDir('models-io');
 });
 
 function sidecarFor(spec: ModelSpec): ModelSidecar {

@@ -1,12 +1,11 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { listPresets, loadPreset, presetFeatureConfig, presetNames } from '../../src/models/presets.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-presets-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('presets');
 
 function writePreset(name: string, content: unknown): string {
   const file = path.join(dir, name);

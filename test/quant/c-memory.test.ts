@@ -3,11 +3,9 @@
  * presets (and the small test models) is compiled and its symbols measured with nm.
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { featureGeometry, type FeatureConfig } from '../../src/features/config.js';
 import { buildModel } from '../../src/models/build/index.js';
 import { loadPreset, presetFeatureConfig } from '../../src/models/presets.js';
@@ -18,13 +16,13 @@ import { emitC } from '../../src/quant/emit-c.js';
 import { quantizeModel } from '../../src/quant/quantize.js';
 import { Random } from '../../src/random.js';
 import { CMSIS_DIR, skipWithoutGcc } from '../cmsis/host.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { LABELS, SMALL_FEATURES, SMALL_SIZE_INFO } from './models.js';
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-c-memory-'));
+const workDir = tempDir('c-memory');
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
 /** Symbol sizes of the compiled model source, by name (nm -S: address, size, type, name). */
 function symbolSizes(source: string, includeDir: string): Map<string, number> {

@@ -3,9 +3,8 @@
  * same int8 logits and softmax as the TypeScript simulator for every input, bit for bit.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { emitC } from '../../src/quant/emit-c.js';
 import { quantizeFeatures } from '../../src/features/quantize.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
@@ -17,11 +16,11 @@ import { Random } from '../../src/random.js';
 import { SMALL_SIZE_INFO, description, randomFeatures, randomizedModel } from './models.js';
 import { NetworkBuilder, randomInt8, randomNetwork } from './random-networks.js';
 import { compileHarness, runHarness, skipWithoutGcc } from '../cmsis/host.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const INPUTS = 300;
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-c-parity-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+const workDir = tempDir('c-parity');
 
 describe.skipIf(skipWithoutGcc)('emitted C matches the simulator (gcc -std=c99 -Wall -Wextra -Werror)', () => {
   const cases: Array<[IntegerArchitecture, number]> = [

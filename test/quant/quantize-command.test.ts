@@ -1,9 +1,8 @@
 /** `kws quantize` on a generated dataset and a saved (random) ds_cnn run. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { thresholdBasisPoints, windowsAveraged } from '../../src/detect/posteriors.js';
@@ -15,9 +14,10 @@ import { loadRunConfig, saveRunConfig } from '../../src/run/config.js';
 import { RunDir } from '../../src/run/layout.js';
 import { writeCheckpoint } from '../helpers/checkpoint.js';
 import { kwsStdout, runKws } from '../helpers/run-command.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { LABELS, SMALL_FEATURES, SMALL_SIZE_INFO, randomizedModel } from './models.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-quantize-cli-'));
+const root = tempDir('quantize-cli');
 const dataDir = path.join(root, 'data');
 const trainDir = path.join(root, 'run');
 const gruDir = path.join(root, 'gru-run');
@@ -63,7 +63,6 @@ beforeAll(async () => {
     model.dispose();
   }
 });
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 async function run(...args: string[]): Promise<string> {
   return runIn(trainDir, ...args);

@@ -4,7 +4,6 @@
  * into the folder of the first, `kws detect` with default flags on a 40 ms-stride model.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav16 } from '../../src/audio/encode.js';
@@ -19,10 +18,10 @@ import { Random } from '../../src/random.js';
 import { train } from '../../src/train/trainer.js';
 import { generatedRunConfig } from '../helpers/generated-run.js';
 import { runKws } from '../helpers/run-command.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-traps-'));
+const root = tempDir('traps');
 const dataDir = path.join(root, 'data');
-afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 beforeAll(() => {
   generateSyntheticDataset({

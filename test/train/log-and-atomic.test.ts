@@ -1,17 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recoverDirectory, replaceDirectoryAtomic, writeFileAtomic } from '../../src/atomic.js';
 import { RunDir } from '../../src/run/layout.js';
 import { TrainLog, readLog } from '../../src/run/log.js';
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'kws-log-'));
-}
+import { testTempDir } from '../helpers/temp-dir.js';
 
 function tempRunDir(): RunDir {
-  return new RunDir(tempDir());
+  return new RunDir(testTempDir('log'));
 }
 
 const row = (step: number) => ({
@@ -53,7 +49,7 @@ describe('training log', () => {
 
 describe('atomic outputs', () => {
   it('replaces a file without leaving temporaries', () => {
-    const dir = tempDir();
+    const dir = testTempDir('log');
     const file = path.join(dir, 'a.txt');
     writeFileAtomic(file, 'one');
     writeFileAtomic(file, 'two');
@@ -62,7 +58,7 @@ describe('atomic outputs', () => {
   });
 
   it('keeps the previous directory when filling the new one fails', async () => {
-    const dir = tempDir();
+    const dir = testTempDir('log');
     const target = path.join(dir, 'ckpt');
     await replaceDirectoryAtomic(target, (d) => fs.writeFileSync(path.join(d, 'w'), 'v1'));
     await expect(
@@ -76,7 +72,7 @@ describe('atomic outputs', () => {
   });
 
   it('recovers the previous directory after a crash between the two renames', async () => {
-    const dir = tempDir();
+    const dir = testTempDir('log');
     const target = path.join(dir, 'ckpt');
     await replaceDirectoryAtomic(target, (d) => fs.writeFileSync(path.join(d, 'w'), 'v1'));
     // Simulate a crash right after moving the old version aside.

@@ -6,7 +6,6 @@
  * trainer tested; the other target's quantisation refuses them in one line.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateRun } from '../../src/eval/evaluate.js';
@@ -23,13 +22,12 @@ import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
 import { registerTrainCommand } from '../../src/cli/commands/train.js';
 import { generatedRunConfig, generateTrainingDataset } from '../helpers/generated-run.js';
 import { runKws } from '../helpers/run-command.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-let dataDir: string;
-let root: string;
+const root = tempDir('qat-run');
+const dataDir = path.join(root, 'data');
 
 beforeAll(() => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-qat-run-'));
-  dataDir = path.join(root, 'data');
   generateTrainingDataset(dataDir);
 });
 

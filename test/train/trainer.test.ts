@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFiles } from '../../src/models/io.js';
@@ -8,11 +7,11 @@ import { readLog } from '../../src/run/log.js';
 import { loadRunConfig, type RunConfig } from '../../src/run/config.js';
 import { train, type TrainEvent } from '../../src/train/trainer.js';
 import { generatedRunConfig, generateTrainingDataset } from '../helpers/generated-run.js';
+import { tempDir, testTempDir } from '../helpers/temp-dir.js';
 
-let dataDir: string;
+const dataDir = tempDir('train-data');
 
 beforeAll(() => {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-train-data-'));
   generateTrainingDataset(dataDir);
 });
 
@@ -26,9 +25,7 @@ function runConfig(steps: number[], overrides: Partial<RunConfig> = {}): RunConf
   return { ...generatedRunConfig(dataDir, train), ...overrides };
 }
 
-function tempTrainDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'kws-train-run-'));
-}
+const tempTrainDir = () => testTempDir('train-run');
 
 async function finalWeights(trainDir: string): Promise<Float32Array[]> {
   const dir = new RunDir(trainDir);

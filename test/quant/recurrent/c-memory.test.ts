@@ -4,17 +4,16 @@
  * symbols measured with nm.
  */
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { featureGeometry } from '../../../src/features/config.js';
 import { profileModel } from '../../../src/models/profile.js';
 import { emittedCMemory } from '../../../src/quant/c-memory.js';
 import { emitRecurrentC } from '../../../src/quant/recurrent/emit-c.js';
 import { quantizeRecurrentModel } from '../../../src/quant/recurrent/quantize.js';
 import { CMSIS_DIR, skipWithoutGcc } from '../../cmsis/host.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import {
   LABELS,
   SMALL_CASES,
@@ -25,11 +24,10 @@ import {
   randomRecurrentModel,
 } from './models.js';
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-recurrent-c-memory-'));
+const workDir = tempDir('recurrent-c-memory');
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
 /** Symbol sizes of the compiled model source, by name (nm -S: address, size, type, name). */
 function symbolSizes(source: string, includeDir: string): Map<string, number> {

@@ -5,11 +5,9 @@
  * networks with random weights and inputs, a third of them full-range int8 noise, so saturation
  * and rounding edges are reached; the S presets, trained, are trained.test.ts's.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { quantizeFeatures } from '../../../src/features/quantize.js';
 import { emitRecurrentC } from '../../../src/quant/recurrent/emit-c.js';
 import type { RecurrentNetwork } from '../../../src/quant/recurrent/ir.js';
@@ -19,6 +17,7 @@ import { logitFrac, softmaxExpTable, softmaxQ7 } from '../../../src/quant/softma
 import { Random } from '../../../src/random.js';
 import { compileHarness, runHarness, skipWithoutGcc } from '../../cmsis/host.js';
 import { randomInt8 } from '../random-networks.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { armLegacyPresent, compileModelAgainstArm } from './c-host.js';
 import {
   LABELS,
@@ -32,11 +31,10 @@ import {
 
 const INPUTS = 200;
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-recurrent-parity-'));
+const workDir = tempDir('recurrent-parity');
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
 /** A network quantised (max ranges) from a random model of the case's shape, calibrated on feature-like inputs. */
 function quantizedCase(c: RecurrentCase, seed: number): RecurrentNetwork {

@@ -6,9 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type ActivationKind, SIGMOID_TABLE_Q15, TANH_TABLE_Q15 } from '../../../src/quant/recurrent/tables.js';
 import {
   activationsDirectQ15,
@@ -18,10 +17,10 @@ import {
 } from '../../../src/quant/recurrent/kernels.js';
 import { Random } from '../../../src/random.js';
 import { CMSIS_DIR, compilePortable, skipWithoutGcc } from '../../cmsis/host.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { ARM_LEGACY, armLegacyPresent, compileAgainstArm } from './c-host.js';
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-recurrent-kernels-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+const workDir = tempDir('recurrent-kernels');
 
 /** A `const q15_t name[256] = {…};` table of a C file, as numbers (hex or decimal). */
 function cTable(source: string, name: string): number[] {
@@ -169,7 +168,7 @@ function firstDifference(got: Int16Array, want: Int16Array): [number, number, nu
 
 describe.skipIf(skipWithoutGcc)('q15 kernels: TypeScript against C', () => {
   const source = path.join(workDir, 'kernels.c');
-  fs.writeFileSync(source, PROGRAM);
+  beforeAll(() => fs.writeFileSync(source, PROGRAM));
   const want = expected();
 
   it('portable kernels: every activation input, mult and fully connected shifts', () => {

@@ -4,10 +4,9 @@
  * form goes back to the same network — or fails naming what is damaged.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { argmax } from '../../../src/metrics.js';
 import { createRecurrentClassifier } from '../../../src/quant/recurrent/classifier.js';
 import { emitRecurrentC } from '../../../src/quant/recurrent/emit-c.js';
@@ -17,6 +16,7 @@ import { validateRecurrentNetwork } from '../../../src/quant/recurrent/ir.js';
 import { quantizeRecurrentModel } from '../../../src/quant/recurrent/quantize.js';
 import { renderRecurrentQuantJson } from '../../../src/quant/recurrent/report.js';
 import { recurrentNetworkFromJson, recurrentNetworkToJson } from '../../../src/quant/recurrent/store.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import {
   LABELS,
   SMALL_CASES,
@@ -28,11 +28,10 @@ import {
   randomRecurrentModel,
 } from './models.js';
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-recurrent-quantize-'));
+const workDir = tempDir('recurrent-quantize');
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
 
 const CALIBRATION = 24;
 const HELD_OUT = 40;

@@ -7,9 +7,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IntegerArchitecture } from '../../../src/quant/ir.js';
 import { emitS8C } from '../../../src/quant/s8/emit-c.js';
 import { type S8Network, isS8Weighted } from '../../../src/quant/s8/ir.js';
@@ -23,6 +22,7 @@ import { quantizeFeaturesAffine } from '../../../src/features/quantize.js';
 import { createS8Simulator } from '../../../src/quant/s8/simulate.js';
 import { probabilitiesQ7 } from '../../../src/quant/s8/softmax.js';
 import { Random } from '../../../src/random.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import {
   INCLUDE_DIR,
   STRICT_FLAGS,
@@ -36,8 +36,7 @@ import { presetFloatNetwork, quantizedS8, randomFeatures, randomFloatNetwork, ra
 const RANDOM_INPUTS = 300;
 const FEATURE_INPUTS = 60;
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-s8-parity-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+const workDir = tempDir('s8-parity');
 
 let builtLibrary: string | undefined;
 /** ARM's kernels as a static library, compiled once for the file. */

@@ -4,9 +4,8 @@
  * calibration methods, the report, the plain-JSON store and the emitted files' contents.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { argmax } from '../../../src/metrics.js';
 import { buildS8Network } from '../../../src/quant/s8/build.js';
 import { emitS8C } from '../../../src/quant/s8/emit-c.js';
@@ -15,6 +14,7 @@ import { quantizeModelS8, renderS8QuantJson } from '../../../src/quant/s8/quanti
 import { createS8Simulator } from '../../../src/quant/s8/simulate.js';
 import { s8NetworkFromJson, s8NetworkToJson } from '../../../src/quant/s8/store.js';
 import { LABELS, SMALL_SIZE_INFO, description, predict, randomFeatures, randomizedModel } from '../models.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { presetFloatNetwork, quantizedS8, randomFloatNetwork, randomInt8Inputs } from './networks.js';
 
 const EXAMPLES = 200;
@@ -30,8 +30,7 @@ function calibrationFor(architecture: 'dnn' | 'cnn' | 'ds_cnn', seed: number) {
   return { model, calibration: { x, y } };
 }
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-s8-quantize-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+const workDir = tempDir('s8-quantize');
 
 describe('quantizeModelS8', () => {
   it.each(['dnn', 'cnn', 'ds_cnn'] as const)('%s: keeps the float decisions, in TFLite int8 form', (architecture) => {

@@ -6,9 +6,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   INT32_MAX,
   INT32_MIN,
@@ -23,6 +22,7 @@ import {
 } from '../../../src/quant/s8/requantize.js';
 import { softmaxParameters } from '../../../src/quant/s8/softmax.js';
 import { Random } from '../../../src/random.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 import { INCLUDE_DIR, STRICT_FLAGS, skipWithoutCmsisNn } from './host.js';
 
 const asInt32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
@@ -160,8 +160,7 @@ describe('requantize (arm_nn_requantize, default double rounding)', () => {
   });
 });
 
-const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kws-s8-requantize-'));
-afterAll(() => fs.rmSync(workDir, { recursive: true, force: true }));
+const workDir = tempDir('s8-requantize');
 
 describe.skipIf(skipWithoutCmsisNn)("against ARM's inline functions (arm_nnsupportfunctions.h, gcc)", () => {
   it('requantize, the multiplies, divide, exp and 1/(1 + x) agree on random operands', () => {
