@@ -166,5 +166,8 @@ export function openAudioInput(input: string): AsyncIterable<Uint8Array> {
     throw new KwsError(`${input}: cannot read (${code === 'ENOENT' ? 'no such file' : String(code)})`);
   }
   if (stat.isDirectory()) throw new KwsError(`${input}: cannot read (is a directory)`);
-  return fs.createReadStream(input, { highWaterMark: 1 << 16 });
+  // Opened when first read: a caller that fails before reading (a bad flag) leaves no stream opening behind it.
+  return {
+    [Symbol.asyncIterator]: () => fs.createReadStream(input, { highWaterMark: 1 << 16 })[Symbol.asyncIterator](),
+  };
 }

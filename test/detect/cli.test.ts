@@ -179,9 +179,9 @@ describe('kws detect (CLI, with a model trained in the test)', () => {
       expect(error).toBeInstanceOf(UsageError);
       expect((error as Error).message).toMatch(message);
     }
-    // Stdin, not a file: kws detect opens a file before it checks --hop-ms and leaves it open, and
-    // that deferred open fails (an unhandled error) once the test's folder is removed.
-    const { error } = await run(['--train-dir', trainDir, '-', '--hop-ms', '30']);
+    const stream = path.join(work, 'short.wav');
+    await run(['--make-stream', stream, '--data-dir', dataDir, '--duration-s', '3', '--split', 'all']);
+    const { error } = await run(['--train-dir', trainDir, stream, '--hop-ms', '30']);
     expect((error as Error).message).toMatch(/^--hop-ms 30 is not a multiple of the model's feature stride \(20 ms/);
   });
 });

@@ -106,4 +106,25 @@ describe('openAudioInput', () => {
     );
     expect(() => openAudioInput(dir)).toThrow(new KwsError(`${dir}: cannot read (is a directory)`));
   });
+
+  it('opens the file only when it is read, so a caller that fails first leaves nothing to fail later', async () => {
+    const dir = testTempDir('detect-input');
+    const file = path.join(dir, 'a.wav');
+    fs.writeFileSync(file, wavBytes(1, 16000, '16', ints(1_000, -32768, 32768)));
+    let unhandled: unknown;
+    const onError = (error: unknown) => (unhandled = error);
+    process.on('uncaughtException', onError);
+    try {
+      const input = openAudioInput(file);
+      fs.rmSync(file); // as when kws detect refuses a flag and the folder goes away
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toBeUndefined();
+      const read = async () => {
+        for await (const chunk of input) expect(chunk).toBeDefined();
+      };
+      await expect(read()).rejects.toThrow(/ENOENT/);
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+  });
 });
