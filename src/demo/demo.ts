@@ -155,7 +155,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     trainDir,
     run,
     set: 'testing',
-    kinds: integer ? ['float', 'int8'] : ['float'],
+    kinds,
     backend: options.backend,
     cacheDir,
   });

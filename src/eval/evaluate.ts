@@ -13,6 +13,7 @@ import { indexForRun } from '../run/data.js';
 import type { CheckpointName } from '../run/layout.js';
 import { openClassifier, type Classifier } from './classifier.js';
 import { computeMetrics, type Metrics } from '../metrics.js';
+import { comparePaired, type PairedComparison } from './paired.js';
 import type { EvaluationSetChoice } from './sets.js';
 
 export { EVALUATION_SET_CHOICES, type EvaluationSetChoice } from './sets.js';
@@ -41,6 +42,11 @@ export interface Evaluation {
   n: number;
   float?: Metrics;
   int8?: Metrics;
+  /** The true label per clip, and the predicted ones by kind: for comparisons with other runs on the same clips. */
+  truth: Int32Array;
+  predictions: Partial<Record<ModelKind, Int32Array>>;
+  /** With both kinds: the int8 network (first) against the float model (second), clip by clip. */
+  int8VersusFloat?: PairedComparison;
   /** The checkpoint evaluated (both kinds use the same one). */
   checkpoint: CheckpointName;
   /** The backend the float model ran on. */
@@ -122,11 +128,17 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation>
       n: data.y.length,
       computed: data.computed,
       warnings: data.warnings,
+      truth: data.y,
+      predictions: {},
     };
+    const { predictions } = evaluation;
     for (const { kind, classifier } of classifiers) {
-      evaluation[kind] = computeMetrics(data.y, classifier.predict(data.x), index.labels.length);
+      predictions[kind] = classifier.predict(data.x);
+      evaluation[kind] = computeMetrics(data.y, predictions[kind], index.labels.length);
       if (classifier.backend) evaluation.backend = classifier.backend;
     }
+    if (predictions.int8 && predictions.float)
+      evaluation.int8VersusFloat = comparePaired(data.y, predictions.int8, predictions.float);
     return evaluation;
   } finally {
     for (const { classifier } of classifiers) classifier.dispose();

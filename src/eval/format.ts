@@ -1,5 +1,6 @@
 /** What `kws eval` prints: the agreed JSON object, or accuracy, confusion matrix and per-class table as text. */
 import { formatConfusion, type Metrics } from '../metrics.js';
+import type { PairedComparison } from './paired.js';
 
 export interface EvaluationJson {
   set: string;
@@ -9,6 +10,14 @@ export interface EvaluationJson {
   confusion: number[][];
   per_class: Record<string, { precision: number; recall: number; f1: number; support: number }>;
   quantized: boolean;
+  /** --quantized: the float model on the same clips, and the int8 − float difference with its 95% interval. */
+  versus_float?: {
+    float_accuracy: number;
+    difference: number;
+    interval95: [number, number];
+    int8_only_right: number;
+    float_only_right: number;
+  };
 }
 
 export function evaluationJson(
@@ -31,6 +40,33 @@ export function evaluationJson(
     per_class: perClass,
     quantized,
   };
+}
+
+export function versusFloatJson(floatMetrics: Metrics, paired: PairedComparison): EvaluationJson['versus_float'] {
+  return {
+    float_accuracy: floatMetrics.accuracy,
+    difference: paired.difference,
+    interval95: paired.interval,
+    int8_only_right: paired.firstOnlyRight,
+    float_only_right: paired.secondOnlyRight,
+  };
+}
+
+/** A signed difference of accuracies in points, with a true minus sign. */
+export function signedPoints(difference: number): string {
+  const points = difference * 100;
+  return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)}`;
+}
+
+/** One line: how far the int8 network is from its float model on the same clips, and how sure that is. */
+export function formatVersusFloat(floatMetrics: Metrics, paired: PairedComparison): string {
+  const [low, high] = paired.interval;
+  const differing = paired.firstOnlyRight + paired.secondOnlyRight;
+  return (
+    `float model on the same clips: accuracy ${percent(floatMetrics.accuracy)}; int8 − float ${signedPoints(paired.difference)} points ` +
+    `(95% interval ${signedPoints(low)} to ${signedPoints(high)}; ${differing} clip${differing === 1 ? '' : 's'} differ: ` +
+    `${paired.firstOnlyRight} right only in int8, ${paired.secondOnlyRight} only in float)`
+  );
 }
 
 export function percent(value: number, decimals = 2): string {

@@ -13,7 +13,7 @@ import type { RunConfig } from '../run/config.js';
 import { RunDir } from '../run/layout.js';
 import { confusionHeatmapSvg, escapeXml, trainingCurvesSvg } from './charts.js';
 import type { Evaluation, ModelKind } from './evaluate.js';
-import { percent } from './format.js';
+import { percent, signedPoints } from './format.js';
 import type { Metrics } from '../metrics.js';
 
 export interface ReportData {
@@ -88,13 +88,13 @@ function cards(data: ReportData): string {
     `${kind} accuracy`,
     percent(metrics.accuracy),
   ]);
-  const { float, int8 } = data.evaluation;
-  if (float && int8) {
-    const delta = (int8.accuracy - float.accuracy) * 100;
+  const paired = data.evaluation.int8VersusFloat;
+  if (paired) {
+    const [low, high] = paired.interval;
     items.push([
-      'int8 − float',
-      `${delta >= 0 ? '+' : '−'}${Math.abs(delta).toFixed(2)} pt`,
-      delta >= 0 ? 'good' : 'bad',
+      'int8 − float (95% interval)',
+      `${signedPoints(paired.difference)} pt (${signedPoints(low)} to ${signedPoints(high)})`,
+      paired.difference >= 0 ? 'good' : 'bad',
     ]);
   }
   items.push(

@@ -77,17 +77,34 @@ describe('kws eval', () => {
     );
   });
 
-  it('--quantized scores the integer network, as the quantiser predicts it', async () => {
+  it('--quantized scores the integer network, as the quantiser predicts it, against the float model clip by clip', async () => {
     const { stdout, error } = await kws('eval', ...evalArgs('--quantized', '--json'));
     expect(error).toBeUndefined();
     const json = JSON.parse(stdout);
     expect(json.quantized).toBe(true);
     const set = await testingFeatures();
-    expect(json.confusion).toEqual(
-      confusionMatrix(
-        set.y,
-        deployedClassifier(loadQuantizedNetwork(new RunDir(fixture.trainDir)).network).predict(set.x),
-        5,
+    const int8 = deployedClassifier(loadQuantizedNetwork(new RunDir(fixture.trainDir)).network).predict(set.x);
+    expect(json.confusion).toEqual(confusionMatrix(set.y, int8, 5));
+
+    const classifier = await openClassifier(fixture.trainDir, { backend: 'cpu' });
+    const float = classifier.predict(set.x);
+    classifier.dispose();
+    const right = (predicted: Int32Array, i: number) => predicted[i] === set.y[i];
+    const int8Only = set.y.filter((_, i) => right(int8, i) && !right(float, i)).length;
+    const floatOnly = set.y.filter((_, i) => right(float, i) && !right(int8, i)).length;
+    const versus = json.versus_float;
+    expect(versus.float_accuracy).toBeCloseTo(set.y.filter((_, i) => right(float, i)).length / set.y.length, 12);
+    expect(versus).toMatchObject({ int8_only_right: int8Only, float_only_right: floatOnly });
+    expect(versus.difference).toBeCloseTo(json.accuracy - versus.float_accuracy, 12);
+    expect(versus.interval95[0]).toBeLessThanOrEqual(versus.difference);
+    expect(versus.interval95[1]).toBeGreaterThanOrEqual(versus.difference);
+
+    const text = await kws('eval', ...evalArgs('--quantized'));
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `\\nfloat model on the same clips: accuracy ${(versus.float_accuracy * 100).toFixed(2)}%; int8 − float [+−]\\d+\\.\\d\\d points ` +
+          `\\(95% interval [+−]\\d+\\.\\d\\d to [+−]\\d+\\.\\d\\d; ${int8Only + floatOnly} clips? differ: ` +
+          `${int8Only} right only in int8, ${floatOnly} only in float\\)\\n`,
       ),
     );
   });

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cellColour, confusionHeatmapSvg, niceAxis, trainingCurvesSvg } from '../../src/eval/charts.js';
 import type { Evaluation } from '../../src/eval/evaluate.js';
-import { metricsFromConfusion } from '../../src/metrics.js';
+import { signedPoints } from '../../src/eval/format.js';
+import { comparePaired } from '../../src/eval/paired.js';
+import { computeMetrics } from '../../src/metrics.js';
 import { renderReportHtml, writeReport, type ReportData } from '../../src/eval/report.js';
 import { DEFAULT_FEATURE_CONFIG } from '../../src/features/config.js';
 import { profileModel } from '../../src/models/profile.js';
@@ -25,6 +27,21 @@ const INT8 = [
   [0, 1, 4, 0],
   [0, 2, 0, 2],
 ];
+
+/** Per clip, in row order, the true label and the prediction a confusion matrix counts. */
+function clipsOf(confusion: number[][]): { truth: Int32Array; predicted: Int32Array } {
+  const truth: number[] = [];
+  const predicted: number[] = [];
+  confusion.forEach((row, t) =>
+    row.forEach((count, p) => {
+      for (let i = 0; i < count; i++) {
+        truth.push(t);
+        predicted.push(p);
+      }
+    }),
+  );
+  return { truth: Int32Array.from(truth), predicted: Int32Array.from(predicted) };
+}
 
 function logRow(step: number, loss: number, trainAccuracy: number, validationAccuracy: number | null): LogRow {
   return {
@@ -101,13 +118,19 @@ describe('training curves', () => {
 });
 
 describe('HTML report', () => {
+  // Both matrices have the same row sums, so their clips pair up in row order.
+  const { truth, predicted: float } = clipsOf(FLOAT);
+  const int8 = clipsOf(INT8).predicted;
   const evaluation: Evaluation = {
     set: 'testing',
     checkpoint: 'best',
     labels: LABELS,
     n: 20,
-    float: metricsFromConfusion(FLOAT),
-    int8: metricsFromConfusion(INT8),
+    float: computeMetrics(truth, float, LABELS.length),
+    int8: computeMetrics(truth, int8, LABELS.length),
+    truth,
+    predictions: { float, int8 },
+    int8VersusFloat: comparePaired(truth, int8, float),
     computed: 0,
     warnings: [],
   };
@@ -116,7 +139,8 @@ describe('HTML report', () => {
     const html = renderReportHtml(reportData(evaluation, [logRow(10, 1, 0.5, 0.5)]));
     expect(html).toContain('80.00%'); // float: 16 of 20
     expect(html).toContain('70.00%'); // int8: 14 of 20
-    expect(html).toContain('−10.00 pt');
+    const [low, high] = evaluation.int8VersusFloat!.interval;
+    expect(html).toContain(`−10.00 pt (${signedPoints(low)} to ${signedPoints(high)})`);
     // "no": float recall 3/4, int8 recall 2/4.
     expect(html).toContain('<td>75.0%</td>');
     expect(html).toContain('<td>50.0%</td>');
@@ -128,7 +152,8 @@ describe('HTML report', () => {
 
   it('writes the page and standalone SVGs atomically, without a curves file when there is no log', () => {
     const dir = testTempDir('report');
-    const written = writeReport(dir, reportData({ ...evaluation, int8: undefined }, []));
+    const floatOnly = { ...evaluation, int8: undefined, int8VersusFloat: undefined, predictions: { float } };
+    const written = writeReport(dir, reportData(floatOnly, []));
     expect(written.map((file) => path.basename(file))).toEqual(['confusion-float.svg', 'index.html']);
     expect(fs.readdirSync(dir).sort()).toEqual(['confusion-float.svg', 'index.html']);
     expect(fs.readFileSync(path.join(dir, 'index.html'), 'utf8')).toContain('No training log');

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
 import type { Evaluation, ModelKind } from '../../eval/evaluate.js';
 import { EVALUATION_SET_CHOICES, type EvaluationSetChoice } from '../../eval/sets.js';
-import { evaluationJson, formatMetrics, percent } from '../../eval/format.js';
+import { evaluationJson, formatMetrics, formatVersusFloat, versusFloatJson } from '../../eval/format.js';
 import { writeRunReport } from '../../eval/report.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { labelsFor, type RunConfig } from '../../run/config.js';
@@ -92,8 +92,8 @@ function effectiveRun(saved: RunConfig, options: EvalCliOptions): RunConfig {
 
 async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions, command: string): Promise<void> {
   const primary: ModelKind = options.quantized ? 'int8' : 'float';
-  // The report puts float beside int8, so a quantised report scores both on the same clips.
-  const kinds: ModelKind[] = options.quantized && options.report ? ['float', 'int8'] : [primary];
+  // The int8 network is always shown against its float model on the same clips.
+  const kinds: ModelKind[] = options.quantized ? ['float', 'int8'] : ['float'];
   let progress: ProgressReporter | undefined;
   // Loaded here so that `kws --help` and usage errors do not pay for TensorFlow.js.
   const { evaluateRun } = await import('../../eval/evaluate.js');
@@ -118,15 +118,15 @@ async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions
   );
   for (const warning of evaluation.warnings) process.stderr.write(`kws: warning: ${warning}\n`);
   const metrics = evaluation[primary]!;
+  const { float, int8VersusFloat } = evaluation;
 
   if (options.json) {
-    process.stdout.write(
-      `${JSON.stringify(evaluationJson(options.set, evaluation.labels, metrics, primary === 'int8'))}\n`,
-    );
+    const json = evaluationJson(options.set, evaluation.labels, metrics, primary === 'int8');
+    if (float && int8VersusFloat) json.versus_float = versusFloatJson(float, int8VersusFloat);
+    process.stdout.write(`${JSON.stringify(json)}\n`);
   } else {
     process.stdout.write(`${formatMetrics(headingFor(evaluation, primary, options), metrics, evaluation.labels)}\n`);
-    if (evaluation.float && primary === 'int8')
-      process.stdout.write(`float model on the same clips: accuracy ${percent(evaluation.float.accuracy)}\n`);
+    if (float && int8VersusFloat) process.stdout.write(`${formatVersusFloat(float, int8VersusFloat)}\n`);
   }
   if (options.report) {
     const files = writeRunReport(path.resolve(options.report), trainDir, run, evaluation, command);
