@@ -151,13 +151,28 @@ export function detectionsFromTrace(
   return detections;
 }
 
-/** 0.05, 0.06, …, 0.99, then 0.995, 0.998, 0.999: a confident model's few false alarms sit above 0.99. */
+/**
+ * 0.05, 0.06, …, 0.99, then 0.995 … 0.99999: a confident model's few false alarms sit above 0.99, and
+ * an over-confident one's (a quantisation-aware float model's) above 0.999. Past 127/128 only float
+ * scores reach; the q7 scores stop there.
+ */
 export const SWEEP_THRESHOLDS: readonly number[] = [
   ...Array.from({ length: 95 }, (_, i) => Math.round((0.05 + i * 0.01) * 100) / 100),
   0.995,
   0.998,
   0.999,
+  0.9995,
+  0.9998,
+  0.9999,
+  0.99995,
+  0.99999,
 ];
+
+/** A threshold with as many decimals as it has (at least two): 0.90, 0.995, 0.99999. */
+export function formatThreshold(threshold: number): string {
+  const decimals = String(threshold).split('.')[1]?.length ?? 0;
+  return threshold.toFixed(Math.max(2, Math.min(decimals, 6)));
+}
 
 export interface SweepPoint extends DetectionScore {
   threshold: number;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { escapeXml } from '../eval/charts.js';
-import type { DetectionScore, SweepPoint } from './evaluation.js';
+import { formatThreshold, type DetectionScore, type SweepPoint } from './evaluation.js';
 
 export interface DetectionEvaluation {
   input: string;
@@ -98,7 +98,7 @@ export function sweepSvg(evaluation: DetectionEvaluation): string {
     const y = sy(p.recall!);
     parts.push(`<circle cx="${n(x)}" cy="${n(y)}" r="${chosen ? 5 : 3}" fill="${chosen ? CHOSEN : LINE}"/>`);
     parts.push(
-      `<text x="${n(x + 6)}" y="${n(y - 6)}" font-size="10" fill="${chosen ? CHOSEN : MUTED}">${p.threshold.toFixed(2)}</text>`,
+      `<text x="${n(x + 6)}" y="${n(y - 6)}" font-size="10" fill="${chosen ? CHOSEN : MUTED}">${formatThreshold(p.threshold)}</text>`,
     );
   }
   parts.push('</svg>');
@@ -115,7 +115,7 @@ export function sweepHtml(evaluation: DetectionEvaluation): string {
     .map((p) => {
       const chosen = Math.abs(p.threshold - evaluation.threshold) < 1e-9 ? ' class="chosen"' : '';
       return (
-        `<tr${chosen}><td>${p.threshold.toFixed(2)}</td><td>${p.detections}</td><td>${p.hits}</td><td>${p.misses}</td>` +
+        `<tr${chosen}><td>${formatThreshold(p.threshold)}</td><td>${p.detections}</td><td>${p.hits}</td><td>${p.misses}</td>` +
         `<td>${p.falseAlarms}</td><td>${percent(p.recall)}</td><td>${p.falseAlarmsPerHour.toFixed(1)}</td></tr>`
       );
     })

@@ -3,6 +3,7 @@ import { KeywordDetector, type ScoreTrace } from '../../src/detect/detector.js';
 import {
   SWEEP_THRESHOLDS,
   detectionsFromTrace,
+  formatThreshold,
   formatTruthCsv,
   parseTruthCsv,
   scoreDetections,
@@ -109,10 +110,15 @@ describe('threshold sweep', () => {
     suppressionS: 1.5,
   });
 
-  it('covers 0.05 … 0.99 and falls monotonically: fewer detections, lower recall, fewer false alarms', () => {
+  it('covers 0.05 … 0.99999 and falls monotonically: fewer detections, lower recall, fewer false alarms', () => {
     expect(sweep.map((p) => p.threshold)).toEqual(SWEEP_THRESHOLDS);
     expect(SWEEP_THRESHOLDS[0]).toBe(0.05);
-    expect(SWEEP_THRESHOLDS.at(-1)).toBe(0.999);
+    expect(SWEEP_THRESHOLDS.at(-1)).toBe(0.99999);
+    // Each threshold is printed as itself, so no two rows of a sweep table read the same.
+    const printed = SWEEP_THRESHOLDS.map(formatThreshold);
+    expect(new Set(printed).size).toBe(SWEEP_THRESHOLDS.length);
+    expect(printed.slice(0, 2)).toEqual(['0.05', '0.06']);
+    expect(printed.slice(-6)).toEqual(['0.999', '0.9995', '0.9998', '0.9999', '0.99995', '0.99999']);
     for (let i = 1; i < sweep.length; i++) {
       expect(sweep[i]!.detections).toBeLessThanOrEqual(sweep[i - 1]!.detections);
       expect(sweep[i]!.recall!).toBeLessThanOrEqual(sweep[i - 1]!.recall!);

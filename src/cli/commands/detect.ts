@@ -7,7 +7,13 @@
 import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
 import type { StreamDetectionResult } from '../../detect/detector.js';
-import { readTruthCsv, scoreDetections, thresholdSweep, type TruthEvent } from '../../detect/evaluation.js';
+import {
+  formatThreshold,
+  readTruthCsv,
+  scoreDetections,
+  thresholdSweep,
+  type TruthEvent,
+} from '../../detect/evaluation.js';
 import { makeStream } from '../../detect/make-stream.js';
 import { keywordIndices, type PosteriorSettings } from '../../detect/posteriors.js';
 import { writeDetectionReport, type DetectionEvaluation } from '../../detect/report.js';
@@ -298,13 +304,13 @@ function textSummary(
     lines.push(
       `  at threshold ${evaluation.threshold}: recall ${percent(at.recall)} (${at.hits} of ${at.keywordEvents}), ` +
         `${at.falseAlarms} false alarms = ${at.falseAlarmsPerHour.toFixed(1)} per hour (tolerance ${evaluation.toleranceMs} ms)`,
-      '  threshold sweep (all thresholds 0.05–0.99 in --json and --report):',
+      '  threshold sweep (all thresholds 0.05–0.99999 in --json and --report):',
     );
     for (const point of evaluation.sweep.filter((p) =>
       SUMMARY_THRESHOLDS.some((t) => Math.abs(t - p.threshold) < 1e-9),
     )) {
       lines.push(
-        `    ${point.threshold.toFixed(2)}  recall ${percent(point.recall).padStart(6)}  ${point.falseAlarmsPerHour.toFixed(1).padStart(7)} false alarms/h`,
+        `    ${formatThreshold(point.threshold)}  recall ${percent(point.recall).padStart(6)}  ${point.falseAlarmsPerHour.toFixed(1).padStart(7)} false alarms/h`,
       );
     }
   }
