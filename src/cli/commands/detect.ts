@@ -310,7 +310,8 @@ function textSummary(
       SUMMARY_THRESHOLDS.some((t) => Math.abs(t - p.threshold) < 1e-9),
     )) {
       lines.push(
-        `    ${formatThreshold(point.threshold)}  recall ${percent(point.recall).padStart(6)}  ${point.falseAlarmsPerHour.toFixed(1).padStart(7)} false alarms/h`,
+        `    ${formatThreshold(point.threshold)}  recall ${percent(point.recall).padStart(6)}  ` +
+          `${point.falseAlarmsPerHour.toFixed(1).padStart(7)} false alarms/h`,
       );
     }
   }
