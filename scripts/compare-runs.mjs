@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluateRun } from '../dist/eval/evaluate.js';
+import { signedPoints } from '../dist/eval/format.js';
 import { comparePaired } from '../dist/eval/paired.js';
 import { loadRunConfig } from '../dist/run/config.js';
 import { RunDir } from '../dist/run/layout.js';
@@ -23,9 +24,8 @@ if (trainDirs.length === 0) {
   process.exit(2);
 }
 
-const points = (value) => `${value >= 0 ? '+' : '−'}${Math.abs(value * 100).toFixed(2)}`;
 const versus = (paired) =>
-  `${points(paired.difference)} (${points(paired.interval[0])} to ${points(paired.interval[1])}; ` +
+  `${signedPoints(paired.difference)} (${signedPoints(paired.interval[0])} to ${signedPoints(paired.interval[1])}; ` +
   `${paired.firstOnlyRight}/${paired.secondOnlyRight})`;
 
 for (const set of sets) {
@@ -35,17 +35,12 @@ for (const set of sets) {
   let reference;
   for (const trainDir of trainDirs) {
     const dir = new RunDir(trainDir);
-    const quantized = fs.existsSync(dir.quantizedNetwork);
-    const evaluation = await evaluateRun({
-      trainDir,
-      run: loadRunConfig(dir),
-      set,
-      kinds: quantized ? ['float', 'int8'] : ['float'],
-    });
+    const kinds = fs.existsSync(dir.quantizedNetwork) ? ['float', 'int8'] : ['float'];
+    const evaluation = await evaluateRun({ trainDir, run: loadRunConfig(dir), set, kinds });
     const { truth } = evaluation;
     reference ??= { truth, float: evaluation.predictions.float };
     if (truth.join() !== reference.truth.join()) throw new Error(`${trainDir}: not the reference run's ${set} clips`);
-    for (const kind of quantized ? ['float', 'int8'] : ['float']) {
+    for (const kind of kinds) {
       const againstReference =
         trainDir === trainDirs[0] && kind === 'float'
           ? '—'
