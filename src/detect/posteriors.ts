@@ -13,6 +13,7 @@
  * kws_stream.c does (src/device/stream-c.ts), so that both give the same detections bit for bit.
  */
 import { SILENCE_LABEL, UNKNOWN_LABEL } from '../data/dataset-index.js';
+import { KwsError } from '../errors.js';
 
 export interface PosteriorSettings {
   /** How far the window moves per inference; default the model's feature stride (every new frame). */
@@ -183,6 +184,18 @@ export function thresholdBasisPoints(threshold: number): number {
   return Math.round(threshold * BASIS_POINTS_PER_ONE);
 }
 
+/** The highest threshold a q7 score can reach: the probabilities stop at 127/128 (9921 basis points). */
+export const Q7_MAX_THRESHOLD_BP = Math.floor((127 * BASIS_POINTS_PER_ONE) / Q7_ONE);
+
+/** Fails with one line for a threshold no int8 window can reach, which would silently detect nothing. */
+export function checkQ7Threshold(threshold: number, name: string): void {
+  if (thresholdBasisPoints(threshold) > Q7_MAX_THRESHOLD_BP) {
+    throw new KwsError(
+      `${name} ${threshold} is above the int8 network's largest score (127/128 = ${Q7_MAX_THRESHOLD_BP / BASIS_POINTS_PER_ONE}): nothing would fire`,
+    );
+  }
+}
+
 /**
  * The suppression interval in samples: the fewest samples d with d / sampleRate ≥ suppression −
  * the float gate's epsilon, so that both gates block the same windows (1500 ms at 16 kHz: 24000).
@@ -215,6 +228,7 @@ export class Q7Posteriors implements PosteriorHandler {
     private readonly timing: WindowTiming,
     settings: Required<PosteriorSettings>,
   ) {
+    checkQ7Threshold(settings.threshold, '--threshold');
     this.count = windowsAveraged(settings.averageWindowMs, settings.hopMs);
     this.history = new Uint8Array(classes * this.count);
     this.sums = new Int32Array(classes);

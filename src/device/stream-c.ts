@@ -13,6 +13,8 @@ import { SILENCE_LABEL, UNKNOWN_LABEL } from '../data/dataset-index.js';
 import {
   BASIS_POINTS_PER_ONE,
   DEFAULT_POSTERIOR_SETTINGS,
+  Q7_MAX_THRESHOLD_BP,
+  checkQ7Threshold,
   keywordIndices,
   suppressionSamples,
   thresholdBasisPoints,
@@ -86,6 +88,7 @@ function plan(options: StreamOptions): StreamPlan {
     throw new KwsError(`stream: averageWindowMs must be at least 0 (got ${settings.averageWindowMs})`);
   if (!(settings.threshold >= 0 && settings.threshold <= 1))
     throw new KwsError(`stream: threshold must be from 0 to 1 (got ${settings.threshold})`);
+  checkQ7Threshold(settings.threshold, 'stream: threshold');
   if (!(settings.suppressionMs >= 0))
     throw new KwsError(`stream: suppressionMs must be at least 0 (got ${settings.suppressionMs})`);
   const averageWindows = windowsAveraged(settings.averageWindowMs, settings.hopMs);
@@ -219,8 +222,8 @@ function renderHeader(p: StreamPlan): string {
     `#if KWS_AVERAGE_WINDOWS < 1 || KWS_AVERAGE_WINDOWS > ${MAX_AVERAGE_WINDOWS}`,
     `#error "kws_stream.h: KWS_AVERAGE_WINDOWS must be from 1 to ${MAX_AVERAGE_WINDOWS} (32-bit threshold test)"`,
     '#endif',
-    `#if KWS_THRESHOLD_BP < 0 || KWS_THRESHOLD_BP > ${BASIS_POINTS_PER_ONE}`,
-    `#error "kws_stream.h: KWS_THRESHOLD_BP must be from 0 to ${BASIS_POINTS_PER_ONE}"`,
+    `#if KWS_THRESHOLD_BP < 0 || KWS_THRESHOLD_BP > ${Q7_MAX_THRESHOLD_BP}`,
+    `#error "kws_stream.h: KWS_THRESHOLD_BP must be from 0 to ${Q7_MAX_THRESHOLD_BP} (q7 scores stop at 127/128)"`,
     '#endif',
     `#if KWS_SUPPRESSION_SAMPLES < 0 || KWS_SUPPRESSION_SAMPLES > ${MAX_COUNTER} - KWS_STREAM_HOP_SAMPLES`,
     '#error "kws_stream.h: KWS_SUPPRESSION_SAMPLES must be at least 0 and fit an int32_t with a hop added"',

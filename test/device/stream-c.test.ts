@@ -132,6 +132,9 @@ describe('renderStream', () => {
   it('rejects what the C cannot do, in one line', () => {
     expect(() => renderStream({ network, hopMs: 30 })).toThrow(UsageError);
     expect(() => renderStream({ network, threshold: 1.5 })).toThrow(/threshold must be from 0 to 1 \(got 1.5\)/);
+    expect(() => renderStream({ network, threshold: 0.995 })).toThrow(
+      /stream: threshold 0.995 is above the int8 network's largest score/,
+    );
     expect(() => renderStream({ network, averageWindowMs: -1 })).toThrow(KwsError);
     expect(() => renderStream({ network, suppressionMs: -1 })).toThrow(KwsError);
     expect(() => renderStream({ network, maxDetections: 0 })).toThrow(/maxDetections must be a whole number/);
@@ -316,8 +319,10 @@ describe.skipIf(skipWithoutGcc)('emitted stream compiled with gcc -std=c99 -peda
     expect(() => compileStream(dir, network, { defines: { KWS_AVERAGE_WINDOWS: 0 } })).toThrow(
       /KWS_AVERAGE_WINDOWS must be from 1 to/,
     );
-    expect(() => compileStream(dir, network, { defines: { KWS_THRESHOLD_BP: 10001 } })).toThrow(
-      /KWS_THRESHOLD_BP must be from 0 to 10000/,
+    // q7 scores stop at 127/128: a threshold above 9921 basis points could never fire.
+    expect(() => compileStream(dir, network, { defines: { KWS_THRESHOLD_BP: 9921 } })).not.toThrow();
+    expect(() => compileStream(dir, network, { defines: { KWS_THRESHOLD_BP: 9922 } })).toThrow(
+      /KWS_THRESHOLD_BP must be from 0 to 9921 \(q7 scores stop at 127\/128\)/,
     );
     fs.writeFileSync(
       path.join(dir, 'dnn.h'),

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   FloatPosteriors,
+  Q7_MAX_THRESHOLD_BP,
   Q7Posteriors,
   suppressionSamples,
   thresholdBasisPoints,
@@ -95,6 +96,18 @@ describe('Q7Posteriors', () => {
       Array.from({ length: 12 }, () => [0, 0, 0, 128, 0]),
     );
     expect(outcomes.flatMap((o, w) => (o.fires ? [w] : []))).toEqual([0, 5, 10]);
+  });
+
+  it('refuses a threshold above 127/128, which no q7 score reaches, rather than never firing', () => {
+    const settings = { hopMs: 20, averageWindowMs: 0, suppressionMs: 0 };
+    const top = run(new Q7Posteriors(CLASSES, KEYWORDS, TIMING, { ...settings, threshold: 0.9921 }), [
+      [0, 0, 0, 127, 0],
+    ]);
+    expect(top[0]!.fires).toBe(true);
+    expect(Q7_MAX_THRESHOLD_BP).toBe(9921);
+    expect(() => new Q7Posteriors(CLASSES, KEYWORDS, TIMING, { ...settings, threshold: 0.9922 })).toThrow(
+      "--threshold 0.9922 is above the int8 network's largest score (127/128 = 0.9921): nothing would fire",
+    );
   });
 
   it('takes thresholds in basis points and suppression in whole samples', () => {
