@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluateRun } from '../dist/eval/evaluate.js';
-import { signedPoints } from '../dist/eval/format.js';
+import { signedInterval, signedPoints } from '../dist/eval/format.js';
 import { comparePaired } from '../dist/eval/paired.js';
 import { loadRunConfig } from '../dist/run/config.js';
 import { RunDir } from '../dist/run/layout.js';
@@ -25,7 +25,7 @@ if (trainDirs.length === 0) {
 }
 
 const versus = (paired) =>
-  `${signedPoints(paired.difference)} (${signedPoints(paired.interval[0])} to ${signedPoints(paired.interval[1])}; ` +
+  `${signedPoints(paired.difference)} (${signedInterval(paired.interval)}; ` +
   `${paired.firstOnlyRight}/${paired.secondOnlyRight})`;
 
 for (const set of sets) {

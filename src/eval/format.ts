@@ -58,13 +58,17 @@ export function signedPoints(difference: number): string {
   return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)}`;
 }
 
+/** An interval of differences in points: "−5.56 to −0.81". */
+export function signedInterval([low, high]: readonly [number, number]): string {
+  return `${signedPoints(low)} to ${signedPoints(high)}`;
+}
+
 /** One line: how far the int8 network is from its float model on the same clips, and how sure that is. */
 export function formatVersusFloat(floatMetrics: Metrics, paired: PairedComparison): string {
-  const [low, high] = paired.interval;
   const differing = paired.firstOnlyRight + paired.secondOnlyRight;
   return (
     `float model on the same clips: accuracy ${percent(floatMetrics.accuracy)}; int8 − float ${signedPoints(paired.difference)} points ` +
-    `(95% interval ${signedPoints(low)} to ${signedPoints(high)}; ${differing} clip${differing === 1 ? '' : 's'} differ: ` +
+    `(95% interval ${signedInterval(paired.interval)}; ${differing} clip${differing === 1 ? '' : 's'} differ: ` +
     `${paired.firstOnlyRight} right only in int8, ${paired.secondOnlyRight} only in float)`
   );
 }

@@ -13,7 +13,7 @@ import type { RunConfig } from '../run/config.js';
 import { RunDir } from '../run/layout.js';
 import { confusionHeatmapSvg, escapeXml, trainingCurvesSvg } from './charts.js';
 import type { Evaluation, ModelKind } from './evaluate.js';
-import { percent, signedPoints } from './format.js';
+import { percent, signedInterval, signedPoints } from './format.js';
 import type { Metrics } from '../metrics.js';
 
 export interface ReportData {
@@ -90,10 +90,9 @@ function cards(data: ReportData): string {
   ]);
   const paired = data.evaluation.int8VersusFloat;
   if (paired) {
-    const [low, high] = paired.interval;
     items.push([
       'int8 − float (95% interval)',
-      `${signedPoints(paired.difference)} pt (${signedPoints(low)} to ${signedPoints(high)})`,
+      `${signedPoints(paired.difference)} pt (${signedInterval(paired.interval)})`,
       paired.difference >= 0 ? 'good' : 'bad',
     ]);
   }

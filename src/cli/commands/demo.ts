@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { DEMO_DEFAULTS } from '../../demo/defaults.js';
-import { percent } from '../../eval/format.js';
+import { percent, signedInterval, signedPoints } from '../../eval/format.js';
 import { BACKEND_OPTIONS, addOptions, parseNumberList, parsePositiveInteger } from '../options.js';
 import { trainingReporter, type TrainingReporter } from '../train-progress.js';
 
@@ -95,7 +95,12 @@ export function registerDemoCommand(program: Command): void {
     });
     const { evaluation, quantization } = summary;
     const relative = (file: string) => path.relative(process.cwd(), file) || '.';
-    const int8Accuracy = evaluation.int8 ? `, int8 (bit-exact CMSIS-NN) ${percent(evaluation.int8.accuracy)}` : '';
+    const paired = evaluation.int8VersusFloat;
+    const int8Accuracy =
+      evaluation.int8 && paired
+        ? `, int8 (bit-exact CMSIS-NN) ${percent(evaluation.int8.accuracy)} ` +
+          `(int8 − float ${signedPoints(paired.difference)} points, 95% interval ${signedInterval(paired.interval)})`
+        : '';
     const cFiles =
       quantization.kind === 'integer'
         ? 'weights.h, model header and source, kws_features.*, kws_stream.*, quant.json'
