@@ -52,10 +52,10 @@ export function versusFloatJson(floatMetrics: Metrics, paired: PairedComparison)
   };
 }
 
-/** A signed difference of accuracies in points, with a true minus sign. */
-export function signedPoints(difference: number): string {
+/** A signed difference of proportions in points, with a true minus sign. */
+export function signedPoints(difference: number, decimals = 2): string {
   const points = difference * 100;
-  return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(2)}`;
+  return `${points >= 0 ? '+' : '−'}${Math.abs(points).toFixed(decimals)}`;
 }
 
 /** An interval of differences in points: "−5.56 to −0.81". */

@@ -124,7 +124,7 @@ function classTable(data: ReportData): string {
   const cell = (value: number) => `<td>${percent(value, 1)}</td>`;
   const deltaCell = (delta: number) => {
     const tone = delta > 0.0005 ? 'good' : delta < -0.0005 ? 'bad' : '';
-    return `<td class="group ${tone}">${delta >= 0 ? '+' : '−'}${Math.abs(delta * 100).toFixed(1)}</td>`;
+    return `<td class="group ${tone}">${signedPoints(delta, 1)}</td>`;
   };
   const body = labels
     .map((label, i) => {
