@@ -36,7 +36,7 @@ export { runBench } from './train/bench.js';
 export { quantizeModel } from './quant/quantize.js';
 export { quantizeTrainedRun } from './quant/run.js';
 export { createSimulator } from './quant/simulate.js';
-export { softmaxExpTable, softmaxQ7 } from './quant/softmax.js';
+export { PROBABILITY_ONE, kwsSoftmax, softmaxExpTable } from './quant/softmax.js';
 export { emitC } from './quant/emit-c.js';
 export { loadQuantizedNetwork, openQuantizedNetwork } from './quant/store.js';
 export { createIntegerClassifier, type IntegerClassifier } from './quant/integer-classifier.js';

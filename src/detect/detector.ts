@@ -11,7 +11,7 @@ import { createFeatureExtractor } from '../features/extractor.js';
 import type { Classifier } from '../eval/classifier.js';
 import {
   FloatPosteriors,
-  Q7Posteriors,
+  IntegerPosteriors,
   keywordIndices,
   type Detection,
   type PosteriorHandler,
@@ -22,7 +22,7 @@ import { WavStreamDecoder, type WavStreamFormat } from './wav-stream.js';
 
 /**
  * What detection needs of a classifier (tests pass fakes). A `quantized` one's scores are
- * arm_softmax_q7 outputs / 128, handled in integers as the device does (Q7Posteriors).
+ * kws_softmax's Q15 probabilities / 32768, handled in integers as the device does (IntegerPosteriors).
  */
 export type ScoringModel = Pick<Classifier, 'labels' | 'feature' | 'scores'> & Partial<Pick<Classifier, 'quantized'>>;
 
@@ -129,7 +129,7 @@ export class KeywordDetector {
     const { averageWindowMs, threshold, suppressionMs } = options;
     const settings = { hopMs, averageWindowMs, threshold, suppressionMs };
     this.posteriors = model.quantized
-      ? new Q7Posteriors(model.labels.length, keywords, timing, settings)
+      ? new IntegerPosteriors(model.labels.length, keywords, timing, settings)
       : new FloatPosteriors(model.labels.length, keywords, timing, settings);
     this.batchWindows = options.batchWindows ?? 64;
     this.batch = new Float32Array(this.batchWindows * this.sliding.windowSize);

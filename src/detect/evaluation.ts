@@ -153,8 +153,8 @@ export function detectionsFromTrace(
 
 /**
  * 0.05, 0.06, …, 0.99, then 0.995 … 0.99999: a confident model's few false alarms sit above 0.99, and
- * an over-confident one's (a quantisation-aware float model's) above 0.999. Past 127/128 only float
- * scores reach; the q7 scores stop there.
+ * an over-confident one's (a quantisation-aware float model's) above 0.999 (the integer networks'
+ * Q15 scores step by 1/32768, so they reach these too).
  */
 export const SWEEP_THRESHOLDS: readonly number[] = [
   ...Array.from({ length: 95 }, (_, i) => Math.round((0.05 + i * 0.01) * 100) / 100),

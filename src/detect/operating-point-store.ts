@@ -16,7 +16,12 @@ export type ModelKind = 'float' | 'int8';
 export interface StoredOperatingPoint extends OperatingPointChoice {
   /** The weights (float: the checkpoint's weights.bin; int8: quantized-network.json) it was chosen with. */
   modelSha256: string;
+  /** int8 only: the scores it was chosen on. Points chosen on the q7 scores of older versions (absent) do not apply. */
+  integerScores?: typeof INTEGER_SCORES;
 }
+
+/** The integer networks' scores: kws_softmax's Q15 probabilities. */
+export const INTEGER_SCORES = 'q15';
 
 type OperatingPointFile = Partial<Record<ModelKind, StoredOperatingPoint>>;
 
@@ -54,6 +59,12 @@ export function loadRunOperatingPoint(
   const dir = new RunDir(trainDir);
   const point = readFile(dir)[kind];
   if (!point) return { status: 'none', reason: `no ${kind} operating point stored in ${dir.operatingPoint}` };
+  if (kind === 'int8' && point.integerScores !== INTEGER_SCORES) {
+    return {
+      status: 'stale',
+      reason: 'the int8 operating point was chosen on the q7 scores of an older kws (run kws quantize again)',
+    };
+  }
   try {
     if (point.modelSha256 === currentModelSha256(dir, kind, checkpoint)) return { status: 'current', point };
   } catch (error) {

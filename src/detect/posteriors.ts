@@ -8,12 +8,13 @@
  *   for thresholds ≥ 0.5 this is ARM's "top class, if a keyword, above the threshold";
  * - gate: the candidate fires when its score ≥ threshold and no detection of any label happened
  *   in the last suppression interval (t − last < suppression blocks it).
- * Float scores go through float means and times (FloatPosteriors). The quantised network's scores
- * are arm_softmax_q7 outputs / 128, and Q7Posteriors handles them in integers, as the device's
- * kws_stream.c does (src/device/stream-c.ts), so that both give the same detections bit for bit.
+ * Float scores go through float means and times (FloatPosteriors). The integer network's scores
+ * are kws_softmax's Q15 probabilities / 32768, and IntegerPosteriors handles them in integers, as
+ * the device's kws_stream.c does (src/device/stream-c.ts), so both give the same detections bit
+ * for bit.
  */
 import { SILENCE_LABEL, UNKNOWN_LABEL } from '../data/dataset-index.js';
-import { KwsError } from '../errors.js';
+import { PROBABILITY_ONE } from '../quant/softmax.js';
 
 export interface PosteriorSettings {
   /** How far the window moves per inference; default the model's feature stride (every new frame). */
@@ -174,26 +175,12 @@ export class FloatPosteriors implements PosteriorHandler {
   }
 }
 
-/** arm_softmax_q7's full scale: a probability of 1 is 128. */
-export const Q7_ONE = 128;
-/** The integer path takes thresholds in basis points, 1/10000 (kws detect prints scores to 4 decimals). */
-export const BASIS_POINTS_PER_ONE = 10000;
+/** The integer path takes thresholds in millionths (KWS_THRESHOLD_PPM): 0.99999 is 999990. */
+export const PPM_PER_ONE = 1_000_000;
 
-/** The threshold in basis points, as the integer path and KWS_THRESHOLD_BP take it (0.9 → 9000). */
-export function thresholdBasisPoints(threshold: number): number {
-  return Math.round(threshold * BASIS_POINTS_PER_ONE);
-}
-
-/** The highest threshold a q7 score can reach: the probabilities stop at 127/128 (9921 basis points). */
-export const Q7_MAX_THRESHOLD_BP = Math.floor((127 * BASIS_POINTS_PER_ONE) / Q7_ONE);
-
-/** Fails with one line for a threshold no int8 window can reach, which would silently detect nothing. */
-export function checkQ7Threshold(threshold: number, name: string): void {
-  if (thresholdBasisPoints(threshold) > Q7_MAX_THRESHOLD_BP) {
-    throw new KwsError(
-      `${name} ${threshold} is above the int8 network's largest score (127/128 = ${Q7_MAX_THRESHOLD_BP / BASIS_POINTS_PER_ONE}): nothing would fire`,
-    );
-  }
+/** The threshold in millionths, as the integer path and KWS_THRESHOLD_PPM take it (0.9 → 900000). */
+export function thresholdPpm(threshold: number): number {
+  return Math.round(threshold * PPM_PER_ONE);
 }
 
 /**
@@ -205,16 +192,16 @@ export function suppressionSamples(suppressionMs: number, sampleRate: number): n
 }
 
 /**
- * The quantised network's scores (arm_softmax_q7 / 128) in integers, exactly as kws_stream.c:
- * per label the sum of the q7 probabilities of the last `windowsAveraged` windows (fewer at the
- * start); the keyword with the largest sum (the first on a tie); it fires when sum · 10000 ≥
- * thresholdBasisPoints · 128 · windows and at least `suppressionSamples` lie between the ends of
- * its window and of the last detection's. Scores are reported as sum / (128 · windows), times as
- * window end / sample rate.
+ * The integer network's scores (kws_softmax's Q15 probabilities / 32768) in integers, exactly as
+ * kws_stream.c: per label the sum of the Q15 probabilities of the last `windowsAveraged` windows
+ * (fewer at the start); the keyword with the largest sum (the first on a tie); it fires when
+ * sum · 10^6 ≥ thresholdPpm · 32768 · windows and at least `suppressionSamples` lie between the
+ * ends of its window and of the last detection's. Scores are reported as sum / (32768 · windows),
+ * times as window end / sample rate.
  */
-export class Q7Posteriors implements PosteriorHandler {
-  private readonly history: Uint8Array;
-  private readonly sums: Int32Array;
+export class IntegerPosteriors implements PosteriorHandler {
+  private readonly history: Uint16Array;
+  private readonly sums: Float64Array;
   private readonly count: number;
   private readonly threshold: number;
   private readonly suppression: number;
@@ -228,11 +215,10 @@ export class Q7Posteriors implements PosteriorHandler {
     private readonly timing: WindowTiming,
     settings: Required<PosteriorSettings>,
   ) {
-    checkQ7Threshold(settings.threshold, '--threshold');
     this.count = windowsAveraged(settings.averageWindowMs, settings.hopMs);
-    this.history = new Uint8Array(classes * this.count);
-    this.sums = new Int32Array(classes);
-    this.threshold = thresholdBasisPoints(settings.threshold);
+    this.history = new Uint16Array(classes * this.count);
+    this.sums = new Float64Array(classes);
+    this.threshold = thresholdPpm(settings.threshold);
     this.suppression = suppressionSamples(settings.suppressionMs, timing.sampleRate);
   }
 
@@ -241,7 +227,7 @@ export class Q7Posteriors implements PosteriorHandler {
     const slot = this.next * classes;
     const full = this.filled === this.count;
     for (let c = 0; c < classes; c++) {
-      const probability = Math.round(scores[offset + c]! * Q7_ONE);
+      const probability = Math.round(scores[offset + c]! * PROBABILITY_ONE);
       if (full) sums[c]! -= history[slot + c]!;
       sums[c]! += probability;
       history[slot + c] = probability;
@@ -253,9 +239,14 @@ export class Q7Posteriors implements PosteriorHandler {
     const sum = sums[keyword]!;
     const endSample = window * this.timing.hopSamples + this.timing.clipSamples;
     const fires =
-      sum * BASIS_POINTS_PER_ONE >= this.threshold * Q7_ONE * this.filled &&
+      sum * PPM_PER_ONE >= this.threshold * PROBABILITY_ONE * this.filled &&
       endSample - this.lastFiredSample >= this.suppression;
     if (fires) this.lastFiredSample = endSample;
-    return { keyword, score: sum / (Q7_ONE * this.filled), timeS: endSample / this.timing.sampleRate, fires };
+    return {
+      keyword,
+      score: sum / (PROBABILITY_ONE * this.filled),
+      timeS: endSample / this.timing.sampleRate,
+      fires,
+    };
   }
 }

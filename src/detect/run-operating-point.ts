@@ -14,6 +14,7 @@ import { RunDir } from '../run/layout.js';
 import { makeStream, runStreamSource, streamClips } from './make-stream.js';
 import { chooseOperatingPoint } from './operating-point.js';
 import {
+  INTEGER_SCORES,
   currentModelSha256,
   storeRunOperatingPoint,
   type ModelKind,
@@ -66,6 +67,7 @@ export async function tuneRunOperatingPoint(trainDir: string, options: TuneOptio
     const stored: StoredOperatingPoint = {
       ...choice,
       modelSha256: currentModelSha256(dir, options.kind, classifier.checkpoint),
+      ...(options.kind === 'int8' ? { integerScores: INTEGER_SCORES } : {}),
     };
     storeRunOperatingPoint(dir, options.kind, stored);
     return stored;

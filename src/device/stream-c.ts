@@ -2,22 +2,20 @@
  * `kws detect --quantized` as device C: `kws_stream.h` / `kws_stream.c` take 16-bit audio in
  * chunks of any size and return keyword detections. Each feature frame is computed once
  * (kws_features_frame) into a ring; every hop the window is assembled from the ring and run
- * through the network (kws_run, kws_softmax); the q7 probabilities are summed over the averaged
+ * through the network (kws_run, kws_softmax); the Q15 probabilities are summed over the averaged
  * windows and the best keyword is gated by threshold and suppression — the integer arithmetic of
- * Q7Posteriors (src/detect/posteriors.ts), so the C and `kws detect --quantized` agree bit for bit.
+ * IntegerPosteriors (src/detect/posteriors.ts), so the C and `kws detect --quantized` agree bit for bit.
  * The operating point is baked in as overridable macros; memory is one static struct per stream.
  */
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { SILENCE_LABEL, UNKNOWN_LABEL } from '../data/dataset-index.js';
 import {
-  BASIS_POINTS_PER_ONE,
   DEFAULT_POSTERIOR_SETTINGS,
-  Q7_MAX_THRESHOLD_BP,
-  checkQ7Threshold,
+  PPM_PER_ONE,
   keywordIndices,
   suppressionSamples,
-  thresholdBasisPoints,
+  thresholdPpm,
   windowsAveraged,
   type PosteriorSettings,
 } from '../detect/posteriors.js';
@@ -26,6 +24,7 @@ import { KwsError } from '../errors.js';
 import { validateFeatureConfig, type FeatureGeometry } from '../features/config.js';
 import { define } from '../quant/emit-c.js';
 import type { DeployedNetwork } from '../quant/deployed.js';
+import { PROBABILITY_ONE } from '../quant/softmax.js';
 import { cInitializer } from './c-literals.js';
 import { FRONT_END_HEADER } from './frontend-c.js';
 
@@ -34,11 +33,8 @@ export const STREAM_SOURCE = 'kws_stream.c';
 
 /** KWS_STREAM_MAX_DETECTIONS by default: no push of up to three suppression intervals drops one. */
 const DEFAULT_MAX_DETECTIONS = 4;
-/**
- * Most windows averaged: the threshold test compares sum · 625 with basis points · 8 · windows
- * in 32 bits (sum ≤ 127 · windows, basis points ≤ 10000).
- */
-export const MAX_AVERAGE_WINDOWS = Math.floor((2 ** 32 - 1) / (8 * BASIS_POINTS_PER_ONE));
+/** Most windows averaged: a label's sum of Q15 probabilities (each ≤ 32768) is an int32_t. */
+export const MAX_AVERAGE_WINDOWS = Math.floor((2 ** 31 - 1) / PROBABILITY_ONE);
 /** Sample counters are int32_t: a suppression plus a hop must fit. */
 const MAX_COUNTER = 2 ** 31 - 1;
 const LABELS_PER_LINE = 20;
@@ -62,7 +58,7 @@ interface StreamPlan {
   settings: Required<PosteriorSettings>;
   hopFrames: number;
   averageWindows: number;
-  thresholdBasisPoints: number;
+  thresholdPpm: number;
   suppressionSamples: number;
   maxDetections: number;
   keywords: number[];
@@ -88,13 +84,12 @@ function plan(options: StreamOptions): StreamPlan {
     throw new KwsError(`stream: averageWindowMs must be at least 0 (got ${settings.averageWindowMs})`);
   if (!(settings.threshold >= 0 && settings.threshold <= 1))
     throw new KwsError(`stream: threshold must be from 0 to 1 (got ${settings.threshold})`);
-  checkQ7Threshold(settings.threshold, 'stream: threshold');
   if (!(settings.suppressionMs >= 0))
     throw new KwsError(`stream: suppressionMs must be at least 0 (got ${settings.suppressionMs})`);
   const averageWindows = windowsAveraged(settings.averageWindowMs, settings.hopMs);
   if (averageWindows > MAX_AVERAGE_WINDOWS) {
     throw new KwsError(
-      `stream: averaging ${averageWindows} windows; at most ${MAX_AVERAGE_WINDOWS} fit the 32-bit threshold test`,
+      `stream: averaging ${averageWindows} windows; at most ${MAX_AVERAGE_WINDOWS} fit the 32-bit score sums`,
     );
   }
   const suppression = suppressionSamples(settings.suppressionMs, feature.sampleRate);
@@ -111,7 +106,7 @@ function plan(options: StreamOptions): StreamPlan {
     settings,
     hopFrames: hopSamples / geometry.strideSamples,
     averageWindows,
-    thresholdBasisPoints: thresholdBasisPoints(settings.threshold),
+    thresholdPpm: thresholdPpm(settings.threshold),
     suppressionSamples: suppression,
     maxDetections,
     keywords,
@@ -135,7 +130,7 @@ function settingsSummary(p: StreamPlan): string {
   );
 }
 
-/** Bytes of kws_stream_t, laid out as renderHeader declares it (natural alignment: 4-byte fields first). */
+/** Bytes of kws_stream_t, laid out as renderHeader declares it (natural alignment: wider fields first, no padding). */
 export function streamStateBytes(p: {
   classes: number;
   frameSamples: number;
@@ -145,7 +140,7 @@ export function streamStateBytes(p: {
 }): number {
   const counters = 12 * 4;
   const bytes =
-    4 * p.classes + counters + 2 * p.frameSamples + p.frames * p.coefficients + p.averageWindows * p.classes;
+    4 * p.classes + counters + 2 * p.frameSamples + p.frames * p.coefficients + 2 * p.averageWindows * p.classes;
   return Math.ceil(bytes / 4) * 4;
 }
 
@@ -176,11 +171,11 @@ function renderHeader(p: StreamPlan): string {
     ' * kws detect --quantized on the device, in integers:',
     ' *   1. frames   each int8 feature frame is computed once (kws_features_frame) into a ring of KWS_NUM_FRAMES',
     " *   2. windows  every KWS_STREAM_HOP_SAMPLES the ring's frames, oldest first, are the network input:",
-    ' *               kws_run, then kws_softmax (q7 probabilities, 128 = 1)',
+    ' *               kws_run, then kws_softmax (Q15 probabilities, 32768 = 1)',
     ' *   3. average  per label, the sum of the probabilities of the last KWS_AVERAGE_WINDOWS windows',
     ' *               (of every window so far at the start of the stream)',
     ` *   4. keyword  the label with the largest sum, the first on a tie; never ${SILENCE_LABEL} or ${UNKNOWN_LABEL}`,
-    ' *   5. gate     it fires when sum / (128 * windows) >= KWS_THRESHOLD_BP / 10000 and the last detection',
+    ' *   5. gate     it fires when sum / (32768 * windows) >= KWS_THRESHOLD_PPM / 1000000 and the last detection',
     ' *               ended at least KWS_SUPPRESSION_SAMPLES samples before this window',
     ' * Window k ends at stream sample k * KWS_STREAM_HOP_SAMPLES + KWS_AUDIO_SAMPLES: the first at 1 clip.',
     ' */',
@@ -197,9 +192,9 @@ function renderHeader(p: StreamPlan): string {
       `windows averaged, those ending in the last ${ms(settings.averageWindowMs)}; 1 = no smoothing`,
     ),
     ...overridable(
-      'KWS_THRESHOLD_BP',
-      p.thresholdBasisPoints,
-      `averaged score needed to fire, in basis points (1/${BASIS_POINTS_PER_ONE}): ${p.thresholdBasisPoints / BASIS_POINTS_PER_ONE}`,
+      'KWS_THRESHOLD_PPM',
+      p.thresholdPpm,
+      `averaged score needed to fire, in millionths: ${p.thresholdPpm / PPM_PER_ONE}`,
     ),
     ...overridable(
       'KWS_SUPPRESSION_SAMPLES',
@@ -220,10 +215,13 @@ function renderHeader(p: StreamPlan): string {
     '#error "kws_stream.h: KWS_STREAM_HOP_FRAMES must be at least 1"',
     '#endif',
     `#if KWS_AVERAGE_WINDOWS < 1 || KWS_AVERAGE_WINDOWS > ${MAX_AVERAGE_WINDOWS}`,
-    `#error "kws_stream.h: KWS_AVERAGE_WINDOWS must be from 1 to ${MAX_AVERAGE_WINDOWS} (32-bit threshold test)"`,
+    `#error "kws_stream.h: KWS_AVERAGE_WINDOWS must be from 1 to ${MAX_AVERAGE_WINDOWS} (32-bit score sums)"`,
     '#endif',
-    `#if KWS_THRESHOLD_BP < 0 || KWS_THRESHOLD_BP > ${Q7_MAX_THRESHOLD_BP}`,
-    `#error "kws_stream.h: KWS_THRESHOLD_BP must be from 0 to ${Q7_MAX_THRESHOLD_BP} (q7 scores stop at 127/128)"`,
+    '#ifdef KWS_THRESHOLD_BP',
+    '#error "kws_stream.h: KWS_THRESHOLD_BP (basis points) is now KWS_THRESHOLD_PPM (millionths): multiply by 100"',
+    '#endif',
+    `#if KWS_THRESHOLD_PPM < 0 || KWS_THRESHOLD_PPM > ${PPM_PER_ONE}`,
+    `#error "kws_stream.h: KWS_THRESHOLD_PPM must be from 0 to ${PPM_PER_ONE}"`,
     '#endif',
     `#if KWS_SUPPRESSION_SAMPLES < 0 || KWS_SUPPRESSION_SAMPLES > ${MAX_COUNTER} - KWS_STREAM_HOP_SAMPLES`,
     '#error "kws_stream.h: KWS_SUPPRESSION_SAMPLES must be at least 0 and fit an int32_t with a hop added"',
@@ -242,23 +240,23 @@ function renderHeader(p: StreamPlan): string {
     '',
     '/*',
     ' * One detection. kws detect prints time_s = sample / KWS_SAMPLE_RATE rounded to 3 decimals and',
-    ' * score = score_q7_sum / (128 * windows) rounded to 4.',
+    ' * score = score_q15_sum / (32768 * windows) rounded to 4.',
     ' */',
     'typedef struct {',
     '  uint32_t sample;       /* stream sample at the end of the window that fired (wraps after 2^32 samples) */',
     '  int32_t label;         /* index into KWS_LABELS */',
-    "  int32_t score_q7_sum;  /* the label's q7 probabilities summed over the averaged windows */",
+    "  int32_t score_q15_sum; /* the label's Q15 probabilities summed over the averaged windows */",
     '  int32_t windows;       /* windows averaged: KWS_AVERAGE_WINDOWS, fewer at the start of the stream */',
     '} kws_detection_t;',
     '',
     '/*',
     ` * One stream's state: ${stateBytes(p)} bytes at the settings above (4 * KWS_STREAM_CLASSES + 48`,
-    ' * + 2 * KWS_FRAME_LEN + KWS_FEATURES_SIZE + KWS_AVERAGE_WINDOWS * KWS_STREAM_CLASSES, rounded up to 4).',
-    ` * kws_stream.c adds ${geometry.frames * geometry.coefficients + 2 * classes} bytes of scratch shared by all streams`,
-    ' * (KWS_FEATURES_SIZE + 2 * KWS_STREAM_CLASSES).',
+    ' * + 2 * KWS_FRAME_LEN + KWS_FEATURES_SIZE + 2 * KWS_AVERAGE_WINDOWS * KWS_STREAM_CLASSES, rounded up to 4).',
+    ` * kws_stream.c adds ${geometry.frames * geometry.coefficients + 3 * classes} bytes of scratch shared by all streams`,
+    ' * (KWS_FEATURES_SIZE + 3 * KWS_STREAM_CLASSES).',
     ' */',
     'typedef struct {',
-    '  int32_t score_q7_sums[KWS_STREAM_CLASSES]; /* per label, over the windows in the history */',
+    '  int32_t score_q15_sums[KWS_STREAM_CLASSES]; /* per label, over the windows in the history */',
     '  uint32_t samples_pushed;         /* stream samples so far (wraps after 2^32) */',
     '  uint32_t windows_classified;     /* network runs so far */',
     '  uint32_t frames_computed;        /* feature frames computed so far */',
@@ -272,8 +270,8 @@ function renderHeader(p: StreamPlan): string {
     '  int32_t history_next;            /* history row of the next window; once full, the oldest */',
     '  int32_t history_filled;          /* windows in the history */',
     "  int16_t frame_samples[KWS_FRAME_LEN];               /* the next frame's first samples */",
+    '  uint16_t history[KWS_AVERAGE_WINDOWS][KWS_STREAM_CLASSES]; /* Q15 probabilities of the last windows */',
     '  int8_t ring[KWS_NUM_FRAMES][KWS_FRAME_COEFFS];       /* the last KWS_NUM_FRAMES frames */',
-    '  int8_t history[KWS_AVERAGE_WINDOWS][KWS_STREAM_CLASSES]; /* q7 probabilities of the last windows */',
     '} kws_stream_t;',
     '',
     '/* Starts a stream: no samples, no windows, no detection. */',
@@ -325,7 +323,7 @@ function renderSource(p: StreamPlan): string {
     '/* Scratch of one window: the network input, its logits and probabilities. */',
     'static int8_t kws_window_input[KWS_FEATURES_SIZE];',
     'static int8_t kws_window_logits[KWS_STREAM_CLASSES];',
-    'static int8_t kws_window_probs[KWS_STREAM_CLASSES];',
+    'static uint16_t kws_window_probs[KWS_STREAM_CLASSES];',
     '',
     STREAM_FUNCTIONS,
   ].join('\n');
@@ -363,10 +361,10 @@ static int kws_stream_window(kws_stream_t *s, kws_detection_t *detection) {
   s->windows_classified++;
 
   /* Average: running sums over the history; once it is full the oldest window leaves */
-  int8_t *row = s->history[s->history_next];
+  uint16_t *row = s->history[s->history_next];
   for (int c = 0; c < KWS_STREAM_CLASSES; c++) {
-    if (s->history_filled == KWS_AVERAGE_WINDOWS) s->score_q7_sums[c] -= row[c];
-    s->score_q7_sums[c] += kws_window_probs[c];
+    if (s->history_filled == KWS_AVERAGE_WINDOWS) s->score_q15_sums[c] -= row[c];
+    s->score_q15_sums[c] += kws_window_probs[c];
     row[c] = kws_window_probs[c];
   }
   if (s->history_filled < KWS_AVERAGE_WINDOWS) s->history_filled++;
@@ -375,22 +373,22 @@ static int kws_stream_window(kws_stream_t *s, kws_detection_t *detection) {
   /* Best keyword: the largest sum, the first on a tie (the sums share one window count) */
   int32_t best = kws_keyword_labels[0];
   for (int k = 1; k < KWS_STREAM_KEYWORDS; k++) {
-    if (s->score_q7_sums[kws_keyword_labels[k]] > s->score_q7_sums[best]) best = kws_keyword_labels[k];
+    if (s->score_q15_sums[kws_keyword_labels[k]] > s->score_q15_sums[best]) best = kws_keyword_labels[k];
   }
 
   /* Suppression: window ends are KWS_STREAM_HOP_SAMPLES apart; the count saturates, so it never wraps */
   s->samples_since_detection += KWS_STREAM_HOP_SAMPLES;
   if (s->samples_since_detection > KWS_SUPPRESSION_SAMPLES) s->samples_since_detection = KWS_SUPPRESSION_SAMPLES;
 
-  /* Threshold: sum / (128 * windows) >= KWS_THRESHOLD_BP / 10000, both sides times 10000 * 128 * windows / 16 */
-  const uint32_t sum = (uint32_t)s->score_q7_sums[best];
+  /* Threshold: sum / (32768 * windows) >= KWS_THRESHOLD_PPM / 1000000, both sides times 1000000 * 32768 * windows */
+  const uint32_t sum = (uint32_t)s->score_q15_sums[best];
   const uint32_t windows = (uint32_t)s->history_filled;
-  if (sum * 625u < (uint32_t)KWS_THRESHOLD_BP * 8u * windows) return 0;
+  if ((uint64_t)sum * 1000000u < (uint64_t)KWS_THRESHOLD_PPM * 32768u * windows) return 0;
   if (s->samples_since_detection < KWS_SUPPRESSION_SAMPLES) return 0;
   s->samples_since_detection = 0;
   detection->sample = s->samples_pushed;
   detection->label = best;
-  detection->score_q7_sum = (int32_t)sum;
+  detection->score_q15_sum = (int32_t)sum;
   detection->windows = (int32_t)windows;
   return 1;
 }

@@ -30,7 +30,7 @@ export interface Classifier {
   readonly backend?: BackendInfo;
   /**
    * Class scores per row, `[rows][labels]`: softmax probabilities for the float model; for the
-   * quantised one what the device reports, `arm_softmax_q7` output / 128.
+   * quantised one what the device reports, `kws_softmax`'s Q15 probabilities / 32768.
    */
   scores(x: Float32Array): Float32Array;
   /** The arg-max class per row (first maximum wins, as on the device). */

@@ -20,7 +20,7 @@ import {
   validateNetwork,
 } from './ir.js';
 import { qFormatName } from './qformat.js';
-import { logitFrac, softmaxExpTable } from './softmax.js';
+import { logitFrac, q7ExpTable, softmaxSource } from './softmax.js';
 
 /** arm_relu_q7 takes a uint16_t size: larger maps are rectified row by row. */
 const RELU_MAX_SIZE = 0xffff;
@@ -169,7 +169,7 @@ export function featureMacros(
     define('KWS_OUTPUT_SIZE', 'OUT_DIM'),
     define('KWS_LABELS', `{${network.labels.map(cString).join(', ')}}`),
     define('KWS_LOGIT_FRAC', logitsFrac, `int8 logits in ${qFormatName(logitsFrac)}`),
-    define('KWS_SOFTMAX_EXP_SIZE', softmaxExpTable(logitsFrac).length, "kws_softmax's table"),
+    define('KWS_SOFTMAX_EXP_SIZE', q7ExpTable(logitsFrac).length, "kws_softmax's table"),
   ];
 }
 
@@ -181,8 +181,8 @@ export function headerEnd(guard: string): string[] {
     '',
     '/* int8 features (MFCC_DEC_BITS fractional bits) in, int8 logits out. */',
     'void kws_run(const q7_t *input, q7_t *output);',
-    '/* Softmax of the logits as kws scores them: q7 probabilities, 128 = 1. */',
-    'void kws_softmax(const q7_t *logits, q7_t *probs);',
+    '/* Softmax of the logits as kws scores them: Q15 probabilities, 32768 = 1. */',
+    'void kws_softmax(const q7_t *logits, uint16_t *probs);',
     '',
     `#endif /* ${guard} */`,
     '',
@@ -344,36 +344,9 @@ static void avepool_q7_HWC_nonsquare(const q7_t *Im_in, const uint16_t dim_im_in
 }
 `;
 
-/**
- * kws_softmax: softmaxQ7 of softmax.ts, the scores kws evaluates, over the generated table
- * (not arm_softmax_q7, whose base-2 scores saturate; see softmaxQ7).
- */
-export function softmaxSource(logitsFrac: number): string {
-  const table = softmaxExpTable(logitsFrac);
-  return `/* exp(-d / 2^KWS_LOGIT_FRAC) in Q15, d = largest logit - logit; 0 past the table. */
-static const uint16_t kws_softmax_exp[KWS_SOFTMAX_EXP_SIZE] = {${Array.from(table).join(', ')}};
-
-/* Softmax of the logits' real values as q7 probabilities, 128 = 1, in integers:
- * p_i = min(127, (128 e_i + sum / 2) / sum) with e_i = kws_softmax_exp[max - x_i], sum = sum of e_i.
- * Exactly the scores kws evaluated and thresholded. */
-void kws_softmax(const q7_t *logits, q7_t *probs) {
-  int max = -128;
-  for (int i = 0; i < OUT_DIM; i++) {
-    if (logits[i] > max) max = logits[i];
-  }
-  int32_t e[OUT_DIM];
-  int32_t sum = 0;
-  for (int i = 0; i < OUT_DIM; i++) {
-    const int d = max - logits[i];
-    e[i] = d < KWS_SOFTMAX_EXP_SIZE ? kws_softmax_exp[d] : 0;
-    sum += e[i];
-  }
-  for (int i = 0; i < OUT_DIM; i++) {
-    const int32_t p = (128 * e[i] + sum / 2) / sum;
-    probs[i] = (q7_t)(p > 127 ? 127 : p);
-  }
-}
-`;
+/** kws_softmax (kwsSoftmax of softmax.ts) over the table for logits with `logitsFrac` fractional bits. */
+export function q7SoftmaxSource(logitsFrac: number): string {
+  return softmaxSource(q7ExpTable(logitsFrac), '2^-KWS_LOGIT_FRAC');
 }
 
 export function renderModelSource(network: QuantizedNetwork, provenance?: string): string {
@@ -404,7 +377,7 @@ export function renderModelSource(network: QuantizedNetwork, provenance?: string
   if (network.layers.some((layer) => layer.kind === 'avgpool')) lines.push(AVEPOOL_SOURCE);
   lines.push('void kws_run(const q7_t *input, q7_t *output) {');
   lines.push(...runBody(network.layers));
-  lines.push('}', '', softmaxSource(logitFrac(network)));
+  lines.push('}', '', q7SoftmaxSource(logitFrac(network)));
   return lines.join('\n');
 }
 

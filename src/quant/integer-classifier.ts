@@ -11,10 +11,7 @@ import { argmax } from '../metrics.js';
 import type { Engine } from '../wasm/engine.js';
 import type { QuantizedNetwork } from './ir.js';
 import { createSimulator, type Simulator } from './simulate.js';
-import { logitFrac, softmaxExpTable, softmaxQ7 } from './softmax.js';
-
-/** kws_softmax's unit on every target: probabilities are q7, 128 = 1. */
-export const PROBABILITY_ONE = 128;
+import { PROBABILITY_ONE, kwsSoftmax, logitFrac, q7ExpTable } from './softmax.js';
 
 /** What a target's integer pipeline does with one input. */
 export interface IntegerEngine {
@@ -24,8 +21,8 @@ export interface IntegerEngine {
   quantizeInput(row: Float32Array, out: Int8Array): void;
   /** The int8 logits of one int8 input (`out` is reused). */
   run(input: Int8Array, out: Int8Array): Int8Array;
-  /** What the emitted `kws_softmax` writes for these logits: q7 probabilities, PROBABILITY_ONE = 1. */
-  probabilities(logits: Int8Array, out: Int8Array): Int8Array;
+  /** What the emitted `kws_softmax` writes for these logits: Q15 probabilities, PROBABILITY_ONE = 1. */
+  probabilities(logits: Int8Array, out: Uint16Array): Uint16Array;
 }
 
 export interface IntegerClassifier {
@@ -44,7 +41,7 @@ export function integerClassifier(engine: IntegerEngine): IntegerClassifier {
   const { inputSize, labelCount } = engine;
   const input = new Int8Array(inputSize);
   const output = new Int8Array(labelCount);
-  const probabilities = new Int8Array(labelCount);
+  const probabilities = new Uint16Array(labelCount);
   const logits = (row: Float32Array): Int8Array => {
     engine.quantizeInput(row, input);
     return engine.run(input, output);
@@ -94,13 +91,13 @@ export function q7Classifier<S extends { run(input: Int8Array, out: Int8Array): 
   logitFrac: number,
   simulator: S,
 ): IntegerClassifier & { simulator: S } {
-  const expTable = softmaxExpTable(logitFrac);
+  const expTable = q7ExpTable(logitFrac);
   const classifier = integerClassifier({
     inputSize: network.frames * network.coefficients,
     labelCount: network.labels.length,
     quantizeInput: (row, out) => quantizeFeatures(row, network.inputFrac, out),
     run: (input, out) => simulator.run(input, out),
-    probabilities: (logits, out) => softmaxQ7(logits, expTable, out),
+    probabilities: (logits, out) => kwsSoftmax(logits, expTable, out),
   });
   return { ...classifier, simulator };
 }

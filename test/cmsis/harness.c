@@ -1,7 +1,8 @@
 /*
  * Host harness for the emitted model: reads int8 feature vectors (KWS_INPUT_SIZE bytes each)
- * from stdin until EOF and writes, per vector, the int8 logits then the arm_softmax_q7
- * probabilities (KWS_OUTPUT_SIZE bytes each) to stdout. Build with -DKWS_MODEL_HEADER='"ds_cnn.h"'.
+ * from stdin until EOF and writes, per vector, the int8 logits (KWS_OUTPUT_SIZE bytes) then
+ * kws_softmax's Q15 probabilities (KWS_OUTPUT_SIZE uint16_t, host byte order) to stdout. Build
+ * with -DKWS_MODEL_HEADER='"ds_cnn.h"'.
  */
 #include <stdio.h>
 
@@ -10,7 +11,7 @@
 int main(void) {
   static q7_t input[KWS_INPUT_SIZE];
   static q7_t logits[KWS_OUTPUT_SIZE];
-  static q7_t probs[KWS_OUTPUT_SIZE];
+  static uint16_t probs[KWS_OUTPUT_SIZE];
   while (fread(input, 1, sizeof input, stdin) == sizeof input) {
     kws_run(input, logits);
     kws_softmax(logits, probs);

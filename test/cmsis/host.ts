@@ -42,9 +42,26 @@ export function compileHarness(outDir: string, architecture: string): string {
   );
 }
 
-/** Feeds int8 inputs (back to back) to the harness; returns, per input, its int8 logits then its q7 softmax. */
-export function runHarness(binary: string, inputs: Int8Array): Int8Array {
+/** What the harness writes for one input. */
+export interface HarnessOutput {
+  logits: Int8Array;
+  /** kws_softmax's Q15 probabilities. */
+  probabilities: Uint16Array;
+}
+
+/** Feeds int8 inputs (back to back) to the harness; returns, per input, its int8 logits and Q15 softmax. */
+export function runHarness(binary: string, inputs: Int8Array, classes: number): HarnessOutput[] {
   const result = spawnSync(binary, { input: inputs, maxBuffer: 1 << 24 });
   if (result.status !== 0) throw new Error(`harness exited with ${result.status}: ${result.stderr.toString()}`);
-  return new Int8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.length);
+  const stdout = result.stdout;
+  const recordBytes = 3 * classes;
+  if (stdout.length % recordBytes !== 0)
+    throw new Error(`harness wrote ${stdout.length} bytes, not records of ${recordBytes}`);
+  return Array.from({ length: stdout.length / recordBytes }, (_, n) => {
+    const record = stdout.subarray(n * recordBytes, (n + 1) * recordBytes);
+    return {
+      logits: new Int8Array(record.buffer, record.byteOffset, classes),
+      probabilities: Uint16Array.from({ length: classes }, (_, c) => record.readUInt16LE(classes + 2 * c)),
+    };
+  });
 }

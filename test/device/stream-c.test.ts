@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { PosteriorSettings } from '../../src/detect/posteriors.js';
 import { renderFrontEnd } from '../../src/device/frontend-c.js';
 import { powerOfTwo } from '../../src/features/quantize.js';
+import { PROBABILITY_ONE } from '../../src/quant/softmax.js';
 import { MAX_AVERAGE_WINDOWS, emitStream, renderStream, streamStateBytes } from '../../src/device/stream-c.js';
 import { KwsError, UsageError } from '../../src/errors.js';
 import { featureGeometry } from '../../src/features/config.js';
@@ -71,7 +72,7 @@ describe('renderStream', () => {
       KWS_STREAM_H: '',
       KWS_STREAM_HOP_FRAMES: '1',
       KWS_AVERAGE_WINDOWS: '51',
-      KWS_THRESHOLD_BP: '9000',
+      KWS_THRESHOLD_PPM: '900000',
       KWS_SUPPRESSION_SAMPLES: '24000',
       KWS_STREAM_MAX_DETECTIONS: '4',
       KWS_STREAM_HOP_SAMPLES: '(KWS_STREAM_HOP_FRAMES * KWS_FRAME_SHIFT)',
@@ -81,7 +82,7 @@ describe('renderStream', () => {
     for (const name of [
       'KWS_STREAM_HOP_FRAMES',
       'KWS_AVERAGE_WINDOWS',
-      'KWS_THRESHOLD_BP',
+      'KWS_THRESHOLD_PPM',
       'KWS_SUPPRESSION_SAMPLES',
       'KWS_STREAM_MAX_DETECTIONS',
     ]) {
@@ -93,7 +94,7 @@ describe('renderStream', () => {
       'int kws_stream_push(kws_stream_t *s, const int16_t *samples, int n, kws_detection_t *out);',
     );
     expect(header).toContain('int kws_stream_end(kws_stream_t *s, kws_detection_t *out);');
-    expect(header).toMatch(/One stream's state: 2096 bytes at the settings above/);
+    expect(header).toMatch(/One stream's state: 2348 bytes at the settings above/);
     expect(source).toContain('#include "dnn.h"\n#include "kws_features.h"\n#include "kws_stream.h"');
     expect(source).toContain('static const int16_t kws_keyword_labels[KWS_STREAM_KEYWORDS] = {\n  2, 3, 4\n};');
     expect(source).not.toMatch(/\bfloat\b|\bdouble\b|malloc/);
@@ -116,30 +117,29 @@ describe('renderStream', () => {
     expect(globals.filter((name) => !name.startsWith('kws_'))).toEqual([]);
   });
 
-  it('converts the operating point: hop in frames, windows averaged, basis points, samples', () => {
+  it('converts the operating point: hop in frames, windows averaged, millionths, samples', () => {
     const macros = cDefines(
-      renderStream({ network, hopMs: 60, averageWindowMs: 0, threshold: 0.12345, suppressionMs: 700.01 }).header,
+      renderStream({ network, hopMs: 60, averageWindowMs: 0, threshold: 0.1234567, suppressionMs: 700.01 }).header,
     );
     expect(macros.get('KWS_STREAM_HOP_FRAMES')).toBe('3');
     expect(macros.get('KWS_AVERAGE_WINDOWS')).toBe('1');
-    expect(macros.get('KWS_THRESHOLD_BP')).toBe('1235');
+    expect(macros.get('KWS_THRESHOLD_PPM')).toBe('123457');
     expect(macros.get('KWS_SUPPRESSION_SAMPLES')).toBe('11201');
     expect(
       cDefines(renderStream({ network, averageWindowMs: 300, hopMs: 100 }).header).get('KWS_AVERAGE_WINDOWS'),
     ).toBe('4');
+    // Q15 scores reach past 0.999: an over-confident network's thresholds carry over.
+    expect(cDefines(renderStream({ network, threshold: 0.99999 }).header).get('KWS_THRESHOLD_PPM')).toBe('999990');
   });
 
   it('rejects what the C cannot do, in one line', () => {
     expect(() => renderStream({ network, hopMs: 30 })).toThrow(UsageError);
     expect(() => renderStream({ network, threshold: 1.5 })).toThrow(/threshold must be from 0 to 1 \(got 1.5\)/);
-    expect(() => renderStream({ network, threshold: 0.995 })).toThrow(
-      /stream: threshold 0.995 is above the int8 network's largest score/,
-    );
     expect(() => renderStream({ network, averageWindowMs: -1 })).toThrow(KwsError);
     expect(() => renderStream({ network, suppressionMs: -1 })).toThrow(KwsError);
     expect(() => renderStream({ network, maxDetections: 0 })).toThrow(/maxDetections must be a whole number/);
     expect(() => renderStream({ network, averageWindowMs: 20 * MAX_AVERAGE_WINDOWS })).toThrow(
-      `stream: averaging ${MAX_AVERAGE_WINDOWS + 1} windows; at most ${MAX_AVERAGE_WINDOWS} fit the 32-bit threshold test`,
+      `stream: averaging ${MAX_AVERAGE_WINDOWS + 1} windows; at most ${MAX_AVERAGE_WINDOWS} fit the 32-bit score sums`,
     );
     expect(() => renderStream({ network: { ...network, labels: ['_silence_', '_unknown_', '_unknown_'] } })).toThrow(
       /no keywords/,
@@ -182,7 +182,7 @@ describe.skipIf(skipWithoutGcc)('emitted stream compiled with gcc -std=c99 -peda
     // Not only after the CLI's rounding: the times and scores are the same numbers.
     run.detections.forEach((d, i) => {
       expect(d.sample / RATE).toBe(expected.detections[i]!.timeS);
-      expect(d.sum / (128 * d.windows)).toBe(expected.detections[i]!.score);
+      expect(d.sum / (PROBABILITY_ONE * d.windows)).toBe(expected.detections[i]!.score);
     });
     expect(run.windows).toBe(expected.windows);
     expect(run.frames).toBe(expected.framesComputed);
@@ -270,7 +270,7 @@ describe.skipIf(skipWithoutGcc)('emitted stream compiled with gcc -std=c99 -peda
     const overrides = {
       KWS_STREAM_HOP_FRAMES: 2,
       KWS_AVERAGE_WINDOWS: 6,
-      KWS_THRESHOLD_BP: 5500,
+      KWS_THRESHOLD_PPM: 550000,
       KWS_SUPPRESSION_SAMPLES: 9600,
       ...ROOMY,
     };
@@ -319,10 +319,13 @@ describe.skipIf(skipWithoutGcc)('emitted stream compiled with gcc -std=c99 -peda
     expect(() => compileStream(dir, network, { defines: { KWS_AVERAGE_WINDOWS: 0 } })).toThrow(
       /KWS_AVERAGE_WINDOWS must be from 1 to/,
     );
-    // q7 scores stop at 127/128: a threshold above 9921 basis points could never fire.
-    expect(() => compileStream(dir, network, { defines: { KWS_THRESHOLD_BP: 9921 } })).not.toThrow();
-    expect(() => compileStream(dir, network, { defines: { KWS_THRESHOLD_BP: 9922 } })).toThrow(
-      /KWS_THRESHOLD_BP must be from 0 to 9921 \(q7 scores stop at 127\/128\)/,
+    expect(() => compileStream(dir, network, { defines: { KWS_THRESHOLD_PPM: 1000000 } })).not.toThrow();
+    expect(() => compileStream(dir, network, { defines: { KWS_THRESHOLD_PPM: 1000001 } })).toThrow(
+      /KWS_THRESHOLD_PPM must be from 0 to 1000000/,
+    );
+    // The unit changed from basis points: a build that still sets the old macro is told how to convert it.
+    expect(() => compileStream(dir, network, { defines: { KWS_THRESHOLD_BP: 9000 } })).toThrow(
+      /KWS_THRESHOLD_BP \(basis points\) is now KWS_THRESHOLD_PPM \(millionths\): multiply by 100/,
     );
     fs.writeFileSync(
       path.join(dir, 'dnn.h'),

@@ -1,7 +1,7 @@
 /*
  * Host harness for the emitted stream: reads int16 samples (host byte order) from stdin and
  * pushes them into kws_stream_push in chunks of the sizes given as arguments (cycled), then calls
- * kws_stream_end. Prints one line per detection, "<sample> <label> <score_q7_sum> <windows>",
+ * kws_stream_end. Prints one line per detection, "<sample> <label> <score_q15_sum> <windows>",
  * then "windows <n> frames <n> dropped <n> state <sizeof(kws_stream_t)>".
  * Build with -DKWS_MODEL_HEADER='"ds_cnn.h"'. With -DKWS_FRAMES_FROM_FILE it links no front end:
  * kws_features_frame below returns the frames of the file named by the environment variable
@@ -32,7 +32,7 @@ void kws_features_frame(const int16_t *window, int8_t *out) {
 static void print_detections(const kws_detection_t *detections, int count) {
   for (int i = 0; i < count; i++) {
     const kws_detection_t *d = &detections[i];
-    printf("%lu %ld %ld %ld\n", (unsigned long)d->sample, (long)d->label, (long)d->score_q7_sum, (long)d->windows);
+    printf("%lu %ld %ld %ld\n", (unsigned long)d->sample, (long)d->label, (long)d->score_q15_sum, (long)d->windows);
   }
 }
 

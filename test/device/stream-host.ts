@@ -16,13 +16,14 @@ import { quantizeFeatures } from '../../src/features/quantize.js';
 import { emitNetworkC, inputQuantizationOf } from '../../src/quant/deployed.js';
 import type { QuantizedNetwork } from '../../src/quant/ir.js';
 import { createIntegerClassifier } from '../../src/quant/integer-classifier.js';
+import { PROBABILITY_ONE } from '../../src/quant/softmax.js';
 import { CMSIS_DIR } from '../cmsis/host.js';
 import { DEVICE_DIR, STRICT_C_FLAGS } from './host.js';
 
 const PCM16_FULL_SCALE = 32768;
 
 export interface StreamBuild {
-  /** Extra -D definitions, e.g. { KWS_THRESHOLD_BP: 5000 }. */
+  /** Extra -D definitions, e.g. { KWS_THRESHOLD_PPM: 500000 }. */
   defines?: Record<string, number>;
   /** Link no front end: kws_features_frame returns the frames of the file in KWS_FRAMES. */
   framesFromFile?: boolean;
@@ -127,7 +128,7 @@ export function cliLine(timeS: number, label: string, score: number): string {
 
 export function cLines(run: StreamRun, network: QuantizedNetwork): string[] {
   return run.detections.map((d) =>
-    cliLine(d.sample / network.feature.sampleRate, network.labels[d.label]!, d.sum / (128 * d.windows)),
+    cliLine(d.sample / network.feature.sampleRate, network.labels[d.label]!, d.sum / (PROBABILITY_ONE * d.windows)),
   );
 }
 

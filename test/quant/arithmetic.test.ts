@@ -10,7 +10,7 @@ import {
   roundHalfEven,
 } from '../../src/quant/qformat.js';
 import { averagePool, fullyConnected, relu } from '../../src/quant/simulate.js';
-import { softmaxExpTable, softmaxQ7 } from '../../src/quant/softmax.js';
+import { kwsSoftmax, q7ExpTable, softmaxExpTable } from '../../src/quant/softmax.js';
 import { Random } from '../../src/random.js';
 
 /** One-input, one-output FC: out = sat8(((b << bs) + round + x·w) >> os). */
@@ -120,40 +120,44 @@ describe('ReLU and average pool', () => {
   });
 });
 
-describe("kws_softmax: the logits' real softmax as q7 probabilities (128 = 1)", () => {
-  it('tabulates exp(−d / 2^frac) in Q15 until it rounds to 0, at most 256 entries', () => {
-    const q4 = softmaxExpTable(4);
+describe("kws_softmax: the logits' real softmax as Q15 probabilities (32768 = 1)", () => {
+  it('tabulates exp(−d · step) in Q15 until it rounds to 0, at most 256 entries', () => {
+    const q4 = q7ExpTable(4);
     expect(q4[0]).toBe(32768);
     expect(q4[16]).toBe(12055); // 32768 / e = 12054.7
-    expect(softmaxExpTable(0).length).toBe(12); // 32768 e^-11 = 0.55, e^-12 rounds to 0
-    expect(softmaxExpTable(7).length).toBe(256);
+    expect(q7ExpTable(0).length).toBe(12); // 32768 e^-11 = 0.55, e^-12 rounds to 0
+    expect(q7ExpTable(7).length).toBe(256);
+    expect(Array.from(softmaxExpTable(0.0625))).toEqual(Array.from(q4));
+    expect(() => softmaxExpTable(0)).toThrow(RangeError);
   });
 
   it('gives equal shares for equal inputs', () => {
-    expect(Array.from(softmaxQ7(Int8Array.of(5, 5, 5, 5), softmaxExpTable(4)))).toEqual([32, 32, 32, 32]);
+    // (32768 · 32768 + 65536) / 131072 = 8192.5, truncated
+    expect(Array.from(kwsSoftmax(Int8Array.of(5, 5, 5, 5), q7ExpTable(4)))).toEqual([8192, 8192, 8192, 8192]);
   });
 
-  it('computes (128 e_i + sum / 2) / sum on the real logits', () => {
-    // Q.4 logits 16 and 0 are 1.0 and 0.0: e = 32768, 12055, sum 44823 → 94.08 and 34.92, truncated.
-    expect(Array.from(softmaxQ7(Int8Array.of(16, 0), softmaxExpTable(4)))).toEqual([94, 34]);
+  it('computes (32768 e_i + sum / 2) / sum on the real logits', () => {
+    // Q.4 logits 16 and 0 are 1.0 and 0.0: e = 32768, 12055, sum 44823 → 23955.6 and 8813.4, truncated.
+    expect(Array.from(kwsSoftmax(Int8Array.of(16, 0), q7ExpTable(4)))).toEqual([23955, 8813]);
   });
 
-  it('saturates the winner at 127 and gives 0 past the table', () => {
-    expect(Array.from(softmaxQ7(Int8Array.of(10, 0, 2, 1), softmaxExpTable(0)))).toEqual([127, 0, 0, 0]);
-    expect(Array.from(softmaxQ7(Int8Array.of(127, -128), softmaxExpTable(0)))).toEqual([127, 0]);
+  it('reaches 32768 only when every other logit is past the table', () => {
+    expect(Array.from(kwsSoftmax(Int8Array.of(127, -128), q7ExpTable(0)))).toEqual([32768, 0]);
+    // d = 10, 8, 9 are inside the 12-entry table: the winner keeps 16 units short of 1.
+    expect(Array.from(kwsSoftmax(Int8Array.of(10, 0, 2, 1), q7ExpTable(0)))).toEqual([32752, 1, 11, 4]);
   });
 
-  it('stays within 1/128 of the float softmax of the real logits', () => {
+  it('stays within 3/32768 of the float softmax of the real logits', () => {
     const random = new Random(7);
-    for (const frac of [2, 4, 5]) {
-      const table = softmaxExpTable(frac);
+    for (const frac of [0, 2, 4, 5, 7]) {
+      const table = q7ExpTable(frac);
       for (let trial = 0; trial < 200; trial++) {
         const logits = Int8Array.from({ length: 12 }, () => random.int(-128, 128));
         const real = Array.from(logits, (v) => Math.exp((v - Math.max(...logits)) / 2 ** frac));
         const total = real.reduce((a, b) => a + b, 0);
-        const scores = softmaxQ7(logits, table);
+        const scores = kwsSoftmax(logits, table);
         real.forEach((value, i) => {
-          expect(Math.abs(scores[i]! - Math.min(127, (128 * value) / total))).toBeLessThanOrEqual(1);
+          expect(Math.abs(scores[i]! - (32768 * value) / total)).toBeLessThanOrEqual(3);
         });
       }
     }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { registerQuantizeCommand } from '../../src/cli/commands/quantize.js';
 import { generateSyntheticDataset } from '../../src/data/synthetic.js';
-import { thresholdBasisPoints, windowsAveraged } from '../../src/detect/posteriors.js';
+import { thresholdPpm, windowsAveraged } from '../../src/detect/posteriors.js';
 import { loadRunOperatingPoint } from '../../src/detect/operating-point-store.js';
 import { UsageError } from '../../src/errors.js';
 import type { QuantizedNetwork } from '../../src/quant/ir.js';
@@ -197,10 +197,21 @@ describe('kws quantize', () => {
     const { settings, targetFalseAlarmsPerHour } = loaded.point;
     expect(targetFalseAlarmsPerHour).toBe(2);
     const header = fs.readFileSync(path.join(outDir, 'kws_stream.h'), 'utf8');
-    expect(header).toContain(`#define KWS_THRESHOLD_BP ${thresholdBasisPoints(settings.threshold)} `);
+    expect(header).toContain(`#define KWS_THRESHOLD_PPM ${thresholdPpm(settings.threshold)} `);
     expect(header).toContain(
       `#define KWS_AVERAGE_WINDOWS ${windowsAveraged(settings.averageWindowMs, settings.hopMs)} `,
     );
+    expect(loaded.point.integerScores).toBe('q15');
+    // A point an older kws chose on q7 scores (no integerScores) is not used for the Q15 scores.
+    const pointFile = new RunDir(pointDir).operatingPoint;
+    const file = fs.readFileSync(pointFile, 'utf8');
+    const { integerScores: _dropped, ...older } = loaded.point;
+    fs.writeFileSync(pointFile, JSON.stringify({ ...JSON.parse(file), int8: older }));
+    expect(loadRunOperatingPoint(pointDir, 'int8')).toEqual({
+      status: 'stale',
+      reason: 'the int8 operating point was chosen on the q7 scores of an older kws (run kws quantize again)',
+    });
+    fs.writeFileSync(pointFile, file);
     // Quantising again makes another network: the stored point no longer applies to it.
     await runIn(pointDir, ...calibration, 'percentile');
     expect(loadRunOperatingPoint(pointDir, 'int8').status).toBe('stale');
@@ -220,7 +231,7 @@ describe('kws quantize', () => {
     expect(error).toBeUndefined();
     expect(stderr).toContain('kws: warning: no int8 operating point chosen (the run was trained with --split all');
     expect(fs.readFileSync(path.join(root, 'c-no-point', 'kws_stream.h'), 'utf8')).toContain(
-      '#define KWS_THRESHOLD_BP 9000 ',
+      '#define KWS_THRESHOLD_PPM 900000 ',
     );
   });
 

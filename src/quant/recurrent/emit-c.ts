@@ -13,7 +13,7 @@ import {
   featureMacros,
   headerEnd,
   openingComment,
-  softmaxSource,
+  q7SoftmaxSource,
   writeEmittedFiles,
 } from '../emit-c.js';
 import { logitFrac } from '../softmax.js';
@@ -693,7 +693,7 @@ export function renderRecurrentModelSource(network: RecurrentNetwork, provenance
     ...runBody(network),
     '}',
     '',
-    softmaxSource(logitFrac(network)),
+    q7SoftmaxSource(logitFrac(network)),
   );
   return lines.join('\n');
 }

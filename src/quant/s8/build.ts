@@ -16,7 +16,6 @@ import { roundHalfAway } from '../qformat.js';
 import { S8_TARGET } from '../../targets.js';
 import { type Clamp, type S8Layer, type S8Network, type S8WeightedLayer, validateS8Network } from './ir.js';
 import { INT32_MAX, INT32_MIN, quantizeMultiplier } from './requantize.js';
-import { softmaxParameters } from './softmax.js';
 
 export interface ActivationRange {
   min: number;
@@ -230,7 +229,6 @@ export function buildS8Network(
     inputScale: points[0]!.scale,
     inputZeroPoint: points[0]!.zeroPoint,
     layers,
-    softmax: softmaxParameters(quantization.scale),
   };
   validateS8Network(network);
   return { network, points, ...log };

@@ -3,11 +3,13 @@
  * hand-written Deployment code): `weights.h` (weights, int32 biases and per-channel output
  * multipliers and shifts, one `#define` each), `<arch>.h` (geometry, offsets and clamps as
  * macros; the input's scale and zero point for the front end), `<arch>.c` (`kws_run`: a plain
- * sequence of s8 kernel calls over two static ping-pong buffers, `kws_softmax`, and `kws_init`,
- * which checks the static kernel scratch against CMSIS-NN's get_buffer_size functions).
+ * sequence of s8 kernel calls over two static ping-pong buffers; `kws_softmax`, kws's table
+ * softmax of softmax.ts as Q15 probabilities; and `kws_init`, which checks the static kernel
+ * scratch against CMSIS-NN's get_buffer_size functions).
  */
 import { featureGeometry } from '../../features/config.js';
 import { type EmittedFiles, openingComment, writeEmittedFiles } from '../emit-c.js';
+import { softmaxSource } from '../softmax.js';
 import {
   type S8AvgPoolLayer,
   type S8Layer,
@@ -15,6 +17,8 @@ import {
   type S8WeightedLayer,
   isS8Weighted,
   s8ActivationBufferSize,
+  s8ExpTable,
+  s8LogitScale,
   validateS8Network,
 } from './ir.js';
 import { KERNEL_VARIANTS, type KernelVariant, networkScratchBytes } from './scratch.js';
@@ -200,10 +204,9 @@ export function renderS8ModelHeader(network: S8Network, provenance?: string): st
   ];
   for (const layer of network.layers) lines.push(`/* ${layer.name} */`, ...layerMacros(layer), '');
   lines.push(
-    "/* arm_softmax_s8 of the logits: TFLite Micro's arguments for their scale (beta 1) */",
-    define('KWS_SOFTMAX_MULT', network.softmax.multiplier),
-    define('KWS_SOFTMAX_SHIFT', network.softmax.shift),
-    define('KWS_SOFTMAX_DIFF_MIN', network.softmax.diffMin),
+    '/* kws_softmax: a table of exp(-d * KWS_LOGIT_SCALE) for logit differences d (the zero point cancels) */',
+    define('KWS_LOGIT_SCALE', cFloat(s8LogitScale(network)), "the logits' scale, KWS_OUTPUT_SCALE"),
+    define('KWS_SOFTMAX_EXP_SIZE', s8ExpTable(network).length, "kws_softmax's table"),
     '',
     define('BUFFER_SIZE', s8ActivationBufferSize(network), 'bytes per ping-pong activation buffer'),
     ...scratchSizeLines(network),
@@ -213,8 +216,8 @@ export function renderS8ModelHeader(network: S8Network, provenance?: string): st
     'arm_cmsis_nn_status kws_init(void);',
     '/* int8 features in (see KWS_INPUT_SCALE), int8 logits out. */',
     'void kws_run(const int8_t *input, int8_t *output);',
-    '/* arm_softmax_s8 of the logits as q7 probabilities, 128 = 1 (the unit of every kws target). */',
-    'void kws_softmax(const int8_t *logits, int8_t *probs);',
+    '/* Softmax of the logits as kws scores them: Q15 probabilities, 32768 = 1. */',
+    'void kws_softmax(const int8_t *logits, uint16_t *probs);',
     '',
     `#endif /* ${guard} */`,
     '',
@@ -406,16 +409,7 @@ export function renderS8ModelSource(network: S8Network, provenance?: string): st
     lines.push(`  /* ${layer.name} */`, ...layerCall(layer, current, target));
     current = target;
   });
-  lines.push(
-    '}',
-    '',
-    'void kws_softmax(const int8_t *logits, int8_t *probs) {',
-    '  arm_softmax_s8(logits, 1, OUT_DIM, KWS_SOFTMAX_MULT, KWS_SOFTMAX_SHIFT, KWS_SOFTMAX_DIFF_MIN, probs);',
-    '  /* (q + 128) / 256 is (q + 128) >> 1 out of 128. */',
-    '  for (int i = 0; i < OUT_DIM; i++) probs[i] = (int8_t)((probs[i] + 128) >> 1);',
-    '}',
-    '',
-  );
+  lines.push('}', '', softmaxSource(s8ExpTable(network), 'KWS_LOGIT_SCALE'));
   return lines.join('\n');
 }
 

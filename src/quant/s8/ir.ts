@@ -8,7 +8,7 @@
  */
 import type { FeatureConfig } from '../../features/config.js';
 import { type IntegerArchitecture, type MapShape, type Pair, mapSize } from '../ir.js';
-import type { SoftmaxParameters } from './softmax.js';
+import { softmaxExpTable } from '../softmax.js';
 
 import type { S8_TARGET } from '../../targets.js';
 
@@ -103,8 +103,6 @@ export interface S8Network {
   inputScale: number;
   inputZeroPoint: number;
   layers: S8Layer[];
-  /** arm_softmax_s8's arguments for the logits' scale. */
-  softmax: SoftmaxParameters;
 }
 
 export function isS8Weighted(layer: S8Layer): layer is S8WeightedLayer {
@@ -145,6 +143,21 @@ export function outputQuantization(layer: S8Layer): { scale: number; zeroPoint: 
     : { scale: layer.outputScale, zeroPoint: layer.outputZeroPoint };
 }
 
+/** The real value of one unit of the int8 logits: the last (fully connected) layer's output scale. */
+export function s8LogitScale(network: S8Network): number {
+  const last = network.layers[network.layers.length - 1];
+  if (last?.kind !== 'dense') throw new Error('s8 network: the last layer must be fully connected (the logits)');
+  return last.outputScale;
+}
+
+/**
+ * kws_softmax's exponential table for the network's logits (softmax.ts): its step is the logits'
+ * scale, and their zero point cancels in the differences it is indexed by.
+ */
+export function s8ExpTable(network: S8Network): Uint16Array {
+  return softmaxExpTable(s8LogitScale(network));
+}
+
 type Fail = (where: string, what: string) => never;
 
 const isInt8 = (v: number): boolean => Number.isInteger(v) && v >= -128 && v <= 127;
@@ -182,11 +195,6 @@ export function validateS8Network(network: S8Network): void {
   const last = network.layers[network.layers.length - 1]!;
   if (last.kind !== 'dense') fail('network', 'the last layer must be fully connected (the logits)');
   if (size !== network.labels.length) fail('network', `${size} outputs for ${network.labels.length} labels`);
-  const { multiplier, shift, diffMin } = network.softmax;
-  if (!Number.isInteger(multiplier) || multiplier <= 0 || multiplier > 2 ** 31 - 1)
-    fail('softmax', `multiplier ${multiplier} outside (0, 2^31)`);
-  if (!Number.isInteger(shift) || shift < 0 || shift > 31) fail('softmax', `shift ${shift} outside [0, 31]`);
-  if (!Number.isInteger(diffMin) || diffMin > 0) fail('softmax', `diff_min ${diffMin} must be a whole number ≤ 0`);
 }
 
 function checkClamp(where: string, clamp: Clamp, fail: Fail): void {

@@ -181,7 +181,6 @@ export function renderS8QuantJson(model: S8QuantizedModel, source?: QuantizedSou
     labels: network.labels,
     feature: network.feature,
     input: { scale: network.inputScale, zeroPoint: network.inputZeroPoint },
-    softmax: network.softmax,
     source: source ?? null,
     layers,
     calibration: model.report,

@@ -4,9 +4,7 @@
  *                              Q31 significand and a power-of-two shift, significand·2^(shift−31);
  *   requantize                 arm_nn_requantize (Include/arm_nnsupportfunctions.h, the default build,
  *                              not CMSIS_NN_USE_SINGLE_ROUNDING): optional left shift, doubling high
- *                              multiply rounding half up, then a right shift rounding halves away from 0;
- *   saturatingDoublingHighMultiply, multiplyByPowerOfTwo, expOnNegativeValues,
- *   oneOverOnePlusX            the gemmlowp-style helpers arm_softmax_s8 is built from (same header).
+ *                              multiply rounding half up, then a right shift rounding halves away from 0.
  * Everything is int32 that wraps like the C does on Cortex-M; the 64-bit products of the C are
  * formed exactly from 16-bit halves (a double holds 53 bits).
  */
@@ -61,15 +59,6 @@ export function doublingHighMultiply(a: number, b: number): number {
   return roundedHighProduct(a, b) | 0;
 }
 
-/**
- * arm_nn_doubling_high_mult (MUL_SAT): the rounding nudge ±2^30 by the operands' signs and a
- * truncating division come to the same floor as above; only INT32_MIN² saturates.
- */
-export function saturatingDoublingHighMultiply(a: number, b: number): number {
-  if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
-  return roundedHighProduct(a, b) | 0;
-}
-
 /** arm_nn_divide_by_power_of_two: arithmetic right shift by 0…31, halves rounded away from zero. */
 export function divideByPowerOfTwo(dividend: number, exponent: number): number {
   const remainderMask = ((1 << exponent) - 1) | 0;
@@ -85,44 +74,4 @@ export function requantize(value: number, multiplier: number, shift: number): nu
   const left = shift > 0 ? shift : 0;
   const right = shift > 0 ? 0 : -shift;
   return divideByPowerOfTwo(doublingHighMultiply(Math.imul(value, 1 << left), multiplier), right);
-}
-
-/** arm_nn_mult_by_power_of_two (MUL_POW2): a saturating left shift. */
-export function multiplyByPowerOfTwo(value: number, exponent: number): number {
-  const threshold = ((1 << (31 - exponent)) - 1) | 0;
-  if (value > threshold) return INT32_MAX;
-  if (value < -threshold) return INT32_MIN;
-  return value << exponent;
-}
-
-/** exp(−1/4), exp(−1/2), exp(−1), … exp(−16) in Q31: the factors for bits 24 … 30 of a Q5.26 argument. */
-const EXP_BIT_FACTORS = [1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242];
-
-/** arm_nn_exp_on_negative_values: exp(x) in Q31 of x ≤ 0 in Q5.26, a fourth-order polynomial and bit factors. */
-export function expOnNegativeValues(value: number): number {
-  const mul = saturatingDoublingHighMultiply;
-  const valueModMinusQuarter = ((value & ((1 << 24) - 1)) - (1 << 24)) | 0;
-  const remainder = (valueModMinusQuarter - value) | 0;
-  const x = ((valueModMinusQuarter << 5) + (1 << 28)) | 0;
-  const x2 = mul(x, x);
-  const cubicAndQuartic = (divideByPowerOfTwo(mul(x2, x2), 2) + mul(x2, x)) | 0;
-  const series = (x + divideByPowerOfTwo((mul(cubicAndQuartic, 715827883) + x2) | 0, 1)) | 0;
-  let result = (1895147668 + mul(1895147668, series)) | 0;
-  EXP_BIT_FACTORS.forEach((factor, i) => {
-    if ((remainder & (1 << (24 + i))) !== 0) result = mul(result, factor);
-  });
-  return value === 0 ? INT32_MAX : result;
-}
-
-/** arm_nn_one_over_one_plus_x_for_x_in_0_1: 1 / (1 + x) in Q31 of x in [0, 1) in Q31, by three Newton–Raphson steps. */
-export function oneOverOnePlusX(value: number): number {
-  const mul = saturatingDoublingHighMultiply;
-  const sum = value + INT32_MAX;
-  const halfDenominator = Math.trunc((sum + (sum >= 0 ? 1 : -1)) / 2) | 0;
-  let x = (1515870810 + mul(halfDenominator, -1010580540)) | 0;
-  const one = 1 << 29;
-  for (let step = 0; step < 3; step++) {
-    x = (x + multiplyByPowerOfTwo(mul(x, (one - mul(halfDenominator, x)) | 0), 2)) | 0;
-  }
-  return multiplyByPowerOfTwo(x, 1);
 }

@@ -7,8 +7,8 @@
  * arm_convolve_s8 (which fills the padding with −input_offset, adding nothing), the 1×1 and 1×N
  * convolutions the wrapper may pick, every depthwise kernel the depthwise wrapper may pick
  * (arm_depthwise_conv_3x3_s8, _s8_opt, _s8) and arm_fully_connected_s8 / _per_channel_s8, which
- * differ only in summation order — irrelevant to int32 sums that wrap. arm_avgpool_s8 and
- * arm_softmax_s8 follow their own files.
+ * differ only in summation order — irrelevant to int32 sums that wrap. arm_avgpool_s8 follows
+ * below; the softmax is kws's own (../softmax.ts).
  */
 import { resolveEngine, type Engine } from '../../wasm/engine.js';
 import {

@@ -61,7 +61,9 @@ export function s8NetworkFromJson(json: unknown): S8Network {
       shifts: Int32Array.from(integers(`${where} shifts`, layer.shifts, -31, 30)),
     };
   });
-  const network = { ...plain, layers } as S8Network;
+  // Networks stored before kws_softmax became a table carry arm_softmax_s8's arguments, now unused.
+  const { softmax: _softmax, ...rest } = plain as Partial<S8NetworkJson> & { softmax?: unknown };
+  const network = { ...rest, layers } as S8Network;
   validateS8Network(network);
   return network;
 }

@@ -13,7 +13,7 @@ import { emitRecurrentC } from '../../../src/quant/recurrent/emit-c.js';
 import type { RecurrentNetwork } from '../../../src/quant/recurrent/ir.js';
 import { quantizeRecurrentModel } from '../../../src/quant/recurrent/quantize.js';
 import { createRecurrentSimulator } from '../../../src/quant/recurrent/simulate.js';
-import { logitFrac, softmaxExpTable, softmaxQ7 } from '../../../src/quant/softmax.js';
+import { kwsSoftmax, logitFrac, q7ExpTable } from '../../../src/quant/softmax.js';
 import { Random } from '../../../src/random.js';
 import { compileHarness, runHarness, skipWithoutGcc } from '../../cmsis/host.js';
 import { randomInt8 } from '../random-networks.js';
@@ -73,15 +73,16 @@ function simulate(network: RecurrentNetwork, inputs: Int8Array): Int8Array {
 /** Runs the binary on every input and compares with the simulator's logits and kws_softmax scores. */
 function expectParity(binary: string, inputs: Int8Array, expected: Int8Array, network: RecurrentNetwork): void {
   const classes = network.labels.length;
-  const expTable = softmaxExpTable(logitFrac(network));
+  const expTable = q7ExpTable(logitFrac(network));
   const count = expected.length / classes;
-  const output = runHarness(binary, inputs);
-  expect(output.length).toBe(count * 2 * classes);
+  const output = runHarness(binary, inputs, classes);
+  expect(output.length).toBe(count);
   for (let n = 0; n < count; n++) {
     const logits = expected.subarray(n * classes, (n + 1) * classes);
-    const fromC = output.subarray(n * 2 * classes, (n + 1) * 2 * classes);
-    expect(Array.from(fromC.subarray(0, classes)), `input ${n} logits`).toEqual(Array.from(logits));
-    expect(Array.from(fromC.subarray(classes)), `input ${n} softmax`).toEqual(Array.from(softmaxQ7(logits, expTable)));
+    expect(Array.from(output[n]!.logits), `input ${n} logits`).toEqual(Array.from(logits));
+    expect(Array.from(output[n]!.probabilities), `input ${n} softmax`).toEqual(
+      Array.from(kwsSoftmax(logits, expTable)),
+    );
   }
 }
 

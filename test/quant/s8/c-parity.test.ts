@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { IntegerArchitecture } from '../../../src/quant/ir.js';
 import { emitS8C } from '../../../src/quant/s8/emit-c.js';
-import { type S8Network, isS8Weighted } from '../../../src/quant/s8/ir.js';
+import { type S8Network, isS8Weighted, s8ExpTable } from '../../../src/quant/s8/ir.js';
 import {
   type ConvGeometry,
   type KernelVariant,
@@ -20,7 +20,7 @@ import {
 } from '../../../src/quant/s8/scratch.js';
 import { quantizeFeaturesAffine } from '../../../src/features/quantize.js';
 import { createS8Simulator } from '../../../src/quant/s8/simulate.js';
-import { probabilitiesQ7 } from '../../../src/quant/s8/softmax.js';
+import { kwsSoftmax } from '../../../src/quant/softmax.js';
 import { Random } from '../../../src/random.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import {
@@ -52,21 +52,24 @@ describe.skipIf(skipWithoutCmsisNn)(
     function expectParity(network: S8Network, name: string, inputs: Int8Array): number {
       const outDir = path.join(workDir, name);
       emitS8C(network, outDir);
-      const output = runS8Harness(compileS8Harness(outDir, network.architecture, library()), inputs);
-      const simulator = createS8Simulator(network);
-      const inputSize = network.frames * network.coefficients;
       const classes = network.labels.length;
+      const output = runS8Harness(compileS8Harness(outDir, network.architecture, library()), inputs, classes);
+      const simulator = createS8Simulator(network);
+      const table = s8ExpTable(network);
+      const inputSize = network.frames * network.coefficients;
       const count = inputs.length / inputSize;
-      expect(output.length).toBe(count * 2 * classes);
+      expect(output.logits.length).toBe(count * classes);
       const mismatches: string[] = [];
       const distinct = new Set<string>();
       for (let n = 0; n < count; n++) {
         const logits = simulator.run(inputs.subarray(n * inputSize, (n + 1) * inputSize));
-        const probabilities = probabilitiesQ7(logits, network.softmax, new Int8Array(logits.length));
-        const fromC = output.subarray(n * 2 * classes, (n + 1) * 2 * classes);
-        if (fromC.subarray(0, classes).join() !== logits.join())
-          mismatches.push(`input ${n} logits: C ${fromC.subarray(0, classes).join()} vs ${logits.join()}`);
-        if (fromC.subarray(classes).join() !== probabilities.join()) mismatches.push(`input ${n} softmax`);
+        const probabilities = kwsSoftmax(logits, table);
+        const logitsC = output.logits.subarray(n * classes, (n + 1) * classes);
+        const probabilitiesC = output.probabilities.subarray(n * classes, (n + 1) * classes);
+        if (logitsC.join() !== logits.join())
+          mismatches.push(`input ${n} logits: C ${logitsC.join()} vs ${logits.join()}`);
+        if (probabilitiesC.join() !== probabilities.join())
+          mismatches.push(`input ${n} softmax: C ${probabilitiesC.join()} vs ${probabilities.join()}`);
         distinct.add(logits.join());
       }
       expect(mismatches.slice(0, 5)).toEqual([]);

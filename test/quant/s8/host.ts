@@ -39,8 +39,6 @@ const SOURCES = [
   'FullyConnectedFunctions/arm_vector_sum_s8.c',
   'PoolingFunctions/arm_avgpool_s8.c',
   'PoolingFunctions/arm_avgpool_get_buffer_sizes_s8.c',
-  'SoftmaxFunctions/arm_softmax_s8.c',
-  'SoftmaxFunctions/arm_nn_softmax_common_s8.c',
   'NNSupportFunctions/arm_nn_mat_mult_nt_t_s8.c',
   'NNSupportFunctions/arm_nn_vec_mat_mult_t_s8.c',
   'NNSupportFunctions/arm_nn_vec_mat_mult_t_per_ch_s8.c',
@@ -90,9 +88,27 @@ export function compileS8Harness(outDir: string, architecture: string, library: 
   return binary;
 }
 
-/** Feeds int8 inputs (back to back) to the harness; returns per input its int8 logits then its softmax. */
-export function runS8Harness(binary: string, inputs: Int8Array): Int8Array {
+/** What the harness wrote per input, back to back: `classes` int8 logits and `classes` Q15 probabilities each. */
+export interface S8HarnessOutput {
+  logits: Int8Array;
+  probabilities: Uint16Array;
+}
+
+/** Feeds int8 inputs (back to back) to the harness of a network with `classes` outputs. */
+export function runS8Harness(binary: string, inputs: Int8Array, classes: number): S8HarnessOutput {
   const result = spawnSync(binary, { input: inputs, maxBuffer: 1 << 24 });
   if (result.status !== 0) throw new Error(`harness exited with ${result.status}: ${result.stderr.toString()}`);
-  return new Int8Array(result.stdout.buffer, result.stdout.byteOffset, result.stdout.length);
+  const stdout = result.stdout;
+  const record = 3 * classes;
+  if (stdout.length % record !== 0) throw new Error(`harness wrote ${stdout.length} bytes, not records of ${record}`);
+  const count = stdout.length / record;
+  const logits = new Int8Array(count * classes);
+  const probabilities = new Uint16Array(count * classes);
+  for (let n = 0; n < count; n++) {
+    for (let c = 0; c < classes; c++) {
+      logits[n * classes + c] = stdout.readInt8(n * record + c);
+      probabilities[n * classes + c] = stdout.readUInt16LE(n * record + classes + 2 * c);
+    }
+  }
+  return { logits, probabilities };
 }

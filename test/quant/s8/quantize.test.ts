@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { argmax } from '../../../src/metrics.js';
 import { buildS8Network } from '../../../src/quant/s8/build.js';
 import { emitS8C } from '../../../src/quant/s8/emit-c.js';
-import { type S8Network, isS8Weighted, validateS8Network } from '../../../src/quant/s8/ir.js';
+import { type S8Network, isS8Weighted, s8ExpTable, s8LogitScale, validateS8Network } from '../../../src/quant/s8/ir.js';
 import { quantizeModelS8, renderS8QuantJson } from '../../../src/quant/s8/quantize.js';
 import { createS8Simulator } from '../../../src/quant/s8/simulate.js';
 import { s8NetworkFromJson, s8NetworkToJson } from '../../../src/quant/s8/store.js';
@@ -162,6 +162,17 @@ describe('s8 network store', () => {
     expect(loaded.target).toBe('cmsis-nn-s8');
   });
 
+  it("loads networks stored with arm_softmax_s8's arguments, dropping them", () => {
+    const stored = {
+      ...(JSON.parse(JSON.stringify(s8NetworkToJson(network))) as object),
+      softmax: { multiplier: 2 ** 30, shift: 23, diffMin: -248 },
+    };
+    const loaded = s8NetworkFromJson(stored);
+    expect('softmax' in loaded).toBe(false);
+    const input = randomInt8Inputs(network, 1, 3);
+    expect(Array.from(createS8Simulator(loaded).run(input))).toEqual(Array.from(createS8Simulator(network).run(input)));
+  });
+
   it('refuses damaged files with the layer and tensor at fault', () => {
     const plain = s8NetworkToJson(network);
     const conv = plain.layers[0]!;
@@ -192,7 +203,14 @@ describe('emitted s8 files', () => {
     expect(source.match(/arm_depthwise_conv_wrapper_s8\(/g)).toHaveLength(4);
     expect(source).toContain('arm_fully_connected_per_channel_s8(');
     expect(source).toContain('arm_avgpool_s8(');
-    expect(source).toContain('arm_softmax_s8(logits, 1, OUT_DIM, KWS_SOFTMAX_MULT');
+    // kws_softmax: the table for the logits' scale, not arm_softmax_s8.
+    const table = s8ExpTable(network);
+    expect(Number(/#define KWS_LOGIT_SCALE (\S+)f /.exec(header)![1]!)).toBeCloseTo(s8LogitScale(network), 8);
+    expect(header).toContain(`#define KWS_SOFTMAX_EXP_SIZE ${table.length} `);
+    expect(header).toContain('void kws_softmax(const int8_t *logits, uint16_t *probs);');
+    expect(header).not.toMatch(/KWS_SOFTMAX_(MULT|SHIFT|DIFF_MIN)/);
+    expect(source).toContain(`kws_softmax_exp[KWS_SOFTMAX_EXP_SIZE] = {${Array.from(table).join(', ')}};`);
+    expect(source).not.toContain('arm_softmax_s8');
     expect(source.match(/_get_buffer_size\(/g)!.length).toBeGreaterThanOrEqual(network.layers.length);
     expect(weights).toMatch(/#define CONV1_OUT_MULT \{\d+, \d+/);
     expect(weights).toContain('From: a test');

@@ -1,7 +1,8 @@
 /**
  * The s8 simulator against a float reference (dequantised logits close to the float network's on
  * unseen inputs), its two engines against each other (bit-identical, saturation counts included),
- * and the pieces with their own rounding: the input quantisation, the average pool, softmax.
+ * and the pieces with their own rounding: the input quantisation, the average pool, the softmax
+ * table for the logits' scale.
  */
 import { describe, expect, it } from 'vitest';
 import { createFloatForward } from '../../../src/quant/float-network.js';
@@ -9,10 +10,10 @@ import type { IntegerArchitecture } from '../../../src/quant/ir.js';
 import { createS8Classifier } from '../../../src/quant/s8/classifier.js';
 import { quantizeFloatNetworkS8 } from '../../../src/quant/s8/quantize.js';
 import { argmax } from '../../../src/metrics.js';
-import { type S8AvgPoolLayer, isS8Weighted } from '../../../src/quant/s8/ir.js';
+import { type S8AvgPoolLayer, isS8Weighted, s8ExpTable } from '../../../src/quant/s8/ir.js';
 import { quantizeFeaturesAffine } from '../../../src/features/quantize.js';
 import { averagePool, createS8Simulator } from '../../../src/quant/s8/simulate.js';
-import { softmaxParameters, softmaxS8 } from '../../../src/quant/s8/softmax.js';
+import { PROBABILITY_ONE, kwsSoftmax, softmaxExpTable } from '../../../src/quant/softmax.js';
 import { Random } from '../../../src/random.js';
 import { quantizedS8, randomFeatures, randomFloatNetwork, randomInt8Inputs, selfLabelled } from './networks.js';
 
@@ -149,16 +150,52 @@ describe('s8 rounding outside the weighted kernels', () => {
     expect(Array.from(output)).toEqual([2, -2, 2, 100]);
   });
 
-  it('arm_softmax_s8 gives probabilities close to the float softmax, in 1/256', () => {
-    const scale = 0.0625;
-    const parameters = softmaxParameters(scale);
+  it("kws_softmax's table steps by the logits' scale and scores close to the dequantised logits' softmax", () => {
     const random = new Random(9);
-    for (let trial = 0; trial < 50; trial++) {
-      const logits = Int8Array.from({ length: 12 }, () => random.int(-128, 128));
-      const probabilities = softmaxS8(logits, parameters);
-      const exps = Array.from(logits, (q) => Math.exp(q * scale));
-      const sum = exps.reduce((a, b) => a + b, 0);
-      exps.forEach((e, i) => expect(Math.abs((probabilities[i]! + 128) / 256 - e / sum)).toBeLessThan(2 / 256));
+    for (const [architecture, seed] of [
+      ['dnn', 51],
+      ['ds_cnn', 52],
+    ] as const) {
+      const { network } = quantizedS8(randomFloatNetwork(architecture, seed), seed);
+      const last = network.layers[network.layers.length - 1]!;
+      if (last.kind !== 'dense') throw new Error('logits come from a dense layer');
+      const table = s8ExpTable(network);
+      expect(table).toEqual(softmaxExpTable(last.outputScale));
+      // The classifier scores with the same table.
+      const x = randomFeatures(network, 5, seed);
+      const classifier = createS8Classifier(network);
+      const scores = classifier.scores(x);
+      const inputSize = network.frames * network.coefficients;
+      const classes = network.labels.length;
+      for (let r = 0; r < 5; r++) {
+        const logits = classifier.logits(x.subarray(r * inputSize, (r + 1) * inputSize));
+        const expected = Array.from(kwsSoftmax(logits, table), (p) => p / PROBABILITY_ONE);
+        expect(Array.from(scores.subarray(r * classes, (r + 1) * classes))).toEqual(expected.map(Math.fround));
+      }
+      // Seeded random logits at this scale and at finer and coarser ones (the zero point cancels).
+      // Each table entry but the largest (32768, exact) is off by up to 1/2, which moves p_i by
+      // (δ_i − P_i Σδ_j) / sum; with the division's rounding, |p_i − 32768 P_i| ≤
+      // 1/2 + (32768 / sum) (1/2 + (n − 1) P_i / 2). With 12 labels that reaches about 3/32768 for
+      // the top class of a confident row, so a flat 2/32768 only holds for a handful of labels.
+      for (const scale of [last.outputScale, 0.01, 0.0625, 0.25, 1]) {
+        const expTable = softmaxExpTable(scale);
+        const zeroPoint = last.outputZeroPoint;
+        for (const n of [4, 12]) {
+          for (let trial = 0; trial < 300; trial++) {
+            const logits = Int8Array.from({ length: n }, () => random.int(-128, 128));
+            const probabilities = kwsSoftmax(logits, expTable);
+            const max = Math.max(...logits);
+            const tableSum = Array.from(logits, (q) => expTable[max - q] ?? 0).reduce((a, b) => a + b, 0);
+            const exps = Array.from(logits, (q) => Math.exp((q - zeroPoint) * scale));
+            const sum = exps.reduce((a, b) => a + b, 0);
+            exps.forEach((e, i) => {
+              const error = Math.abs(probabilities[i]! - (PROBABILITY_ONE * e) / sum);
+              const bound = 0.5 + (PROBABILITY_ONE / tableSum) * (0.5 + ((n - 1) * e) / sum / 2);
+              expect(error, `scale ${scale}, ${n} labels`).toBeLessThanOrEqual(n === 4 ? Math.min(bound, 2) : bound);
+            });
+          }
+        }
+      }
     }
   });
 });
