@@ -18,7 +18,6 @@ import {
   isS8Weighted,
   s8ActivationBufferSize,
   s8ExpTable,
-  s8LogitScale,
   validateS8Network,
 } from './ir.js';
 import { KERNEL_VARIANTS, type KernelVariant, networkScratchBytes } from './scratch.js';
@@ -204,8 +203,7 @@ export function renderS8ModelHeader(network: S8Network, provenance?: string): st
   ];
   for (const layer of network.layers) lines.push(`/* ${layer.name} */`, ...layerMacros(layer), '');
   lines.push(
-    '/* kws_softmax: a table of exp(-d * KWS_LOGIT_SCALE) for logit differences d (the zero point cancels) */',
-    define('KWS_LOGIT_SCALE', cFloat(s8LogitScale(network)), "the logits' scale, KWS_OUTPUT_SCALE"),
+    '/* kws_softmax: a table of exp(-d * KWS_OUTPUT_SCALE) for logit differences d (the zero point cancels) */',
     define('KWS_SOFTMAX_EXP_SIZE', s8ExpTable(network).length, "kws_softmax's table"),
     '',
     define('BUFFER_SIZE', s8ActivationBufferSize(network), 'bytes per ping-pong activation buffer'),
@@ -409,7 +407,7 @@ export function renderS8ModelSource(network: S8Network, provenance?: string): st
     lines.push(`  /* ${layer.name} */`, ...layerCall(layer, current, target));
     current = target;
   });
-  lines.push('}', '', softmaxSource(s8ExpTable(network), 'KWS_LOGIT_SCALE'));
+  lines.push('}', '', softmaxSource(s8ExpTable(network), 'KWS_OUTPUT_SCALE'));
   return lines.join('\n');
 }
 

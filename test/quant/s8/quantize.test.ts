@@ -205,7 +205,7 @@ describe('emitted s8 files', () => {
     expect(source).toContain('arm_avgpool_s8(');
     // kws_softmax: the table for the logits' scale, not arm_softmax_s8.
     const table = s8ExpTable(network);
-    expect(Number(/#define KWS_LOGIT_SCALE (\S+)f /.exec(header)![1]!)).toBeCloseTo(s8LogitScale(network), 8);
+    expect(Number(/^#define KWS_OUTPUT_SCALE (\S+)f$/m.exec(header)![1]!)).toBeCloseTo(s8LogitScale(network), 8);
     expect(header).toContain(`#define KWS_SOFTMAX_EXP_SIZE ${table.length} `);
     expect(header).toContain('void kws_softmax(const int8_t *logits, uint16_t *probs);');
     expect(header).not.toMatch(/KWS_SOFTMAX_(MULT|SHIFT|DIFF_MIN)/);
