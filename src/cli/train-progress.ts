@@ -1,8 +1,7 @@
 /** What `kws train` and `kws demo` show while a model trains: a banner, a progress bar, a line per evaluation. */
 import { formatConfusion } from '../metrics.js';
 import type { TrainEvent } from '../train/trainer.js';
-import type { RunConfig } from '../run/config.js';
-import { Q7_TARGET } from '../targets.js';
+import { quantizeAwareTargetOf, type RunConfig } from '../run/config.js';
 import { createProgress, type ProgressReporter } from './progress.js';
 
 export interface TrainingReporter {
@@ -30,7 +29,7 @@ export function trainingReporter(run: RunConfig, options: { printTest: boolean }
               `${event.trainingClips} training, ${event.validationClips} validation, ${event.testingClips} testing clips; ` +
               (event.quantizeAwareFrom === undefined
                 ? ''
-                : `quantisation-aware for ${run.train.quantizeAwareTarget ?? Q7_TARGET} (one thread) from step ${event.quantizeAwareFrom}; `) +
+                : `quantisation-aware for ${quantizeAwareTargetOf(run.train)} (one thread) from step ${event.quantizeAwareFrom}; `) +
               (event.startStep > 0
                 ? `resuming at step ${event.startStep} of ${event.totalSteps}\n`
                 : `${event.totalSteps} steps\n`),

@@ -16,7 +16,7 @@ import { loadModelFiles } from '../models/io.js';
 import { Random } from '../random.js';
 import { labelsFor, type DataSettings, type RunConfig } from '../run/config.js';
 import { type CheckpointName, RunDir } from '../run/layout.js';
-import { hasTrainerState, readTrainerState } from '../run/trainer-state.js';
+import { hasTrainerState, rangesTargetOf, readTrainerState } from '../run/trainer-state.js';
 import { type QuantizedSource, describeSource, quantizedSource } from '../run/provenance.js';
 import type { CalibrationSet, RangeMethod } from './calibrate.js';
 import { type DeployedNetwork, emitNetworkC } from './deployed.js';
@@ -99,8 +99,7 @@ function learnedRangesFor(
   target: TargetName,
 ): LearnedRanges | undefined {
   const state = hasTrainerState(checkpointDir) ? readTrainerState(checkpointDir) : undefined;
-  const learned =
-    state?.qatRanges && ({ target: state.qatTarget ?? Q7_TARGET, ranges: state.qatRanges } as LearnedRanges);
+  const learned = state?.qatRanges && ({ target: rangesTargetOf(state), ranges: state.qatRanges } as LearnedRanges);
   if (options.method !== 'qat')
     return options.method === undefined && !options.actMax && learned?.target === target ? learned : undefined;
   if (!learned)

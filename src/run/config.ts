@@ -44,6 +44,11 @@ export interface TrainSettings {
   quantizeAwareTarget?: TargetName;
 }
 
+/** The target a run's quantisation-aware training is for (runs saved before s8 had QAT: cmsis-nn-q7). */
+export function quantizeAwareTargetOf(train: TrainSettings): TargetName {
+  return train.quantizeAwareTarget ?? Q7_TARGET;
+}
+
 export interface RunConfig {
   version: 1;
   architecture: string;
@@ -97,7 +102,7 @@ function shapingSettings(run: RunConfig): Map<string, unknown> {
     trainWorkers: run.train.trainWorkers ?? 1,
     // Named as `kws train` spells it; absent in a QAT run: cmsis-nn-q7.
     quantizeAwareTarget: undefined,
-    target: run.train.quantizeAwareFrom === undefined ? undefined : (run.train.quantizeAwareTarget ?? Q7_TARGET),
+    target: run.train.quantizeAwareFrom === undefined ? undefined : quantizeAwareTargetOf(run.train),
     seed: run.seed,
   });
 }

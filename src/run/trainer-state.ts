@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KwsError } from '../errors.js';
-import type { TargetName } from '../targets.js';
+import { Q7_TARGET, type TargetName } from '../targets.js';
 import { checkpointFiles } from './layout.js';
 
 /** One quantisation point's tracked range: cmsis-nn-q7's largest |value|, or cmsis-nn-s8's smallest and largest value. */
@@ -19,6 +19,11 @@ export interface TrainerState {
   qatRanges?: QatRange[];
   /** The target those ranges are for; absent: cmsis-nn-q7 (checkpoints from before the s8 target had QAT). */
   qatTarget?: TargetName;
+}
+
+/** The target a checkpoint's learned ranges are for (checkpoints from before s8 had QAT: cmsis-nn-q7). */
+export function rangesTargetOf(state: TrainerState): TargetName {
+  return state.qatTarget ?? Q7_TARGET;
 }
 
 export function hasTrainerState(checkpointDir: string): boolean {

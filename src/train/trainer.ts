@@ -11,9 +11,10 @@ import { argmaxRows, computeMetrics, type Metrics } from '../metrics.js';
 import { validateFeatureConfig } from '../features/config.js';
 import { buildModel } from '../models/build/index.js';
 import type { Architecture } from '../models/registry.js';
+import { rangesTargetOf } from '../run/trainer-state.js';
 import { CheckpointStore, type TrainerState } from './checkpoint.js';
 import { TrainLog } from '../run/log.js';
-import { claimRunDir, saveRunConfig, type RunConfig } from '../run/config.js';
+import { claimRunDir, quantizeAwareTargetOf, saveRunConfig, type RunConfig } from '../run/config.js';
 import { RunDir } from '../run/layout.js';
 import { learningRateAt, makeSchedule, type Schedule } from './schedule.js';
 import { predictLogits } from '../models/inference.js';
@@ -21,7 +22,6 @@ import { GradientReplica, parallelTrainStep } from './replica.js';
 import { createOptimizer, setLearningRate, trainStep } from './step.js';
 import { QuantizeAwareTraining } from './qat.js';
 import { deployedClassifier, type DeployedNetwork } from '../quant/deployed.js';
-import { Q7_TARGET } from '../targets.js';
 import { openTrainingData, type TrainingData } from './data.js';
 
 export type TrainEvent =
@@ -128,9 +128,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // A best accuracy inherited from another run's checkpoint (fine-tuning) has no best checkpoint
     // here to stand for: this run's first evaluation writes its own, so quantize and eval find one.
     if (!store.has('best')) state = { ...state, bestValidationAccuracy: null, bestStep: null };
-    const qatTarget = run.train.quantizeAwareTarget ?? Q7_TARGET;
+    const qatTarget = quantizeAwareTargetOf(run.train);
     // Ranges another target learned (a checkpoint fine-tuned for the other one) are measured anew.
-    const savedRanges = (state.qatTarget ?? Q7_TARGET) === qatTarget ? state.qatRanges : undefined;
+    const savedRanges = rangesTargetOf(state) === qatTarget ? state.qatRanges : undefined;
     const qat = qatFrom === undefined ? undefined : QuantizeAwareTraining.for(model, run, qatTarget, savedRanges);
     const data = await openTrainingData(run, {
       startBatch: state.step,
@@ -299,7 +299,7 @@ async function runLoop(context: LoopContext): Promise<TrainResult> {
     store.writeTestResults(which, tested.step, metrics);
     const quantizedMetrics = tested.qatRanges
       ? integerMetricsOf(
-          QuantizeAwareTraining.for(model, run, tested.qatTarget ?? Q7_TARGET, tested.qatRanges).integerNetwork(),
+          QuantizeAwareTraining.for(model, run, rangesTargetOf(tested), tested.qatRanges).integerNetwork(),
           data.testing,
         )
       : undefined;
