@@ -24,6 +24,7 @@ import {
 import { requantize, roundConstant, type SaturationCounts } from './requantize.js';
 import { gatherPatch, listTaps } from './windows.js';
 import { createWasmKernels } from './simulate-wasm.js';
+import { pingPongRunner } from './ping-pong.js';
 import { resolveEngine, type Engine } from '../wasm/engine.js';
 
 /**
@@ -276,13 +277,9 @@ export interface Simulator {
  */
 export function createSimulator(network: QuantizedNetwork, engine: Engine = 'auto'): Simulator {
   validateNetwork(network);
-  const size = activationBufferSize(network);
-  const buffers = [new Int8Array(size), new Int8Array(size)] as const;
   const saturations = new Float64Array(network.layers.length);
   const chosen = resolveEngine(engine);
   const kernels = chosen === 'wasm' ? createWasmKernels(network) : javaScriptKernels(network);
-  const inputSize = network.frames * network.coefficients;
-  const outputSize = network.labels.length;
 
   function runLayer(layer: QuantLayer, index: number, source: Int8Array, target: Int8Array): void {
     switch (layer.kind) {
@@ -306,23 +303,14 @@ export function createSimulator(network: QuantizedNetwork, engine: Engine = 'aut
     engine: chosen,
     saturations,
     resetSaturations: () => saturations.fill(0),
-    run(input: Int8Array, out = new Int8Array(outputSize)): Int8Array {
-      if (input.length !== inputSize)
-        throw new Error(`simulator: input has ${input.length} values, expected ${inputSize}`);
-      let current = input;
-      let next = 0;
-      network.layers.forEach((layer, index) => {
-        if (layer.kind === 'relu') {
-          runLayer(layer, index, current, current);
-          return;
-        }
-        const target = buffers[next]!;
-        runLayer(layer, index, current, target);
-        current = target;
-        next = 1 - next;
-      });
-      out.set(current.subarray(0, outputSize));
-      return out;
-    },
+    run: pingPongRunner({
+      layers: network.layers,
+      bufferSize: activationBufferSize(network),
+      inputSize: network.frames * network.coefficients,
+      outputSize: network.labels.length,
+      name: 'simulator',
+      runLayer,
+      inPlace: (layer) => layer.kind === 'relu',
+    }).run,
   };
 }

@@ -26,6 +26,7 @@ import {
 import { requantize } from './requantize.js';
 import { listTaps } from '../windows.js';
 import { createS8WasmKernels } from './simulate-wasm.js';
+import { pingPongRunner } from '../ping-pong.js';
 
 /** Out-of-range outputs are clamped and counted here (one slot per layer of the network). */
 export type SaturationCounts = Float64Array;
@@ -234,13 +235,9 @@ export interface S8Simulator {
  */
 export function createS8Simulator(network: S8Network, engine: Engine = 'auto'): S8Simulator {
   validateS8Network(network);
-  const size = s8ActivationBufferSize(network);
-  const buffers = [new Int8Array(size), new Int8Array(size)] as const;
   const saturations = new Float64Array(network.layers.length);
   const chosen = resolveEngine(engine);
   const kernels = chosen === 'wasm' ? createS8WasmKernels(network) : javaScriptKernels(network);
-  const inputSize = network.frames * network.coefficients;
-  const outputSize = network.labels.length;
 
   function runLayer(layer: S8Layer, index: number, source: Int8Array, target: Int8Array): void {
     switch (layer.kind) {
@@ -257,27 +254,21 @@ export function createS8Simulator(network: S8Network, engine: Engine = 'auto'): 
     }
   }
 
-  function runLayers(input: Int8Array, first: number, end: number): Int8Array {
-    let current = input;
-    for (let index = first; index < end; index++) {
-      const target = current === buffers[0] ? buffers[1] : buffers[0];
-      runLayer(network.layers[index]!, index, current, target);
-      current = target;
-    }
-    return current;
-  }
+  const runner = pingPongRunner({
+    layers: network.layers,
+    bufferSize: s8ActivationBufferSize(network),
+    inputSize: network.frames * network.coefficients,
+    outputSize: network.labels.length,
+    name: 's8 simulator',
+    runLayer,
+  });
 
   return {
     network,
     engine: chosen,
     saturations,
     resetSaturations: () => saturations.fill(0),
-    runLayers,
-    run(input, out = new Int8Array(outputSize)) {
-      if (input.length !== inputSize)
-        throw new Error(`s8 simulator: input has ${input.length} values, expected ${inputSize}`);
-      out.set(runLayers(input, 0, network.layers.length).subarray(0, outputSize));
-      return out;
-    },
+    runLayers: runner.runLayers,
+    run: runner.run,
   };
 }
