@@ -62,7 +62,7 @@ export function loadRunOperatingPoint(
   if (kind === 'int8' && point.integerScores !== INTEGER_SCORES) {
     return {
       status: 'stale',
-      reason: 'the int8 operating point was chosen on the q7 scores of an older kws (run kws quantize again)',
+      reason: 'the int8 operating point was chosen on the q7 scores of an older kws; kws quantize chooses it again',
     };
   }
   try {

@@ -209,7 +209,7 @@ describe('kws quantize', () => {
     fs.writeFileSync(pointFile, JSON.stringify({ ...JSON.parse(file), int8: older }));
     expect(loadRunOperatingPoint(pointDir, 'int8')).toEqual({
       status: 'stale',
-      reason: 'the int8 operating point was chosen on the q7 scores of an older kws (run kws quantize again)',
+      reason: 'the int8 operating point was chosen on the q7 scores of an older kws; kws quantize chooses it again',
     });
     fs.writeFileSync(pointFile, file);
     // Quantising again makes another network: the stored point no longer applies to it.
