@@ -10,6 +10,8 @@ import { featureGeometry } from '../features/config.js';
 import { convScratch } from '../models/conv.js';
 import {
   type AvgPoolLayer,
+  type MapShape,
+  type Pair,
   type QuantLayer,
   type QuantizedNetwork,
   type WeightedLayer,
@@ -98,6 +100,20 @@ function layerMacros(layer: WeightedLayer | AvgPoolLayer): string[] {
       define(`${p}_OUT_LSHIFT`, layer.outLshift),
     ];
   }
+  return [
+    ...convolutionMacros(p, layer),
+    define(`${p}_BIAS_LSHIFT`, layer.biasShift),
+    define(`${p}_OUT_RSHIFT`, layer.outShift),
+  ];
+}
+
+/** A (depthwise) convolution's shape as ARM's Deployment code names it, for both targets; pointwise is 1x1, stride 1, no padding. */
+export function convolutionMacros(
+  p: string,
+  layer:
+    | { kind: 'conv' | 'depthwise'; input: MapShape; output: MapShape; kernel: Pair; stride: Pair; padding: Pair }
+    | { kind: 'pointwise'; input: MapShape; output: MapShape },
+): string[] {
   const kernel = layer.kind === 'pointwise' ? { y: 1, x: 1 } : layer.kernel;
   const stride = layer.kind === 'pointwise' ? { y: 1, x: 1 } : layer.stride;
   const padding = layer.kind === 'pointwise' ? { y: 0, x: 0 } : layer.padding;
@@ -114,8 +130,6 @@ function layerMacros(layer: WeightedLayer | AvgPoolLayer): string[] {
     define(`${p}_PY`, padding.y),
     define(`${p}_OUT_X`, layer.output.width),
     define(`${p}_OUT_Y`, layer.output.height),
-    define(`${p}_BIAS_LSHIFT`, layer.biasShift),
-    define(`${p}_OUT_RSHIFT`, layer.outShift),
   ];
 }
 

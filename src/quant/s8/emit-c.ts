@@ -8,7 +8,7 @@
  * scratch against CMSIS-NN's get_buffer_size functions).
  */
 import { featureGeometry } from '../../features/config.js';
-import { type EmittedFiles, openingComment, writeEmittedFiles } from '../emit-c.js';
+import { type EmittedFiles, convolutionMacros, define, openingComment, writeEmittedFiles } from '../emit-c.js';
 import { softmaxSource } from '../softmax.js';
 import {
   type S8AvgPoolLayer,
@@ -39,10 +39,6 @@ function cFloat(value: number): string {
 
 /** Short form of a scale for comments. */
 const scaleText = (scale: number): string => scale.toPrecision(4);
-
-function define(name: string, value: number | string, comment?: string): string {
-  return `#define ${name} ${value}${comment ? ` /* ${comment} */` : ''}`;
-}
 
 function weightShape(layer: S8WeightedLayer): string {
   switch (layer.kind) {
@@ -121,24 +117,7 @@ function layerMacros(layer: S8Layer): string[] {
       ...quantizationMacros(layer),
     ];
   }
-  const kernel = layer.kind === 'pointwise' ? { y: 1, x: 1 } : layer.kernel;
-  const stride = layer.kind === 'pointwise' ? { y: 1, x: 1 } : layer.stride;
-  const padding = layer.kind === 'pointwise' ? { y: 0, x: 0 } : layer.padding;
-  return [
-    define(`${p}_IN_X`, layer.input.width),
-    define(`${p}_IN_Y`, layer.input.height),
-    define(`${p}_IN_CH`, layer.input.channels),
-    define(`${p}_OUT_CH`, layer.output.channels),
-    define(`${p}_KX`, kernel.x),
-    define(`${p}_KY`, kernel.y),
-    define(`${p}_SX`, stride.x),
-    define(`${p}_SY`, stride.y),
-    define(`${p}_PX`, padding.x),
-    define(`${p}_PY`, padding.y),
-    define(`${p}_OUT_X`, layer.output.width),
-    define(`${p}_OUT_Y`, layer.output.height),
-    ...quantizationMacros(layer),
-  ];
+  return [...convolutionMacros(p, layer), ...quantizationMacros(layer)];
 }
 
 const VARIANT_CONDITION: Record<KernelVariant, string> = {
