@@ -22,15 +22,9 @@ import { quantizeFeaturesAffine } from '../../../src/features/quantize.js';
 import { createS8Simulator } from '../../../src/quant/s8/simulate.js';
 import { kwsSoftmax } from '../../../src/quant/softmax.js';
 import { Random } from '../../../src/random.js';
+import { runHarness } from '../../cmsis/host.js';
 import { tempDir } from '../../helpers/temp-dir.js';
-import {
-  INCLUDE_DIR,
-  STRICT_FLAGS,
-  buildCmsisNnLibrary,
-  compileS8Harness,
-  runS8Harness,
-  skipWithoutCmsisNn,
-} from './host.js';
+import { INCLUDE_DIR, STRICT_FLAGS, buildCmsisNnLibrary, compileS8Harness, skipWithoutCmsisNn } from './host.js';
 import { presetFloatNetwork, quantizedS8, randomFeatures, randomFloatNetwork, randomInt8Inputs } from './networks.js';
 
 const RANDOM_INPUTS = 300;
@@ -53,19 +47,18 @@ describe.skipIf(skipWithoutCmsisNn)(
       const outDir = path.join(workDir, name);
       emitS8C(network, outDir);
       const classes = network.labels.length;
-      const output = runS8Harness(compileS8Harness(outDir, network.architecture, library()), inputs, classes);
+      const output = runHarness(compileS8Harness(outDir, network.architecture, library()), inputs, classes);
       const simulator = createS8Simulator(network);
       const table = s8ExpTable(network);
       const inputSize = network.frames * network.coefficients;
       const count = inputs.length / inputSize;
-      expect(output.logits.length).toBe(count * classes);
+      expect(output.length).toBe(count);
       const mismatches: string[] = [];
       const distinct = new Set<string>();
       for (let n = 0; n < count; n++) {
         const logits = simulator.run(inputs.subarray(n * inputSize, (n + 1) * inputSize));
         const probabilities = kwsSoftmax(logits, table);
-        const logitsC = output.logits.subarray(n * classes, (n + 1) * classes);
-        const probabilitiesC = output.probabilities.subarray(n * classes, (n + 1) * classes);
+        const { logits: logitsC, probabilities: probabilitiesC } = output[n]!;
         if (logitsC.join() !== logits.join())
           mismatches.push(`input ${n} logits: C ${logitsC.join()} vs ${logits.join()}`);
         if (probabilitiesC.join() !== probabilities.join())

@@ -3,7 +3,7 @@
  * ../shared/third_party/cmsis-nn, compiled as it is, plain C on x86). A user's clone has no
  * ../shared: the C tests skip there, and the project has no portable s8 kernels to fall back on.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,29 +86,4 @@ export function compileS8Harness(outDir: string, architecture: string, library: 
     binary,
   ]);
   return binary;
-}
-
-/** What the harness wrote per input, back to back: `classes` int8 logits and `classes` Q15 probabilities each. */
-export interface S8HarnessOutput {
-  logits: Int8Array;
-  probabilities: Uint16Array;
-}
-
-/** Feeds int8 inputs (back to back) to the harness of a network with `classes` outputs. */
-export function runS8Harness(binary: string, inputs: Int8Array, classes: number): S8HarnessOutput {
-  const result = spawnSync(binary, { input: inputs, maxBuffer: 1 << 24 });
-  if (result.status !== 0) throw new Error(`harness exited with ${result.status}: ${result.stderr.toString()}`);
-  const stdout = result.stdout;
-  const record = 3 * classes;
-  if (stdout.length % record !== 0) throw new Error(`harness wrote ${stdout.length} bytes, not records of ${record}`);
-  const count = stdout.length / record;
-  const logits = new Int8Array(count * classes);
-  const probabilities = new Uint16Array(count * classes);
-  for (let n = 0; n < count; n++) {
-    for (let c = 0; c < classes; c++) {
-      logits[n * classes + c] = stdout.readInt8(n * record + c);
-      probabilities[n * classes + c] = stdout.readUInt16LE(n * record + classes + 2 * c);
-    }
-  }
-  return { logits, probabilities };
 }
