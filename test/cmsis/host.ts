@@ -6,7 +6,8 @@ import { PORTABLE_KERNELS_DIR } from '../../src/firmware/kernels.js';
 
 /** The portable CMSIS-NN q7 kernels the package ships (src/firmware/cmsis-nn). */
 export const CMSIS_DIR = PORTABLE_KERNELS_DIR;
-const HARNESS_DIR = path.dirname(fileURLToPath(import.meta.url));
+/** The one host harness of every integer target (q7, recurrent, s8). */
+export const HARNESS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'harness.c');
 export const gccAvailable = spawnSync('gcc', ['--version']).status === 0;
 /** C tests skip without gcc on a user's machine; in CI (CI=true, where .ci/run installs it) they fail instead. */
 export const skipWithoutGcc = !gccAvailable && process.env.CI !== 'true';
@@ -37,7 +38,7 @@ export function compilePortable(binary: string, sources: string[], flags: string
 export function compileHarness(outDir: string, architecture: string): string {
   return compilePortable(
     path.join(outDir, 'harness'),
-    [path.join(outDir, `${architecture}.c`), path.join(HARNESS_DIR, 'harness.c')],
+    [path.join(outDir, `${architecture}.c`), HARNESS],
     [`-DKWS_MODEL_HEADER="${architecture}.h"`, '-I', outDir],
   );
 }

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boardByName } from '../../../src/firmware/boards.js';
 import { kernelBuild } from '../../../src/firmware/kernels.js';
+import { HARNESS } from '../../cmsis/host.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ARM_LEGACY = path.resolve(HERE, '../../../../shared/third_party/cmsis-nn-legacy');
 export const armLegacyPresent = fs.existsSync(path.join(ARM_LEGACY, 'Include', 'arm_nnfunctions.h'));
-const HARNESS = path.resolve(HERE, '../../cmsis/harness.c');
 
 /** Every legacy function the emitted recurrent C can call. */
 const ARM_SOURCES = [

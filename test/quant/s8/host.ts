@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { skipWithoutGcc } from '../../cmsis/host.js';
+import { HARNESS, skipWithoutGcc } from '../../cmsis/host.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const CMSIS_NN_DIR = path.resolve(HERE, '../../../../shared/third_party/cmsis-nn');
@@ -80,7 +80,7 @@ export function compileS8Harness(outDir: string, architecture: string, library: 
     '-I',
     INCLUDE_DIR,
     path.join(outDir, `${architecture}.c`),
-    path.join(HERE, 'harness.c'),
+    HARNESS,
     library,
     '-o',
     binary,
