@@ -1,5 +1,6 @@
 /** What `kws eval` prints: the agreed JSON object, or accuracy, confusion matrix and per-class table as text. */
 import { formatConfusion, type Metrics } from '../metrics.js';
+import { formatTable } from '../text-table.js';
 import type { PairedComparison } from './paired.js';
 
 export interface EvaluationJson {
@@ -95,12 +96,7 @@ export function formatClassTable(metrics: Metrics, labels: readonly string[]): s
       String(metrics.n),
     ],
   ];
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-  return rows
-    .map((row) =>
-      row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  '),
-    )
-    .join('\n');
+  return formatTable(rows);
 }
 
 /** The headline, the labelled confusion matrix and the per-class table. */

@@ -19,6 +19,7 @@ import {
   layeredOptions,
 } from '../options.js';
 import { resolveModelChoice, type CommonOptions } from '../resolve.js';
+import { formatTable } from '../../text-table.js';
 
 interface InfoCliOptions extends CommonOptions {
   json?: boolean;
@@ -52,14 +53,6 @@ function profileJson(profile: ModelProfile): Record<string, unknown> {
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
-
-/** Space-padded columns; numbers (all but the first column) right-aligned unless `alignLeft`. */
-function formatTable(rows: string[][], alignLeft = false): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const pad = (cell: string, column: number) =>
-    column === 0 || alignLeft ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!);
-  return rows.map((row) => row.map(pad).join('  ').trimEnd()).join('\n');
-}
 
 /** Millions of ops as the paper prints them: two decimals below one million. */
 function formatMops(ops: number): string {
