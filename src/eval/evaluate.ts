@@ -11,6 +11,7 @@ import { validateFeatureConfig } from '../features/config.js';
 import { featureDiff, type RunConfig } from '../run/config.js';
 import { indexForRun } from '../run/data.js';
 import type { CheckpointName } from '../run/layout.js';
+import { evaluatePointCosts, openPointCostNetwork, type PointCosts } from './by-point.js';
 import { openClassifier, type Classifier } from './classifier.js';
 import { computeMetrics, type Metrics } from '../metrics.js';
 import { comparePaired, type PairedComparison } from './paired.js';
@@ -30,6 +31,8 @@ export interface EvaluateOptions {
   /** Default: the checkpoint the quantised network was made from when int8 is evaluated, else best. */
   checkpoint?: CheckpointName;
   backend?: BackendPreference;
+  /** With int8: also what each quantisation point and layer costs (q7 networks; see by-point.ts). */
+  byPoint?: boolean;
   /** undefined: the default cache folder; null: no cache. */
   cacheDir?: string | null;
   onProgress?: (done: number, total: number) => void;
@@ -47,6 +50,8 @@ export interface Evaluation {
   predictions: Partial<Record<ModelKind, Int32Array>>;
   /** With both kinds: the int8 network (first) against the float model (second), clip by clip. */
   int8VersusFloat?: PairedComparison;
+  /** With `byPoint`: each quantisation source alone against the float network. */
+  byPoint?: PointCosts;
   /** The checkpoint evaluated (both kinds use the same one). */
   checkpoint: CheckpointName;
   /** The backend the float model ran on. */
@@ -87,6 +92,7 @@ function checkCompatible(classifier: Classifier, run: RunConfig, labels: readonl
 
 export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation> {
   if (options.kinds.length === 0) throw new KwsError('evaluateRun: no model kind to evaluate');
+  if (options.byPoint && !options.kinds.includes('int8')) throw new UsageError('--by-point needs --quantized');
   const { run, set } = evaluationSplit(options.run, options.set);
   const index = indexForRun(run);
   // Models first: a missing checkpoint or quantised network fails before any feature work.
@@ -108,6 +114,7 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation>
       classifiers.push({ kind, classifier });
       checkCompatible(classifier, run, index.labels);
     }
+    const pointCostNetwork = options.byPoint ? openPointCostNetwork(options.trainDir, run, checkpoint) : undefined;
     const data = await loadEvaluationSet({
       index,
       set,
@@ -139,6 +146,8 @@ export async function evaluateRun(options: EvaluateOptions): Promise<Evaluation>
     }
     if (predictions.int8 && predictions.float)
       evaluation.int8VersusFloat = comparePaired(data.y, predictions.int8, predictions.float);
+    if (pointCostNetwork)
+      evaluation.byPoint = await evaluatePointCosts(options.trainDir, run, pointCostNetwork, data.x, data.y);
     return evaluation;
   } finally {
     for (const { classifier } of classifiers) classifier.dispose();

@@ -1,6 +1,7 @@
 /** What `kws eval` prints: the agreed JSON object, or accuracy, confusion matrix and per-class table as text. */
 import { formatConfusion, type Metrics } from '../metrics.js';
 import { formatTable } from '../text-table.js';
+import type { PointCosts } from './by-point.js';
 import type { PairedComparison } from './paired.js';
 
 export interface EvaluationJson {
@@ -18,6 +19,20 @@ export interface EvaluationJson {
     interval95: [number, number];
     int8_only_right: number;
     float_only_right: number;
+  };
+  /** --by-point: each quantisation source alone against the float network (batch norm folded). */
+  by_point?: {
+    float_accuracy: number;
+    rows: Array<{
+      kind: 'activations' | 'weights';
+      name: string;
+      format: string;
+      accuracy: number;
+      difference: number;
+      interval95: [number, number];
+      only_right_here: number;
+      float_only_right: number;
+    }>;
   };
 }
 
@@ -109,4 +124,43 @@ export function formatMetrics(heading: string, metrics: Metrics, labels: readonl
     '',
     formatClassTable(metrics, labels),
   ].join('\n');
+}
+
+/** `--by-point`: one row per quantisation source alone, against the float network on the same clips. */
+export function formatPointCosts(costs: PointCosts): string {
+  const rows = [
+    ['quantised alone', 'accuracy', '− float', '95% interval', 'right only here / only in float', 'format'],
+    ...costs.rows.map((row) => [
+      row.name === 'all' ? `all ${row.kind}` : `${row.name} ${row.kind}`,
+      percent(row.accuracy),
+      signedPoints(row.versusFloat.difference),
+      signedInterval(row.versusFloat.interval),
+      `${row.versusFloat.firstOnlyRight} / ${row.versusFloat.secondOnlyRight}`,
+      row.format,
+    ]),
+  ];
+  // The format column reads left-aligned: widen it last, without trailing spaces.
+  const table = formatTable(rows.map((row) => row.slice(0, -1)))
+    .split('\n')
+    .map((line, i) => `${line}  ${rows[i]!.at(-1)!}`.trimEnd());
+  return [
+    `What each quantisation source costs on its own (the rest stays float; float network with batch norm folded: ${percent(costs.floatAccuracy)}):`,
+    ...table,
+  ].join('\n');
+}
+
+export function pointCostsJson(costs: PointCosts): NonNullable<EvaluationJson['by_point']> {
+  return {
+    float_accuracy: costs.floatAccuracy,
+    rows: costs.rows.map(({ kind, name, format, accuracy, versusFloat }) => ({
+      kind,
+      name,
+      format,
+      accuracy,
+      difference: versusFloat.difference,
+      interval95: versusFloat.interval,
+      only_right_here: versusFloat.firstOnlyRight,
+      float_only_right: versusFloat.secondOnlyRight,
+    })),
+  };
 }

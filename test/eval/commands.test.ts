@@ -12,6 +12,7 @@ import { KwsError, UsageError } from '../../src/errors.js';
 import { openClassifier } from '../../src/eval/classifier.js';
 import { confusionMatrix } from '../../src/metrics.js';
 import { deployedClassifier } from '../../src/quant/deployed.js';
+import { isWeighted, type QuantizedNetwork } from '../../src/quant/ir.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { indexForRun } from '../../src/run/data.js';
 import { RunDir } from '../../src/run/layout.js';
@@ -107,6 +108,33 @@ describe('kws eval', () => {
           `${int8Only} right only in int8, ${floatOnly} only in float\\)\\n`,
       ),
     );
+  });
+
+  it('--by-point prices each quantisation point and layer alone against the float network', async () => {
+    const { stdout, error } = await kws('eval', ...evalArgs('--quantized', '--by-point', '--json'));
+    expect(error).toBeUndefined();
+    const { by_point: byPoint, n } = JSON.parse(stdout);
+    const network = loadQuantizedNetwork(new RunDir(fixture.trainDir)).network as QuantizedNetwork;
+    const weighted = network.layers.filter(isWeighted).map((layer) => layer.name);
+    expect(byPoint.rows.map((row: { kind: string; name: string }) => `${row.kind} ${row.name}`)).toEqual([
+      'activations all',
+      'weights all',
+      'activations input',
+      ...weighted.map((name) => `activations ${name}`),
+      ...weighted.map((name) => `weights ${name}`),
+    ]);
+    for (const row of byPoint.rows) {
+      expect(row.difference).toBeCloseTo(row.accuracy - byPoint.float_accuracy, 12);
+      expect(row.only_right_here - row.float_only_right).toBe(Math.round(row.difference * n));
+    }
+    const text = await kws('eval', ...evalArgs('--quantized', '--by-point'));
+    expect(text.stdout).toContain('What each quantisation source costs on its own');
+    expect(text.stdout).toMatch(
+      /\nIP1 activations +\d+\.\d\d% +[+−]\d+\.\d\d +[+−]\d+\.\d\d to [+−]\d+\.\d\d +\d+ \/ \d+ {2}(Q\d\.\d|-?\d+ fractional bits)\n/,
+    );
+    const float = await kws('eval', ...evalArgs('--by-point'));
+    expect(float.error).toBeInstanceOf(UsageError);
+    expect((float.error as Error).message).toBe('--by-point needs --quantized');
   });
 
   it('prints accuracy, a labelled confusion matrix and the per-class table as text', async () => {

@@ -8,6 +8,7 @@ import { generateSyntheticDataset } from '../../src/data/synthetic.js';
 import { thresholdPpm, windowsAveraged } from '../../src/detect/posteriors.js';
 import { loadRunOperatingPoint } from '../../src/detect/operating-point-store.js';
 import { UsageError } from '../../src/errors.js';
+import { openPointCostNetwork } from '../../src/eval/by-point.js';
 import type { QuantizedNetwork } from '../../src/quant/ir.js';
 import { loadQuantizedNetwork } from '../../src/quant/store.js';
 import { loadRunConfig, saveRunConfig } from '../../src/run/config.js';
@@ -164,6 +165,9 @@ describe('kws quantize', () => {
     expect(source?.target).toBe('cmsis-nn-s8');
     expect('target' in network && network.target).toBe('cmsis-nn-s8');
     expect(fs.readFileSync(path.join(outDir, 'ds_cnn.c'), 'utf8')).toContain('arm_convolve_wrapper_s8');
+    expect(() => openPointCostNetwork(trainDir, loadRunConfig(new RunDir(trainDir)))).toThrow(
+      /^--by-point covers the cmsis-nn-q7 networks of dnn, cnn and ds_cnn; this run's network is cmsis-nn-s8$/,
+    );
     const header = fs.readFileSync(path.join(outDir, 'ds_cnn.h'), 'utf8');
     expect(header).toMatch(/#define KWS_INPUT_ZERO_POINT -?\d+/);
     // The front end quantises with the s8 input's scale and zero point.
@@ -255,6 +259,9 @@ describe('kws quantize', () => {
     expect(source?.target).toBe('cmsis-nn-q7');
     expect(network.architecture).toBe('gru');
     expect('cells' in network && network.cells.map((cell) => cell.kind)).toEqual(['gru']);
+    expect(() => openPointCostNetwork(gruDir, loadRunConfig(new RunDir(gruDir)))).toThrow(
+      /network is the recurrent gru$/,
+    );
     await expect(runIn(gruDir, '--act-max', '32', '0')).rejects.toThrow(
       /--act-max applies to dnn, cnn, ds_cnn; gru has q15 points inside its cells: use --calibration/,
     );

@@ -7,7 +7,14 @@ import type { Command } from 'commander';
 import type { BackendPreference } from '../../backend/index.js';
 import type { Evaluation, ModelKind } from '../../eval/evaluate.js';
 import { EVALUATION_SET_CHOICES, type EvaluationSetChoice } from '../../eval/sets.js';
-import { evaluationJson, formatMetrics, formatVersusFloat, versusFloatJson } from '../../eval/format.js';
+import {
+  evaluationJson,
+  formatMetrics,
+  formatPointCosts,
+  formatVersusFloat,
+  pointCostsJson,
+  versusFloatJson,
+} from '../../eval/format.js';
 import { writeRunReport } from '../../eval/report.js';
 import { validateFeatureConfig } from '../../features/config.js';
 import { labelsFor, type RunConfig } from '../../run/config.js';
@@ -31,6 +38,7 @@ interface EvalCliOptions extends CommonOptions {
   trainDir?: string;
   checkpoint?: CheckpointName;
   quantized?: boolean;
+  byPoint?: boolean;
   set: EvaluationSetChoice;
   json?: boolean;
   report?: string;
@@ -56,6 +64,12 @@ export function registerEvalCommand(program: Command): void {
       flags: '--report <dir>',
       description:
         'also write an HTML report (confusion heat-map, per-class table, training curves, model cost) and SVG charts there',
+    },
+    {
+      flags: '--by-point',
+      description:
+        "with --quantized (q7 networks): what each quantisation point and each layer's weights cost alone " +
+        '(the float network with only that rounded, against float clip by clip)',
     },
     JSON_OPTION,
   ]);
@@ -104,6 +118,7 @@ async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions
     kinds,
     checkpoint: options.checkpoint,
     backend: options.backend,
+    byPoint: options.byPoint,
     cacheDir: options.cacheDir,
     onProgress: (done, total) => {
       progress ??= createProgress(`features (${options.set})`, total);
@@ -118,15 +133,17 @@ async function runEval(trainDir: string, run: RunConfig, options: EvalCliOptions
   );
   for (const warning of evaluation.warnings) process.stderr.write(`kws: warning: ${warning}\n`);
   const metrics = evaluation[primary]!;
-  const { float, int8VersusFloat } = evaluation;
+  const { float, int8VersusFloat, byPoint } = evaluation;
 
   if (options.json) {
     const json = evaluationJson(options.set, evaluation.labels, metrics, primary === 'int8');
     if (float && int8VersusFloat) json.versus_float = versusFloatJson(float, int8VersusFloat);
+    if (byPoint) json.by_point = pointCostsJson(byPoint);
     process.stdout.write(`${JSON.stringify(json)}\n`);
   } else {
     process.stdout.write(`${formatMetrics(headingFor(evaluation, primary, options), metrics, evaluation.labels)}\n`);
     if (float && int8VersusFloat) process.stdout.write(`${formatVersusFloat(float, int8VersusFloat)}\n`);
+    if (byPoint) process.stdout.write(`\n${formatPointCosts(byPoint)}\n`);
   }
   if (options.report) {
     const files = writeRunReport(path.resolve(options.report), trainDir, run, evaluation, command);
