@@ -5,6 +5,7 @@
  * q15 state have no float-with-one-point-rounded counterpart here.
  */
 import { KwsError } from '../errors.js';
+import { computeMetrics } from '../metrics.js';
 import { loadModelFiles } from '../models/io.js';
 import { type DeployedNetwork, isRecurrentNetwork, isS8Network } from '../quant/deployed.js';
 import { foldModel } from '../quant/fold.js';
@@ -62,8 +63,7 @@ export async function evaluatePointCosts(
   });
   try {
     const costs = quantizationCosts(foldModel(model, run), opened.network, x);
-    const accuracy = (predictions: Int32Array) =>
-      predictions.reduce((right, p, n) => right + (p === truth[n] ? 1 : 0), 0) / truth.length;
+    const accuracy = (predictions: Int32Array) => computeMetrics(truth, predictions, run.labels.length).accuracy;
     return {
       floatAccuracy: accuracy(costs.float),
       rows: costs.sources.map(({ predictions, ...source }) => ({

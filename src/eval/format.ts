@@ -139,13 +139,10 @@ export function formatPointCosts(costs: PointCosts): string {
       row.format,
     ]),
   ];
-  // The format column reads left-aligned: widen it last, without trailing spaces.
-  const table = formatTable(rows.map((row) => row.slice(0, -1)))
-    .split('\n')
-    .map((line, i) => `${line}  ${rows[i]!.at(-1)!}`.trimEnd());
+  const format = rows[0]!.length - 1;
   return [
     `What each quantisation source costs on its own (the rest stays float; float network with batch norm folded: ${percent(costs.floatAccuracy)}):`,
-    ...table,
+    formatTable(rows, (column) => column === 0 || column === format),
   ].join('\n');
 }
 

@@ -96,7 +96,7 @@ function formatProfile(profile: ModelProfile, preset: string | undefined): strin
     '',
     formatTable(layerRows),
     '',
-    formatTable(summary, true),
+    formatTable(summary, () => true),
   ].join('\n');
 }
 
