@@ -8,7 +8,7 @@
  * format to look at: ARM's users found such a point by sweeping `act_max` by hand.
  */
 import { argmax } from '../metrics.js';
-import { createFloatForward, type FloatNetwork, pointNames } from './float-network.js';
+import { createFloatForward, type FloatForward, type FloatNetwork, pointNames } from './float-network.js';
 import { type QuantizedNetwork, isWeighted } from './ir.js';
 import { qFormatName } from './qformat.js';
 import { dequantizedNetwork } from './quantize.js';
@@ -42,15 +42,15 @@ export function quantizationCosts(float: FloatNetwork, network: QuantizedNetwork
     throw new Error('quantizationCosts: the integer network was not built from this float network');
   }
   const dequantized = dequantizedNetwork(float, network);
-  const predict = (net: FloatNetwork, fracs: ReadonlyArray<number | null>): Int32Array => {
-    const forward = createFloatForward(net);
-    return Int32Array.from({ length: rows }, (_, n) =>
+  const predict = (forward: FloatForward, fracs: ReadonlyArray<number | null> = []): Int32Array =>
+    Int32Array.from({ length: rows }, (_, n) =>
       argmax(forward.run(x.subarray(n * inputSize, (n + 1) * inputSize), { fracs })),
     );
-  };
+  // One forward pass serves every activation row: only the weight rows need networks of their own.
+  const floatForward = createFloatForward(float);
   const sources: QuantizationSource[] = [
-    { kind: 'activations', name: 'all', format: '', predictions: predict(float, pointFracs) },
-    { kind: 'weights', name: 'all', format: '', predictions: predict(dequantized, []) },
+    { kind: 'activations', name: 'all', format: '', predictions: predict(floatForward, pointFracs) },
+    { kind: 'weights', name: 'all', format: '', predictions: predict(createFloatForward(dequantized)) },
   ];
   names.forEach((name, point) => {
     const only = pointFracs.map((frac, i) => (i === point ? frac : null));
@@ -58,7 +58,7 @@ export function quantizationCosts(float: FloatNetwork, network: QuantizedNetwork
       kind: 'activations',
       name,
       format: qFormatName(pointFracs[point]!),
-      predictions: predict(float, only),
+      predictions: predict(floatForward, only),
     });
   });
   network.layers.forEach((layer, i) => {
@@ -68,8 +68,8 @@ export function quantizationCosts(float: FloatNetwork, network: QuantizedNetwork
       kind: 'weights',
       name: layer.name,
       format: `${qFormatName(layer.weightFrac)} / ${qFormatName(layer.biasFrac)}`,
-      predictions: predict({ ...float, layers }, []),
+      predictions: predict(createFloatForward({ ...float, layers })),
     });
   });
-  return { float: predict(float, []), sources };
+  return { float: predict(floatForward), sources };
 }
