@@ -93,3 +93,16 @@ export function renderQuantJson(model: QuantizedModel, source?: QuantizedSource)
   };
   return `${JSON.stringify(summary, null, 2)}\n`;
 }
+
+/**
+ * `search` picks ranges by the clips each candidate gets right; on clips the float model gets all
+ * right (an overfitted model's training clips) there is none to win back, so they say little about
+ * which ranges cost accuracy elsewhere: the note says so and where to look, or is absent.
+ */
+export function searchBlindNote(method: string, floatAccuracy: number | undefined, set: string): string[] {
+  if (method !== 'search' || floatAccuracy !== 1) return [];
+  return [
+    `the float model gets every ${set} clip here right, so these clips say little about which ranges cost accuracy; ` +
+      "'kws eval --quantized --by-point --set validation' shows what each point costs on clips it can miss",
+  ];
+}

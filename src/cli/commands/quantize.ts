@@ -8,7 +8,7 @@ import type { SetName } from '../../data/split.js';
 import type { RangeMethod } from '../../quant/calibrate.js';
 import { qFormatName } from '../../quant/qformat.js';
 import { TARGET_NAMES, type TargetName } from '../../targets.js';
-import { DEFAULT_CALIBRATION, type QuantReport } from '../../quant/report.js';
+import { DEFAULT_CALIBRATION, type QuantReport, searchBlindNote } from '../../quant/report.js';
 import type { RecurrentQuantReport } from '../../quant/recurrent/report.js';
 import type { S8QuantReport } from '../../quant/s8/quantize.js';
 import type { DataSettings } from '../../run/config.js';
@@ -30,6 +30,7 @@ import { tuneOperatingPointWithProgress } from '../detections.js';
 import { createProgress, type ProgressReporter } from '../progress.js';
 import type { QuantizeStage } from '../../quant/run.js';
 import { dataSettingsFrom, runConfigOptionLayer, trainedRun } from '../resolve.js';
+import { formatTable } from '../../text-table.js';
 
 interface QuantizeCliOptions extends DataSettings {
   trainDir?: string;
@@ -190,14 +191,18 @@ function sourceLine(source: QuantizedSource): string {
 
 const percent = (value: number | undefined) => (value === undefined ? 'n/a' : `${(value * 100).toFixed(2)}%`);
 
-/** Space-padded columns, the header row first. */
+/** Space-padded, left-aligned columns, the header row first. */
 function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) =>
-    r
-      .map((cell, c) => cell.padEnd(widths[c]!))
-      .join('  ')
-      .trimEnd(),
+  return formatTable(rows, () => true).split('\n');
+}
+
+/** The quantiser's adjustments, and what the calibration could not see, one `note:` line each. */
+function noteLines(
+  report: { adjustments: string[]; method: string; accuracy?: { float: number } },
+  calibrationSet: string,
+): string[] {
+  return [...report.adjustments, ...searchBlindNote(report.method, report.accuracy?.float, calibrationSet)].map(
+    (note) => `note: ${note}`,
   );
 }
 
@@ -231,7 +236,7 @@ function formatSummary(
     `Accuracy on those clips: float ${percent(accuracy?.float)}, fake-quant ${percent(accuracy?.fakeQuant)}, ` +
       `integer (bit-exact CMSIS-NN) ${percent(accuracy?.integer)}`,
     `ARM equivalent: --act_max ${report.points.map((p) => p.actMax).join(' ')}`,
-    ...report.adjustments.map((a) => `note: ${a}`),
+    ...noteLines(report, options.calibrationSet),
     'Wrote:',
     ...written.map((file) => `  ${file}`),
     '',
@@ -263,7 +268,7 @@ function formatS8Summary(
     ]),
     `Accuracy on those clips: float ${percent(report.accuracy.float)}, ` +
       `integer (bit-exact CMSIS-NN s8) ${percent(report.accuracy.integer)}`,
-    ...report.adjustments.map((a) => `note: ${a}`),
+    ...noteLines(report, options.calibrationSet),
     'Wrote:',
     ...written.map((file) => `  ${file}`),
     '',
@@ -295,7 +300,7 @@ function formatRecurrentSummary(
     ]),
     `Accuracy on those clips: float ${percent(report.accuracy.float)}, ` +
       `integer (bit-exact CMSIS-NN q7/q15) ${percent(report.accuracy.integer)}`,
-    ...report.adjustments.map((a) => `note: ${a}`),
+    ...noteLines(report, options.calibrationSet),
     'Wrote:',
     ...written.map((file) => `  ${file}`),
     '',
