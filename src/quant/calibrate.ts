@@ -10,7 +10,7 @@
  */
 import { KwsError, UsageError } from '../errors.js';
 import { argmax } from '../metrics.js';
-import { type FloatForward, pointNames } from './float-network.js';
+import { type FloatForward, forwardPredictions, pointNames } from './float-network.js';
 import { fracBitsFor } from './qformat.js';
 
 export interface CalibrationSet {
@@ -85,12 +85,8 @@ export function percentileFrac(stats: PointStats, percentile: number): number {
 }
 
 export function accuracyOf(forward: FloatForward, set: CalibrationSet, fracs: ReadonlyArray<number | null>): number {
-  const inputSize = forward.network.frames * forward.network.coefficients;
-  let correct = 0;
-  for (let n = 0; n < set.y.length; n++) {
-    const logits = forward.run(set.x.subarray(n * inputSize, (n + 1) * inputSize), { fracs });
-    if (argmax(logits) === set.y[n]) correct++;
-  }
+  const predictions = forwardPredictions(forward, set.x, { fracs });
+  const correct = predictions.reduce((right, predicted, n) => right + (predicted === set.y[n] ? 1 : 0), 0);
   return set.y.length === 0 ? 0 : correct / set.y.length;
 }
 

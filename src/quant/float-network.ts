@@ -8,6 +8,7 @@
  * every layer except ReLU (conv, depthwise, pointwise, dense, average pool), before its ReLU.
  */
 import type { FeatureConfig } from '../features/config.js';
+import { argmax } from '../metrics.js';
 import {
   layerOutputSize,
   type FixedPoint,
@@ -268,4 +269,12 @@ export function createFloatForward(network: FloatNetwork, engine: Engine = 'auto
       return logits;
     },
   };
+}
+
+/** The arg-max class of each frame-major row of `x` (first maximum wins), run with `options`. */
+export function forwardPredictions(forward: FloatForward, x: Float32Array, options: ForwardOptions = {}): Int32Array {
+  const inputSize = forward.network.frames * forward.network.coefficients;
+  return Int32Array.from({ length: x.length / inputSize }, (_, n) =>
+    argmax(forward.run(x.subarray(n * inputSize, (n + 1) * inputSize), options)),
+  );
 }

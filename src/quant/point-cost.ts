@@ -7,8 +7,13 @@
  * (rounding errors interact), but a point that costs many clips alone is the one whose range or
  * format to look at: ARM's users found such a point by sweeping `act_max` by hand.
  */
-import { argmax } from '../metrics.js';
-import { createFloatForward, type FloatForward, type FloatNetwork, pointNames } from './float-network.js';
+import {
+  createFloatForward,
+  forwardPredictions,
+  type FloatForward,
+  type FloatNetwork,
+  pointNames,
+} from './float-network.js';
 import { type QuantizedNetwork, isWeighted } from './ir.js';
 import { qFormatName } from './qformat.js';
 import { dequantizedNetwork } from './quantize.js';
@@ -43,9 +48,7 @@ export function quantizationCosts(float: FloatNetwork, network: QuantizedNetwork
   }
   const dequantized = dequantizedNetwork(float, network);
   const predict = (forward: FloatForward, fracs: ReadonlyArray<number | null> = []): Int32Array =>
-    Int32Array.from({ length: rows }, (_, n) =>
-      argmax(forward.run(x.subarray(n * inputSize, (n + 1) * inputSize), { fracs })),
-    );
+    forwardPredictions(forward, x, { fracs });
   // One forward pass serves every activation row: only the weight rows need networks of their own.
   const floatForward = createFloatForward(float);
   const sources: QuantizationSource[] = [

@@ -5,7 +5,6 @@
  * batch-norm statistics, folded as `kws quantize` folds them. Plus the s8 networks quantised from them.
  */
 import { DEFAULT_FEATURE_CONFIG } from '../../../src/features/config.js';
-import { argmax } from '../../../src/metrics.js';
 import { buildModel } from '../../../src/models/build/index.js';
 import { loadPreset, presetFeatureConfig, presetSpec } from '../../../src/models/presets.js';
 import type { CalibrationSet, RangeMethod } from '../../../src/quant/calibrate.js';
@@ -14,6 +13,7 @@ import {
   type FloatNetwork,
   type FloatWeightedLayer,
   createFloatForward,
+  forwardPredictions,
 } from '../../../src/quant/float-network.js';
 import { foldModel } from '../../../src/quant/fold.js';
 import {
@@ -264,12 +264,7 @@ export function randomFeatures(
 /** Random features labelled with the float network's own decisions (float accuracy 100 %). */
 export function selfLabelled(float: FloatNetwork, count: number, seed: number): CalibrationSet {
   const x = randomFeatures(float, count, seed);
-  const forward = createFloatForward(float);
-  const inputSize = float.frames * float.coefficients;
-  const y = Int32Array.from({ length: count }, (_, n) =>
-    argmax(forward.run(x.subarray(n * inputSize, (n + 1) * inputSize))),
-  );
-  return { x, y };
+  return { x, y: forwardPredictions(createFloatForward(float), x) };
 }
 
 /** The s8 network of a float network calibrated on its own random features. */
